@@ -1,0 +1,212 @@
+//===- AWQOps.td - Ops of the awq dialect ------------------*- tablegen -*-===//
+
+#ifndef AWQ_DIALECT_AWQ_AWQOPS_TD
+#define AWQ_DIALECT_AWQ_AWQOPS_TD
+
+include "AWQDialect.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// Activations and float weights: the dtypes transformers run in.
+def AWQ_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def AWQ_FloatVector : 1DTensorOf<[F32, F16, BF16]>;
+// Packed codes and zero points are bytes; they are read as unsigned.
+def AWQ_ByteTensor : RankedTensorOf<[I8, UI8]>;
+
+//===----------------------------------------------------------------------===//
+// linear
+//===----------------------------------------------------------------------===//
+
+def AWQ_LinearOp : AWQ_Op<"linear", [Pure]> {
+  let summary = "Activation times a constant weight, plus an optional bias";
+  let description = [{
+    `result[..., n] = sum_k input[..., k] * W[k, n] + bias[n]`.
+
+    The weight is `[K, N]` (ONNX `MatMul` order) or, with `transpose_weight`,
+    `[N, K]` (PyTorch `nn.Linear` and `Gemm(transB=1)` order), so raising never
+    has to copy a weight to transpose it. `name` keeps the ONNX node name, used
+    by exclude patterns and by exporters.
+
+    ```mlir
+    %y = awq.linear %x, %w, %b {name = "/mlp/up_proj/MatMul"}
+        : (tensor<?x?x64xf32>, tensor<64x172xf32>, tensor<172xf32>)
+        -> tensor<?x?x172xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatTensor:$weight,
+                       Optional<AWQ_FloatVector>:$bias,
+                       UnitAttr:$transpose_weight,
+                       OptionalAttr<StrAttr>:$name);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of inputs K and outputs N, read from the weight's shape.
+    int64_t getInFeatures();
+    int64_t getOutFeatures();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// scale
+//===----------------------------------------------------------------------===//
+
+def AWQ_ScaleOp : AWQ_Op<"scale", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Divide each channel (last dimension) by a positive scale";
+  let description = [{
+    `result[..., c] = input[..., c] / scales[c]`.
+
+    AWQ calibration inserts this op in front of each group of linears that
+    share an input, and multiplies those linears' input rows by the same
+    scales, so the function is unchanged. `awq-fold-scales` then folds the
+    division into the preceding norm or linear; it stays only where no fold
+    exists (e.g. after a GELU, which does not commute with scaling).
+
+    ```mlir
+    %y = awq.scale %x, %s : tensor<?x?x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatVector:$scales);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $scales attr-dict `:` type($input) `,` type($scales)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// group_matmul
+//===----------------------------------------------------------------------===//
+
+def AWQ_GroupMatmulOp : AWQ_Op<"group_matmul",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "Linear with a packed low-bit weight and per-group scales";
+  let description = [{
+    The quantized form of `awq.linear`. The weight has N output rows and K
+    inputs; each row is cut into `ceil(K / group_size)` groups of
+    `group_size` consecutive inputs (the last group may be partial). Weight
+    element `(n, k)` with group `g = k / group_size` is
+
+      `w = (q[n, k] - zero_points[n, g]) * scales[n, g]`
+
+    with `q` the unsigned `bits`-wide code read from `qweight` in the given
+    `layout`; without `zero_points` the zero point is `2^(bits-1)`. Then
+    `result[..., n] = sum_k input[..., k] * w[n, k] + bias[n]`.
+
+    Shapes (`row_major`): qweight `[N, ceil(K*bits/8)]`, scales and
+    zero_points `[N, ceil(K/group_size)]`, bias `[N]`.
+
+    ```mlir
+    %y = awq.group_matmul %x, %q, %s zero_points %z
+           {bits = 4 : i64, group_size = 32 : i64, in_features = 64 : i64,
+            layout = #awq.layout<row_major>}
+        : (tensor<?x64xf32>, tensor<172x32xui8>, tensor<172x2xf32>,
+           tensor<172x2xui8>) -> tensor<?x172xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_ByteTensor:$qweight,
+                       AWQ_FloatTensor:$scales,
+                       Optional<AWQ_ByteTensor>:$zero_points,
+                       Optional<AWQ_FloatVector>:$bias,
+                       I64Attr:$bits, I64Attr:$group_size, I64Attr:$in_features,
+                       DefaultValuedAttr<AWQ_WeightLayoutAttr,
+                                         "::awq::WeightLayout::RowMajor">:$layout,
+                       OptionalAttr<StrAttr>:$name);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $qweight `,` $scales (`zero_points` $zero_points^)?
+    (`bias` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of groups per output row: ceil(in_features / group_size).
+    int64_t getNumGroups();
+    int64_t getOutFeatures();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Norms
+//===----------------------------------------------------------------------===//
+
+def AWQ_RMSNormOp : AWQ_Op<"rms_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "RMS normalization over the last dimension";
+  let description = [{
+    `result = input / sqrt(mean(input^2, -1) + epsilon) * g` where
+    `g = weight`, or `g = 1 + weight` with `unit_offset` (Gemma's form).
+    The AWQ passes fold inverse scales into `weight` (for `unit_offset`:
+    `w <- (1 + w) / s - 1`).
+
+    ```mlir
+    %y = awq.rms_norm %x, %g {epsilon = 1.0e-05 : f32}
+        : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatVector:$weight,
+                       F32Attr:$epsilon, UnitAttr:$unit_offset);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def AWQ_LayerNormOp : AWQ_Op<"layer_norm",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Layer normalization over the last dimension";
+  let description = [{
+    `result = (input - mean) / sqrt(var + epsilon) * weight + bias`, mean and
+    (biased) variance over the last dimension; `bias` is optional.
+
+    ```mlir
+    %y = awq.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f32}
+        : (tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatVector:$weight,
+                       Optional<AWQ_FloatVector>:$bias, F32Attr:$epsilon);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+def AWQ_SiLUOp : AWQ_Op<"silu", [Pure, SameOperandsAndResultType]> {
+  let summary = "SiLU (swish): x * sigmoid(x)";
+  let description = [{
+    ```mlir
+    %y = awq.silu %x : tensor<?x?x172xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def AWQ_GELUOp : AWQ_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "GELU, exact (erf) or tanh-approximated";
+  let description = [{
+    `approximate = none`: `0.5 x (1 + erf(x / sqrt(2)))`;
+    `approximate = tanh`: `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+    GELU does not commute with a per-channel scale, so an AWQ scale between a
+    GELU and the next linear stays as an explicit `awq.scale`.
+
+    ```mlir
+    %y = awq.gelu %x {approximate = #awq.gelu_approximation<tanh>}
+        : tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input,
+                       DefaultValuedAttr<AWQ_GeluApproximationAttr,
+                                         "::awq::GeluApproximation::None">:$approximate);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+#endif // AWQ_DIALECT_AWQ_AWQOPS_TD

@@ -1,0 +1,52 @@
+//===- ONNXMatchers.h - Helpers to match generic onnx.node ops --*- C++ -*-===//
+//
+// Small queries that the raising patterns share: "is this value produced by an
+// ONNX node of type X", "read integer attribute Y with ONNX's default", "is
+// this a constant of this shape".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef AWQ_LIB_CONVERSION_ONNXTOAWQ_ONNXMATCHERS_H
+#define AWQ_LIB_CONVERSION_ONNXTOAWQ_ONNXMATCHERS_H
+
+#include "awq/Dialect/ONNX/ONNXDialect.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace awq {
+
+/// True when `node` is `opType` of `domain` ("" is the default ai.onnx domain,
+/// which ONNX also spells "ai.onnx").
+bool isONNXNode(onnx::NodeOp node, llvm::StringRef opType,
+                llvm::StringRef domain = "");
+
+/// The node of type `opType` that produces `value`, or null.
+onnx::NodeOp getDefiningNode(mlir::Value value, llvm::StringRef opType,
+                             llvm::StringRef domain = "");
+
+/// An ONNX INT attribute, or `defaultValue` when the node does not set it.
+int64_t getIntAttr(onnx::NodeOp node, llvm::StringRef name,
+                   int64_t defaultValue);
+/// An ONNX FLOAT attribute, or `defaultValue` when the node does not set it.
+float getFloatAttr(onnx::NodeOp node, llvm::StringRef name, float defaultValue);
+/// An ONNX STRING attribute, or `defaultValue` when the node does not set it.
+llvm::StringRef getStringAttr(onnx::NodeOp node, llvm::StringRef name,
+                              llvm::StringRef defaultValue);
+
+/// True when `value` is a compile-time constant (e.g. an onnx.initializer).
+bool isConstant(mlir::Value value);
+
+/// `value`'s type as a ranked tensor of f32/f16/bf16, or null.
+mlir::RankedTensorType getFloatTensorType(mlir::Value value);
+
+/// True when `axis` (possibly negative) names the last dimension of a tensor
+/// of rank `rank`.
+bool isLastAxis(int64_t axis, int64_t rank);
+
+/// True when results beyond the first (optional ONNX outputs such as a norm's
+/// Mean and InvStdDev) have no uses, so the node can become a one-result op.
+bool onlyFirstResultUsed(onnx::NodeOp node);
+
+} // namespace awq
+
+#endif // AWQ_LIB_CONVERSION_ONNXTOAWQ_ONNXMATCHERS_H

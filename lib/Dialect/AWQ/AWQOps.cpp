@@ -1,0 +1,231 @@
+//===- AWQOps.cpp - Verifiers and helpers of the awq ops -------------------===//
+//
+// Each verifier checks every relation between shapes and attributes and says
+// exactly which one is broken, with the numbers involved.
+//
+//===----------------------------------------------------------------------===//
+
+#include "awq/Dialect/AWQ/AWQDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace awq;
+
+/// Prints a shape as `[2, ?, 64]`.
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(shape, os, [&](int64_t dim) {
+    if (ShapedType::isDynamic(dim))
+      os << "?";
+    else
+      os << dim;
+  });
+  os << "]";
+  return text;
+}
+
+/// Two dimensions agree unless both are static and differ.
+static bool dimsCompatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Checks that `result` is `input` with its last dimension replaced by
+/// `outFeatures`, with the input's element type.
+static LogicalResult verifyLinearResult(Operation *op, RankedTensorType input,
+                                        RankedTensorType result,
+                                        int64_t outFeatures) {
+  if (result.getElementType() != input.getElementType())
+    return op->emitOpError("result element type ")
+           << result.getElementType() << " differs from input element type "
+           << input.getElementType();
+  SmallVector<int64_t> expected(input.getShape());
+  expected.back() = outFeatures;
+  if (result.getRank() != input.getRank())
+    return op->emitOpError("result must have rank ")
+           << input.getRank() << " like the input, got " << result.getRank();
+  for (auto [want, got] : llvm::zip(expected, result.getShape()))
+    if (!dimsCompatible(want, got))
+      return op->emitOpError("result shape ")
+             << formatShape(result.getShape()) << " does not match expected "
+             << formatShape(expected);
+  return success();
+}
+
+/// Checks that an optional bias has exactly `outFeatures` elements.
+static LogicalResult verifyBias(Operation *op, Value bias,
+                                int64_t outFeatures) {
+  if (!bias)
+    return success();
+  int64_t size = cast<RankedTensorType>(bias.getType()).getDimSize(0);
+  if (!dimsCompatible(size, outFeatures))
+    return op->emitOpError("bias has ")
+           << size << " elements but the op has " << outFeatures
+           << " output features";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+int64_t LinearOp::getInFeatures() {
+  auto shape = getWeight().getType().getShape();
+  return getTransposeWeight() ? shape[1] : shape[0];
+}
+
+int64_t LinearOp::getOutFeatures() {
+  auto shape = getWeight().getType().getShape();
+  return getTransposeWeight() ? shape[0] : shape[1];
+}
+
+LogicalResult LinearOp::verify() {
+  RankedTensorType input = getInput().getType();
+  RankedTensorType weight = getWeight().getType();
+  if (input.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (weight.getRank() != 2)
+    return emitOpError("weight must have rank 2, got rank ")
+           << weight.getRank();
+  StringRef layout = getTransposeWeight() ? "[N, K]" : "[K, N]";
+  if (!dimsCompatible(input.getShape().back(), getInFeatures()))
+    return emitOpError("input has ")
+           << input.getShape().back() << " features but the " << layout
+           << " weight of shape " << formatShape(weight.getShape())
+           << " expects " << getInFeatures();
+  if (failed(verifyBias(*this, getBias(), getOutFeatures())))
+    return failure();
+  return verifyLinearResult(*this, input, getResult().getType(),
+                            getOutFeatures());
+}
+
+//===----------------------------------------------------------------------===//
+// ScaleOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScaleOp::verify() {
+  RankedTensorType input = getInput().getType();
+  RankedTensorType scales = getScales().getType();
+  if (input.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (scales.getElementType() != input.getElementType())
+    return emitOpError("scales element type ")
+           << scales.getElementType() << " differs from input element type "
+           << input.getElementType();
+  if (!dimsCompatible(scales.getDimSize(0), input.getShape().back()))
+    return emitOpError("has ")
+           << scales.getDimSize(0) << " scales but the input has "
+           << input.getShape().back() << " channels";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GroupMatmulOp
+//===----------------------------------------------------------------------===//
+
+int64_t GroupMatmulOp::getNumGroups() {
+  return llvm::divideCeil(getInFeatures(), getGroupSize());
+}
+
+int64_t GroupMatmulOp::getOutFeatures() {
+  return getQweight().getType().getDimSize(0);
+}
+
+LogicalResult GroupMatmulOp::verify() {
+  int64_t bits = getBits();
+  int64_t groupSize = getGroupSize();
+  int64_t inFeatures = getInFeatures();
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
+    return emitOpError("bits must be 2, 3, 4 or 8, got ") << bits;
+  if (inFeatures < 1)
+    return emitOpError("in_features must be positive, got ") << inFeatures;
+  if (groupSize < 1 || groupSize > inFeatures)
+    return emitOpError("group_size must be in [1, in_features = ")
+           << inFeatures << "], got " << groupSize;
+
+  RankedTensorType input = getInput().getType();
+  if (input.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (!dimsCompatible(input.getShape().back(), inFeatures))
+    return emitOpError("input has ")
+           << input.getShape().back() << " features but in_features is "
+           << inFeatures;
+
+  RankedTensorType qweight = getQweight().getType();
+  int64_t outFeatures = qweight.getRank() >= 1 ? qweight.getDimSize(0) : 0;
+  int64_t rowBytes = llvm::divideCeil(inFeatures * bits, 8);
+  SmallVector<int64_t> expectedQweight = {outFeatures, rowBytes};
+  if (qweight.getRank() != 2 || qweight.isDynamicDim(0) ||
+      qweight.getDimSize(1) != rowBytes)
+    return emitOpError("qweight shape ")
+           << formatShape(qweight.getShape()) << " does not match [N, ceil("
+           << inFeatures << " * " << bits << " / 8)] = [N, " << rowBytes
+           << "] for the row_major layout";
+
+  int64_t numGroups = getNumGroups();
+  SmallVector<int64_t> groupShape = {outFeatures, numGroups};
+  auto checkGroupShaped = [&](Value value, StringRef what) -> LogicalResult {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getShape() != ArrayRef<int64_t>(groupShape))
+      return emitOpError()
+             << what << " shape " << formatShape(type.getShape())
+             << " does not match [N, ceil(in_features / group_size)] = "
+             << formatShape(groupShape);
+    return success();
+  };
+  if (failed(checkGroupShaped(getScales(), "scales")))
+    return failure();
+  if (getZeroPoints() && failed(checkGroupShaped(getZeroPoints(), "zero_points")))
+    return failure();
+  if (failed(verifyBias(*this, getBias(), outFeatures)))
+    return failure();
+  return verifyLinearResult(*this, input, getResult().getType(), outFeatures);
+}
+
+//===----------------------------------------------------------------------===//
+// Norms
+//===----------------------------------------------------------------------===//
+
+/// A norm's weight (and bias) must have one element per channel of the input.
+static LogicalResult verifyNormParameter(Operation *op, Value input,
+                                         Value parameter, StringRef what) {
+  if (!parameter)
+    return success();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto paramType = cast<RankedTensorType>(parameter.getType());
+  if (inputType.getRank() < 1)
+    return op->emitOpError("input must have rank >= 1");
+  if (!dimsCompatible(paramType.getDimSize(0), inputType.getShape().back()))
+    return op->emitOpError()
+           << what << " has " << paramType.getDimSize(0)
+           << " elements but the input has " << inputType.getShape().back()
+           << " channels";
+  return success();
+}
+
+/// Epsilon is added under a square root: it must be a non-negative number.
+static LogicalResult verifyEpsilon(Operation *op, APFloat epsilon) {
+  if (epsilon.isNaN() || epsilon.isNegative())
+    return op->emitOpError("epsilon must be >= 0");
+  return success();
+}
+
+LogicalResult RMSNormOp::verify() {
+  if (failed(verifyEpsilon(*this, getEpsilonAttr().getValue())))
+    return failure();
+  return verifyNormParameter(*this, getInput(), getWeight(), "weight");
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyEpsilon(*this, getEpsilonAttr().getValue())))
+    return failure();
+  if (failed(verifyNormParameter(*this, getInput(), getWeight(), "weight")))
+    return failure();
+  return verifyNormParameter(*this, getInput(), getBias(), "bias");
+}
+
+#define GET_OP_CLASSES
+#include "awq/Dialect/AWQ/AWQOps.cpp.inc"

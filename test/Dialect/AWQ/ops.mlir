@@ -1,0 +1,69 @@
+// RUN: awq-opt %s | FileCheck %s
+// Round trip: the printed form parses back to the same IR.
+// RUN: awq-opt %s | awq-opt | FileCheck %s
+// Generic form round trip too (bytecode-independent check of the properties).
+// RUN: awq-opt --mlir-print-op-generic %s | awq-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @linear
+func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x172xf32>, %wt: tensor<172x64xf16>,
+                  %b: tensor<172xf32>) -> (tensor<?x?x172xf32>, tensor<?x?x172xf32>) {
+  // CHECK: awq.linear %{{.*}}, %{{.*}}, %{{.*}} {name = "/mlp/up_proj/MatMul"} : (tensor<?x?x64xf32>, tensor<64x172xf32>, tensor<172xf32>) -> tensor<?x?x172xf32>
+  %0 = awq.linear %x, %w, %b {name = "/mlp/up_proj/MatMul"}
+      : (tensor<?x?x64xf32>, tensor<64x172xf32>, tensor<172xf32>) -> tensor<?x?x172xf32>
+  // CHECK: awq.linear %{{.*}}, %{{.*}} {transpose_weight} : (tensor<?x?x64xf32>, tensor<172x64xf16>) -> tensor<?x?x172xf32>
+  %1 = awq.linear %x, %wt {transpose_weight}
+      : (tensor<?x?x64xf32>, tensor<172x64xf16>) -> tensor<?x?x172xf32>
+  return %0, %1 : tensor<?x?x172xf32>, tensor<?x?x172xf32>
+}
+
+// CHECK-LABEL: func.func @scale
+func.func @scale(%x: tensor<2x?x64xbf16>, %s: tensor<64xbf16>) -> tensor<2x?x64xbf16> {
+  // CHECK: awq.scale %{{.*}}, %{{.*}} : tensor<2x?x64xbf16>, tensor<64xbf16>
+  %0 = awq.scale %x, %s : tensor<2x?x64xbf16>, tensor<64xbf16>
+  return %0 : tensor<2x?x64xbf16>
+}
+
+// CHECK-LABEL: func.func @group_matmul
+func.func @group_matmul(%x: tensor<?x172xf16>, %q4: tensor<64x86xui8>, %q3: tensor<64x65xi8>,
+                        %s: tensor<64x6xf16>, %z: tensor<64x6xui8>, %b: tensor<64xf16>)
+    -> (tensor<?x64xf16>, tensor<?x64xf16>) {
+  // K = 172 is not a multiple of 32: 6 groups, the last one partial.
+  // The default row_major layout is not printed.
+  // CHECK: awq.group_matmul %{{.*}}, %{{.*}}, %{{.*}} zero_points %{{.*}} bias %{{.*}} {bits = 4 : i64, group_size = 32 : i64, in_features = 172 : i64, name = "down"}
+  %0 = awq.group_matmul %x, %q4, %s zero_points %z bias %b
+         {bits = 4 : i64, group_size = 32 : i64, in_features = 172 : i64,
+          layout = #awq.layout<row_major>, name = "down"}
+      : (tensor<?x172xf16>, tensor<64x86xui8>, tensor<64x6xf16>, tensor<64x6xui8>, tensor<64xf16>) -> tensor<?x64xf16>
+  // 3 bits: ceil(172 * 3 / 8) = 65 bytes per row; no zero points (symmetric).
+  // CHECK: awq.group_matmul %{{.*}}, %{{.*}}, %{{.*}} {bits = 3 : i64, group_size = 32 : i64, in_features = 172 : i64}
+  %1 = awq.group_matmul %x, %q3, %s {bits = 3 : i64, group_size = 32 : i64, in_features = 172 : i64}
+      : (tensor<?x172xf16>, tensor<64x65xi8>, tensor<64x6xf16>) -> tensor<?x64xf16>
+  return %0, %1 : tensor<?x64xf16>, tensor<?x64xf16>
+}
+
+// CHECK-LABEL: func.func @norms
+func.func @norms(%x: tensor<?x?x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>)
+    -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) {
+  // CHECK: awq.rms_norm %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32} : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  %0 = awq.rms_norm %x, %g {epsilon = 1.0e-05 : f32}
+      : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  // CHECK: awq.rms_norm %{{.*}}, %{{.*}} {epsilon = 9.99999997E-7 : f32, unit_offset}
+  %1 = awq.rms_norm %x, %g {epsilon = 1.0e-06 : f32, unit_offset}
+      : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  // CHECK: awq.layer_norm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32} : (tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  %2 = awq.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f32}
+      : (tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  return %0, %1, %2 : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>
+}
+
+// CHECK-LABEL: func.func @activations
+func.func @activations(%x: tensor<?x256xf32>) -> (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>) {
+  // CHECK: awq.silu %{{.*}} : tensor<?x256xf32>
+  %0 = awq.silu %x : tensor<?x256xf32>
+  // The default (exact erf) approximation is not printed.
+  // CHECK: awq.gelu %{{.*}} : tensor<?x256xf32>
+  %1 = awq.gelu %x {approximate = #awq.gelu_approximation<none>} : tensor<?x256xf32>
+  // CHECK: awq.gelu %{{.*}} {approximate = #awq.gelu_approximation<tanh>} : tensor<?x256xf32>
+  %2 = awq.gelu %x {approximate = #awq.gelu_approximation<tanh>} : tensor<?x256xf32>
+  return %0, %1, %2 : tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>
+}

@@ -1,0 +1,41 @@
+# lit configuration of the awq test suites.
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "AWQ"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = config.awq_obj_root
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "unit", "python"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%awq_src", config.awq_source_dir))
+config.substitutions.append(("%awq_build", config.awq_binary_dir))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%cmake", config.cmake_executable))
+config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(("%c_compiler", config.c_compiler))
+config.substitutions.append(("%linker_flags", config.linker_flags))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# Shared, read-only model weights and text, beside the repository by default.
+shared_dir = os.environ.get(
+    "AWQ_SHARED_DIR", os.path.join(config.awq_source_dir, "..", "shared"))
+config.environment["AWQ_SHARED_DIR"] = shared_dir
+if os.path.isdir(shared_dir):
+    config.available_features.add("shared")
+if config.awq_cuda_enabled:
+    config.available_features.add("cuda")
+if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:
+    config.available_features.add("gpu")
+
+tool_dirs = [config.awq_tools_dir, config.llvm_tools_dir]
+tools = ["awq-opt"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
