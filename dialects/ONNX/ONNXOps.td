@@ -45,6 +45,16 @@ def ONNX_NodeOp : ONNX_Op<"node"> {
   let extraClassDeclaration = [{
     /// The ONNX attribute `attrName`, or null when the node does not have it.
     ::mlir::Attribute getOnnxAttr(::llvm::StringRef attrName);
+    /// Typed reads of ONNX attributes, returning `defaultValue` (ONNX's
+    /// default for that attribute) when the node does not set it.
+    int64_t getIntAttr(::llvm::StringRef attrName, int64_t defaultValue);
+    float getFloatAttr(::llvm::StringRef attrName, float defaultValue);
+    ::llvm::StringRef getStringAttr(::llvm::StringRef attrName,
+                                    ::llvm::StringRef defaultValue);
+    /// An INTS attribute, or std::nullopt when the node does not set it.
+    std::optional<::llvm::ArrayRef<int64_t>> getIntsAttr(::llvm::StringRef attrName);
+    /// True when input `index` exists and is not an omitted optional input.
+    bool hasInput(unsigned index);
   }];
 }
 

@@ -42,15 +42,14 @@ struct GeluToGELU : OpRewritePattern<onnx::NodeOp> {
                                 PatternRewriter &rewriter) const override {
     std::optional<GeluApproximation> approximation;
     if (isONNXNode(node, "Gelu")) {
-      StringRef approximate = getStringAttr(node, "approximate", "none");
+      StringRef approximate = node.getStringAttr("approximate", "none");
       approximation = symbolizeGeluApproximation(approximate);
       if (!approximation)
         return rewriter.notifyMatchFailure(node, "unknown GELU approximation");
     } else if (isONNXNode(node, "Gelu", "com.microsoft")) {
       approximation = GeluApproximation::None;
     } else if (isONNXNode(node, "FastGelu", "com.microsoft") &&
-               (node.getInputs().size() == 1 ||
-                llvm::isa<NoneType>(node.getInputs()[1].getType()))) {
+               !node.hasInput(1)) {
       approximation = GeluApproximation::Tanh;
     } else {
       return rewriter.notifyMatchFailure(node, "not a GELU node");

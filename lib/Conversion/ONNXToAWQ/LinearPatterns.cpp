@@ -104,9 +104,9 @@ struct GemmToLinear : OpRewritePattern<onnx::NodeOp> {
                                 PatternRewriter &rewriter) const override {
     if (!isONNXNode(node, "Gemm"))
       return rewriter.notifyMatchFailure(node, "not a Gemm");
-    if (getFloatAttr(node, "alpha", 1.0f) != 1.0f ||
-        getFloatAttr(node, "beta", 1.0f) != 1.0f ||
-        getIntAttr(node, "transA", 0) != 0)
+    if (node.getFloatAttr("alpha", 1.0f) != 1.0f ||
+        node.getFloatAttr("beta", 1.0f) != 1.0f ||
+        node.getIntAttr("transA", 0) != 0)
       return rewriter.notifyMatchFailure(node, "alpha/beta/transA not default");
     Value input = node.getInputs()[0];
     if (!getFloatTensorType(input) ||
@@ -116,11 +116,10 @@ struct GemmToLinear : OpRewritePattern<onnx::NodeOp> {
     RankedTensorType bType = getFloatTensorType(b);
     if (!bType || bType.getRank() != 2 || !isConstant(b))
       return rewriter.notifyMatchFailure(node, "B is not a 2-D constant");
-    WeightOperand weight{b, getIntAttr(node, "transB", 0) != 0};
+    WeightOperand weight{b, node.getIntAttr("transB", 0) != 0};
 
     Value bias;
-    if (node.getInputs().size() == 3 &&
-        !llvm::isa<NoneType>(node.getInputs()[2].getType())) {
+    if (node.hasInput(2)) {
       bias = node.getInputs()[2];
       if (!isConstantBias(bias, outFeaturesOf(weight)))
         return rewriter.notifyMatchFailure(node, "C is not a constant [N] bias");

@@ -21,7 +21,7 @@ static LogicalResult matchNormCommon(onnx::NodeOp node,
   RankedTensorType inputType = getFloatTensorType(node.getInputs()[0]);
   if (!inputType || inputType.getRank() < 1)
     return rewriter.notifyMatchFailure(node, "input is not a ranked float tensor");
-  if (!isLastAxis(getIntAttr(node, "axis", -1), inputType.getRank()))
+  if (!isLastAxis(node.getIntAttr("axis", -1), inputType.getRank()))
     return rewriter.notifyMatchFailure(node, "normalizes other than the last axis");
   RankedTensorType scaleType = getFloatTensorType(node.getInputs()[scaleIndex]);
   if (!scaleType || scaleType.getRank() != 1 ||
@@ -45,8 +45,7 @@ struct LayerNormalizationToLayerNorm : OpRewritePattern<onnx::NodeOp> {
     if (failed(matchNormCommon(node, rewriter, /*scaleIndex=*/1)))
       return failure();
     Value bias;
-    if (node.getInputs().size() > 2 &&
-        !llvm::isa<NoneType>(node.getInputs()[2].getType())) {
+    if (node.hasInput(2)) {
       bias = node.getInputs()[2];
       if (bias.getType() != node.getInputs()[1].getType())
         return rewriter.notifyMatchFailure(node, "bias type differs from scale");
@@ -54,7 +53,7 @@ struct LayerNormalizationToLayerNorm : OpRewritePattern<onnx::NodeOp> {
     auto norm = LayerNormOp::create(
         rewriter, node.getLoc(), node.getInputs()[0].getType(), node.getInputs()[0],
         node.getInputs()[1], bias,
-        rewriter.getF32FloatAttr(getFloatAttr(node, "epsilon", 1e-5f)));
+        rewriter.getF32FloatAttr(node.getFloatAttr("epsilon", 1e-5f)));
     rewriter.replaceAllUsesWith(node.getOutputs()[0], norm.getResult());
     rewriter.eraseOp(node);
     return success();
@@ -76,7 +75,7 @@ struct RMSNormalizationToRMSNorm : OpRewritePattern<onnx::NodeOp> {
     auto norm = RMSNormOp::create(
         rewriter, node.getLoc(), node.getInputs()[0].getType(), node.getInputs()[0],
         node.getInputs()[1],
-        rewriter.getF32FloatAttr(getFloatAttr(node, "epsilon", 1e-5f)),
+        rewriter.getF32FloatAttr(node.getFloatAttr("epsilon", 1e-5f)),
         /*unit_offset=*/UnitAttr());
     rewriter.replaceAllUsesWith(node.getOutputs()[0], norm.getResult());
     rewriter.eraseOp(node);

@@ -22,25 +22,6 @@ onnx::NodeOp getDefiningNode(Value value, StringRef opType, StringRef domain) {
   return isONNXNode(node, opType, domain) ? node : nullptr;
 }
 
-int64_t getIntAttr(onnx::NodeOp node, StringRef name, int64_t defaultValue) {
-  if (auto attr = llvm::dyn_cast_if_present<IntegerAttr>(node.getOnnxAttr(name)))
-    return attr.getInt();
-  return defaultValue;
-}
-
-float getFloatAttr(onnx::NodeOp node, StringRef name, float defaultValue) {
-  if (auto attr = llvm::dyn_cast_if_present<FloatAttr>(node.getOnnxAttr(name)))
-    return attr.getValueAsDouble();
-  return defaultValue;
-}
-
-StringRef getStringAttr(onnx::NodeOp node, StringRef name,
-                        StringRef defaultValue) {
-  if (auto attr = llvm::dyn_cast_if_present<StringAttr>(node.getOnnxAttr(name)))
-    return attr.getValue();
-  return defaultValue;
-}
-
 bool isConstant(Value value) { return matchPattern(value, m_Constant()); }
 
 RankedTensorType getFloatTensorType(Value value) {

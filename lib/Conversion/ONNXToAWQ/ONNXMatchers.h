@@ -1,8 +1,7 @@
 //===- ONNXMatchers.h - Helpers to match generic onnx.node ops --*- C++ -*-===//
 //
 // Small queries that the raising patterns share: "is this value produced by an
-// ONNX node of type X", "read integer attribute Y with ONNX's default", "is
-// this a constant of this shape".
+// ONNX node of type X", "is this a constant", "is this the last axis".
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,15 +22,6 @@ bool isONNXNode(onnx::NodeOp node, llvm::StringRef opType,
 /// The node of type `opType` that produces `value`, or null.
 onnx::NodeOp getDefiningNode(mlir::Value value, llvm::StringRef opType,
                              llvm::StringRef domain = "");
-
-/// An ONNX INT attribute, or `defaultValue` when the node does not set it.
-int64_t getIntAttr(onnx::NodeOp node, llvm::StringRef name,
-                   int64_t defaultValue);
-/// An ONNX FLOAT attribute, or `defaultValue` when the node does not set it.
-float getFloatAttr(onnx::NodeOp node, llvm::StringRef name, float defaultValue);
-/// An ONNX STRING attribute, or `defaultValue` when the node does not set it.
-llvm::StringRef getStringAttr(onnx::NodeOp node, llvm::StringRef name,
-                              llvm::StringRef defaultValue);
 
 /// True when `value` is a compile-time constant (e.g. an onnx.initializer).
 bool isConstant(mlir::Value value);

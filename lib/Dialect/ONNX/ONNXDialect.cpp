@@ -35,6 +35,36 @@ Attribute NodeOp::getOnnxAttr(StringRef attrName) {
   return nullptr;
 }
 
+int64_t NodeOp::getIntAttr(StringRef attrName, int64_t defaultValue) {
+  if (auto attr = llvm::dyn_cast_if_present<IntegerAttr>(getOnnxAttr(attrName)))
+    return attr.getInt();
+  return defaultValue;
+}
+
+float NodeOp::getFloatAttr(StringRef attrName, float defaultValue) {
+  if (auto attr = llvm::dyn_cast_if_present<FloatAttr>(getOnnxAttr(attrName)))
+    return attr.getValueAsDouble();
+  return defaultValue;
+}
+
+StringRef NodeOp::getStringAttr(StringRef attrName, StringRef defaultValue) {
+  if (auto attr = llvm::dyn_cast_if_present<StringAttr>(getOnnxAttr(attrName)))
+    return attr.getValue();
+  return defaultValue;
+}
+
+std::optional<ArrayRef<int64_t>> NodeOp::getIntsAttr(StringRef attrName) {
+  if (auto attr =
+          llvm::dyn_cast_if_present<DenseI64ArrayAttr>(getOnnxAttr(attrName)))
+    return attr.asArrayRef();
+  return std::nullopt;
+}
+
+bool NodeOp::hasInput(unsigned index) {
+  return index < getInputs().size() &&
+         !llvm::isa<NoneType>(getInputs()[index].getType());
+}
+
 //===----------------------------------------------------------------------===//
 // InitializerOp
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,77 @@
+//===- Executor.h - Run onnx/awq IR on the runtime op library ---*- C++ -*-===//
+//
+// Interprets a function of the onnx and awq dialects op by op, calling the
+// runtime's C ABI (runtime/include/awq_runtime.h) for every op: the same
+// implementation the compiled libraries call. Used by awq-run and by AWQ
+// calibration, which observes the operands of chosen ops as they run.
+// Intermediates are released as soon as their last user has run.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef AWQ_EXECUTION_EXECUTOR_H
+#define AWQ_EXECUTION_EXECUTOR_H
+
+#include "awq/Execution/HostTensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Operation.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace awq {
+
+/// Called after each op has run with its operand and result tensors (null
+/// tensors stand for `none` operands). Calibration uses it to record the
+/// inputs of linears; the tensors must be copied to be kept.
+using OpObserver = llvm::function_ref<void(
+    mlir::Operation *op, llvm::ArrayRef<const HostTensor *> operands,
+    llvm::ArrayRef<const HostTensor *> results)>;
+
+/// The name and type of a function argument or result as the model gives it.
+struct TensorSignature {
+  std::string name;
+  awq_dtype dtype;
+  /// Dimensions; mlir::ShapedType::kDynamic for dynamic ones.
+  std::vector<int64_t> shape;
+};
+
+class Executor {
+public:
+  /// Prepares `function` (a single-block func.func): checks that every op in
+  /// it can run and converts constants once. On failure, emits an error at
+  /// the first op that cannot run and returns failure.
+  static mlir::FailureOr<std::unique_ptr<Executor>>
+  create(mlir::func::FuncOp function);
+
+  llvm::ArrayRef<TensorSignature> inputs() const { return inputSignatures; }
+  llvm::ArrayRef<TensorSignature> outputs() const { return outputSignatures; }
+
+  /// Runs the function on `inputs` (in argument order). Fails with a message
+  /// naming the input or the op (with its ONNX node name) when something is
+  /// wrong; never crashes on bad input.
+  llvm::Expected<std::vector<HostTensor>>
+  run(llvm::ArrayRef<HostTensor> inputs, OpObserver observer = nullptr);
+
+private:
+  explicit Executor(mlir::func::FuncOp function) : function(function) {}
+
+  mlir::func::FuncOp function;
+  std::vector<TensorSignature> inputSignatures;
+  std::vector<TensorSignature> outputSignatures;
+  /// Constant results (initializers, Constant nodes), converted once.
+  llvm::DenseMap<mlir::Value, HostTensor> constants;
+  /// For every value, the index (in block order) of the last op using it.
+  llvm::DenseMap<mlir::Value, size_t> lastUse;
+};
+
+/// The runtime dtype of an MLIR element type, or std::nullopt.
+std::optional<awq_dtype> getRuntimeDType(mlir::Type elementType);
+
+} // namespace awq
+
+#endif // AWQ_EXECUTION_EXECUTOR_H

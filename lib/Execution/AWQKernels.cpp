@@ -1,0 +1,105 @@
+//===- AWQKernels.cpp - awq dialect ops on the runtime --------------------===//
+
+#include "OpKernels.h"
+
+#include "awq/Dialect/AWQ/AWQDialect.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+
+namespace awq {
+namespace {
+
+using Inputs = ArrayRef<const HostTensor *>;
+
+/// Operand `index` as a runtime descriptor, or null when absent (an
+/// optional operand such as a bias).
+const awq_tensor *operandAt(Inputs inputs, unsigned index) {
+  return index < inputs.size() && inputs[index] ? &inputs[index]->desc()
+                                                 : nullptr;
+}
+
+llvm::Expected<TensorList> single(llvm::Expected<HostTensor> tensor) {
+  if (!tensor)
+    return tensor.takeError();
+  TensorList results;
+  results.push_back(std::move(*tensor));
+  return results;
+}
+
+llvm::Expected<TensorList> runLinear(Operation *op, Inputs inputs) {
+  auto linear = cast<LinearOp>(op);
+  const awq_tensor *x = operandAt(inputs, 0), *w = operandAt(inputs, 1);
+  const awq_tensor *bias = linear.getBias() ? operandAt(inputs, 2) : nullptr;
+  int weightIsNK = linear.getTransposeWeight();
+  return single(callRuntime(
+      [&](awq_tensor *out) { return awq_linear_shape(x, w, bias, weightIsNK, out); },
+      [&](awq_tensor *out) { return awq_linear(x, w, bias, weightIsNK, out); }));
+}
+
+llvm::Expected<TensorList> runRMSNorm(Operation *op, Inputs inputs) {
+  auto norm = cast<RMSNormOp>(op);
+  const awq_tensor *x = operandAt(inputs, 0), *gamma = operandAt(inputs, 1);
+  float eps = norm.getEpsilon().convertToFloat();
+  // Gemma's norm multiplies by (1 + w).
+  float offset = norm.getUnitOffset() ? 1.0f : 0.0f;
+  return single(callRuntime(
+      [&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, offset, out); },
+      [&](awq_tensor *out) { return awq_rms_norm(x, gamma, eps, offset, out); }));
+}
+
+llvm::Expected<TensorList> runLayerNorm(Operation *op, Inputs inputs) {
+  auto norm = cast<LayerNormOp>(op);
+  const awq_tensor *x = operandAt(inputs, 0), *gamma = operandAt(inputs, 1);
+  const awq_tensor *beta = norm.getBias() ? operandAt(inputs, 2) : nullptr;
+  float eps = norm.getEpsilon().convertToFloat();
+  return single(callRuntime(
+      [&](awq_tensor *out) {
+        return awq_layer_norm_shape(x, gamma, beta, -1, eps, out);
+      },
+      [&](awq_tensor *out) { return awq_layer_norm(x, gamma, beta, -1, eps, out); }));
+}
+
+llvm::Expected<TensorList> runSiLU(Operation *, Inputs inputs) {
+  const awq_tensor *x = operandAt(inputs, 0);
+  return single(callRuntime(
+      [&](awq_tensor *out) { return awq_unary_shape(AWQ_UNARY_SILU, x, out); },
+      [&](awq_tensor *out) { return awq_silu(x, out); }));
+}
+
+llvm::Expected<TensorList> runGELU(Operation *op, Inputs inputs) {
+  const awq_tensor *x = operandAt(inputs, 0);
+  bool useTanh = cast<GELUOp>(op).getApproximate() == GeluApproximation::Tanh;
+  return single(callRuntime(
+      [&](awq_tensor *out) {
+        return awq_unary_shape(useTanh ? AWQ_UNARY_GELU_TANH : AWQ_UNARY_GELU,
+                               x, out);
+      },
+      [&](awq_tensor *out) { return awq_gelu(x, useTanh, out); }));
+}
+
+/// x / s, with s broadcast along the last axis.
+llvm::Expected<TensorList> runScale(Operation *, Inputs inputs) {
+  const awq_tensor *x = operandAt(inputs, 0), *scales = operandAt(inputs, 1);
+  return single(callRuntime(
+      [&](awq_tensor *out) {
+        return awq_binary_shape(AWQ_BINARY_DIV, x, scales, out);
+      },
+      [&](awq_tensor *out) { return awq_binary(AWQ_BINARY_DIV, x, scales, out); }));
+}
+
+} // namespace
+
+OpKernel lookupAWQKernel(Operation *op) {
+  return llvm::TypeSwitch<Operation *, OpKernel>(op)
+      .Case<LinearOp>([](auto) { return runLinear; })
+      .Case<RMSNormOp>([](auto) { return runRMSNorm; })
+      .Case<LayerNormOp>([](auto) { return runLayerNorm; })
+      .Case<SiLUOp>([](auto) { return runSiLU; })
+      .Case<GELUOp>([](auto) { return runGELU; })
+      .Case<ScaleOp>([](auto) { return runScale; })
+      .Default([](Operation *) { return nullptr; });
+}
+
+} // namespace awq

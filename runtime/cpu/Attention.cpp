@@ -1,0 +1,186 @@
+// Attention.cpp - scaled dot-product attention (causal, GQA, KV cache) and cache append.
+#include "Kernels.h"
+#include "RuntimeInternal.h"
+
+#include <cmath>
+
+using namespace awq::rt;
+
+namespace {
+
+struct AttentionDims {
+  int64_t batch, queryHeads, kvHeads, queries, keys, headDim, valueDim;
+  int64_t kvLen;   // valid keys (<= keys)
+  int64_t pastLen; // absolute position of query 0
+};
+
+AttentionDims attentionShape(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
+                             const awq_tensor *mask, int64_t pastLen, int64_t kvLen,
+                             awq_tensor *out) {
+  checkDescriptor(q, "query");
+  checkDescriptor(k, "key");
+  checkDescriptor(v, "value");
+  checkDtype(q, "query", AWQ_F32);
+  checkDtype(k, "key", AWQ_F32);
+  checkDtype(v, "value", AWQ_F32);
+  checkRank(q, "query", 4);
+  checkRank(k, "key", 4);
+  checkRank(v, "value", 4);
+  AttentionDims d{q->shape[0], q->shape[1], k->shape[1], q->shape[2],
+                  k->shape[2], q->shape[3], v->shape[3], 0, 0};
+  if (k->shape[0] != d.batch || v->shape[0] != d.batch)
+    raise("batch sizes differ: query %s, key %s, value %s", shapeString(q).c_str(),
+          shapeString(k).c_str(), shapeString(v).c_str());
+  if (k->shape[3] != d.headDim)
+    raise("head dims differ: query %s, key %s", shapeString(q).c_str(), shapeString(k).c_str());
+  if (v->shape[1] != d.kvHeads || v->shape[2] != d.keys)
+    raise("key %s and value %s disagree on heads or length", shapeString(k).c_str(),
+          shapeString(v).c_str());
+  if (d.kvHeads == 0 || d.queryHeads % d.kvHeads != 0)
+    raise("query heads (%lld) must be a multiple of key/value heads (%lld)",
+          static_cast<long long>(d.queryHeads), static_cast<long long>(d.kvHeads));
+  d.kvLen = kvLen < 0 ? d.keys : kvLen;
+  if (d.kvLen > d.keys)
+    raise("kv_len %lld exceeds the key length %lld", static_cast<long long>(kvLen),
+          static_cast<long long>(d.keys));
+  d.pastLen = pastLen < 0 ? d.kvLen - d.queries : pastLen;
+  if (d.pastLen < 0)
+    raise("%lld queries but only %lld valid keys; pass past_len explicitly",
+          static_cast<long long>(d.queries), static_cast<long long>(d.kvLen));
+  if (mask) {
+    checkDescriptor(mask, "mask");
+    checkDtype(mask, "mask", AWQ_F32);
+    const Shape full{d.batch, d.queryHeads, d.queries, d.keys};
+    if (mask->rank > 4 || broadcastShapes(shapeOf(mask), full, "mask", "scores") != full)
+      raise("mask %s does not broadcast to [B, Hq, S, T] = %s", shapeString(mask).c_str(),
+            shapeString(full).c_str());
+  }
+  setOutput(out, AWQ_F32, {d.batch, d.queryHeads, d.queries, d.valueDim});
+  return d;
+}
+
+// Strides of the mask over [B, Hq, S, T]; 0 on broadcast axes.
+struct MaskStrides {
+  int64_t b = 0, h = 0, s = 0, t = 0;
+};
+
+MaskStrides maskStrides(const awq_tensor *mask) {
+  int64_t aligned[4] = {1, 1, 1, 1}, strides[4] = {0, 0, 0, 0};
+  for (int32_t i = 0; i < mask->rank; ++i)
+    aligned[4 - mask->rank + i] = mask->shape[i];
+  int64_t stride = 1;
+  for (int i = 3; i >= 0; --i) {
+    strides[i] = aligned[i] == 1 ? 0 : stride;
+    stride *= aligned[i];
+  }
+  return {strides[0], strides[1], strides[2], strides[3]};
+}
+
+void attentionCompute(const AttentionDims &d, const float *q, const float *k, const float *v,
+                      const awq_tensor *mask, float scale, bool causal, float *out) {
+  const int64_t group = d.queryHeads / d.kvHeads;
+  const MaskStrides ms = mask ? maskStrides(mask) : MaskStrides{};
+  const float *maskData = mask ? static_cast<const float *>(mask->data) : nullptr;
+  const int64_t rows = d.batch * d.queryHeads * d.queries;
+  // One row = one query of one head; rows of a head are adjacent, so a
+  // thread's chunk keeps that head's keys and values hot in cache.
+  parallelFor(rows, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores(static_cast<size_t>(d.kvLen));
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t i = row % d.queries;
+      const int64_t h = (row / d.queries) % d.queryHeads;
+      const int64_t b = row / (d.queries * d.queryHeads);
+      const int64_t kvHead = h / group;
+      const float *query = q + row * d.headDim;
+      const float *keys = k + (b * d.kvHeads + kvHead) * d.keys * d.headDim;
+      const float *values = v + (b * d.kvHeads + kvHead) * d.keys * d.valueDim;
+      const float *maskRow = maskData ? maskData + b * ms.b + h * ms.h + i * ms.s : nullptr;
+      float *result = out + row * d.valueDim;
+      std::fill(result, result + d.valueDim, 0.0f);
+
+      const int64_t visible = causal ? std::min(d.kvLen, std::max<int64_t>(0, d.pastLen + i + 1))
+                                     : d.kvLen;
+      float maxScore = -INFINITY;
+      for (int64_t j = 0; j < visible; ++j) {
+        float s = scale * dotF32(query, keys + j * d.headDim, d.headDim);
+        if (maskRow)
+          s += maskRow[j * ms.t];
+        scores[j] = s;
+        maxScore = std::max(maxScore, s);
+      }
+      if (maxScore == -INFINITY) // no visible key: the row stays zero
+        continue;
+      double sum = 0.0;
+      for (int64_t j = 0; j < visible; ++j) {
+        scores[j] = std::exp(scores[j] - maxScore);
+        sum += scores[j];
+      }
+      const float invSum = static_cast<float>(1.0 / sum);
+      for (int64_t j = 0; j < visible; ++j)
+        if (scores[j] != 0.0f)
+          axpyF32(scores[j] * invSum, values + j * d.valueDim, result, d.valueDim);
+    }
+  });
+}
+
+} // namespace
+
+extern "C" {
+
+awq_status awq_attention_shape(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
+                               const awq_tensor *mask, float /*scale*/, int /*causal*/,
+                               int64_t past_len, int64_t kv_len, awq_tensor *out) {
+  return guard("awq_attention_shape",
+               [&] { attentionShape(q, k, v, mask, past_len, kv_len, out); });
+}
+
+awq_status awq_attention(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
+                         const awq_tensor *mask, float scale, int causal, int64_t past_len,
+                         int64_t kv_len, awq_tensor *out) {
+  return guard("awq_attention", [&] {
+    checkData(q, "query");
+    checkData(k, "key");
+    checkData(v, "value");
+    if (mask)
+      checkData(mask, "mask");
+    awq_tensor expected{};
+    const AttentionDims d = attentionShape(q, k, v, mask, past_len, kv_len, &expected);
+    checkOutput(expected, out);
+    const float effectiveScale =
+        scale > 0.0f ? scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(d.headDim)));
+    attentionCompute(d, static_cast<const float *>(q->data), static_cast<const float *>(k->data),
+                     static_cast<const float *>(v->data), mask, effectiveScale, causal != 0,
+                     static_cast<float *>(out->data));
+  });
+}
+
+awq_status awq_kv_cache_append(awq_tensor *cache, const awq_tensor *update, int64_t offset) {
+  return guard("awq_kv_cache_append", [&] {
+    checkData(cache, "cache");
+    checkData(update, "update");
+    checkRank(cache, "cache", 4);
+    checkRank(update, "update", 4);
+    if (cache->dtype != update->dtype)
+      raise("cache is %s but update is %s", awq_dtype_name(cache->dtype),
+            awq_dtype_name(update->dtype));
+    if (cache->shape[0] != update->shape[0] || cache->shape[1] != update->shape[1] ||
+        cache->shape[3] != update->shape[3])
+      raise("update %s does not match cache %s in batch, heads or head dim",
+            shapeString(update).c_str(), shapeString(cache).c_str());
+    const int64_t capacity = cache->shape[2], steps = update->shape[2];
+    if (offset < 0 || offset + steps > capacity)
+      raise("positions [%lld, %lld) do not fit the cache capacity %lld",
+            static_cast<long long>(offset), static_cast<long long>(offset + steps),
+            static_cast<long long>(capacity));
+    const size_t element = awq_dtype_size(cache->dtype);
+    const int64_t rowBytes = cache->shape[3] * static_cast<int64_t>(element);
+    const int64_t heads = cache->shape[0] * cache->shape[1];
+    auto *dst = static_cast<char *>(cache->data);
+    const auto *src = static_cast<const char *>(update->data);
+    for (int64_t head = 0; head < heads; ++head)
+      std::memcpy(dst + (head * capacity + offset) * rowBytes, src + head * steps * rowBytes,
+                  static_cast<size_t>(steps * rowBytes));
+  });
+}
+
+} // extern "C"

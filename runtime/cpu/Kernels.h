@@ -1,0 +1,20 @@
+// Kernels.h - small vector kernels with AVX2/FMA clones chosen at load time.
+#ifndef AWQ_RUNTIME_CPU_KERNELS_H
+#define AWQ_RUNTIME_CPU_KERNELS_H
+
+#include <cstdint>
+
+namespace awq::rt {
+
+// sum_i a[i] * b[i]
+float dotF32(const float *a, const float *b, int64_t n);
+// sum_i a[i] * widen(b[i]) where b holds f16 (isBf16 = false) or bf16 bits.
+float dotF32Half(const float *a, const uint16_t *b, int64_t n, bool isBf16);
+// y[i] += alpha * x[i]
+void axpyF32(float alpha, const float *x, float *y, int64_t n);
+// y[i] += alpha * widen(x[i]) where x holds f16 or bf16 bits.
+void axpyHalf(float alpha, const uint16_t *x, float *y, int64_t n, bool isBf16);
+
+} // namespace awq::rt
+
+#endif // AWQ_RUNTIME_CPU_KERNELS_H

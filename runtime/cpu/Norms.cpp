@@ -1,0 +1,150 @@
+// Norms.cpp - RMSNorm and LayerNorm over trailing axes.
+#include "RuntimeInternal.h"
+
+#include <cmath>
+
+using namespace awq::rt;
+
+namespace {
+
+// Rows handled per thread at least; a row is one normalised vector.
+constexpr int64_t kRowGrain = 4;
+
+void rmsNormShape(const awq_tensor *x, const awq_tensor *gamma, awq_tensor *out) {
+  checkDescriptor(x, "input");
+  checkDescriptor(gamma, "gamma");
+  checkFloatDtype(x, "input");
+  checkFloatDtype(gamma, "gamma");
+  if (x->rank < 1)
+    raise("input must have rank >= 1, got a scalar");
+  const int64_t hidden = x->shape[x->rank - 1];
+  if (numel(gamma) != hidden)
+    raise("gamma has shape %s but the input's last dim is %lld", shapeString(gamma).c_str(),
+          static_cast<long long>(hidden));
+  setOutput(out, x->dtype, shapeOf(x));
+}
+
+// Normalises each row of a [rows, width] view: y = (x - mean?) * invScale * g (+ b).
+// `centre` selects LayerNorm (subtract the mean) versus RMSNorm.
+template <class T>
+void normalizeRows(const awq_tensor *x, const std::vector<float> &scale,
+                   const std::vector<float> &shift, float eps, bool centre, awq_tensor *out) {
+  const int64_t width = static_cast<int64_t>(scale.size());
+  const int64_t rows = width == 0 ? 0 : numel(x) / width;
+  const auto *src = static_cast<const typename T::Storage *>(x->data);
+  auto *dst = static_cast<typename T::Storage *>(out->data);
+  parallelFor(rows, kRowGrain, [&](int64_t begin, int64_t end) {
+    std::vector<float> row(static_cast<size_t>(width));
+    for (int64_t r = begin; r < end; ++r) {
+      const auto *in = src + r * width;
+      for (int64_t i = 0; i < width; ++i)
+        row[i] = T::load(in[i]);
+      // Statistics in double: long rows of f32 lose precision otherwise.
+      double mean = 0.0;
+      if (centre) {
+        double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t i = 0; i < width; ++i)
+          sum += row[i];
+        mean = sum / static_cast<double>(width);
+      }
+      double squares = 0.0;
+#pragma omp simd reduction(+ : squares)
+      for (int64_t i = 0; i < width; ++i) {
+        const double d = row[i] - mean;
+        squares += d * d;
+      }
+      const float invScale = static_cast<float>(1.0 / std::sqrt(squares / width + eps));
+      const float meanF = static_cast<float>(mean);
+      auto *o = dst + r * width;
+      if (shift.empty()) {
+        for (int64_t i = 0; i < width; ++i)
+          o[i] = T::store((row[i] - meanF) * invScale * scale[i]);
+      } else {
+        for (int64_t i = 0; i < width; ++i)
+          o[i] = T::store((row[i] - meanF) * invScale * scale[i] + shift[i]);
+      }
+    }
+  });
+}
+
+std::vector<float> widenParameter(const awq_tensor *t, float offset) {
+  std::vector<float> values(static_cast<size_t>(numel(t)));
+  widenToFloat(t->data, t->dtype, 0, numel(t), values.data());
+  for (float &v : values)
+    v += offset;
+  return values;
+}
+
+void layerNormShape(const awq_tensor *x, const awq_tensor *gamma, const awq_tensor *beta,
+                    int64_t axis, awq_tensor *out) {
+  checkDescriptor(x, "input");
+  checkDescriptor(gamma, "gamma");
+  checkFloatDtype(x, "input");
+  checkFloatDtype(gamma, "gamma");
+  const int64_t first = normalizeAxis(axis, x->rank, "axis");
+  int64_t width = 1;
+  for (int64_t i = first; i < x->rank; ++i)
+    width *= x->shape[i];
+  if (numel(gamma) != width)
+    raise("gamma has shape %s but the normalised part of input %s has %lld elements",
+          shapeString(gamma).c_str(), shapeString(x).c_str(), static_cast<long long>(width));
+  if (beta) {
+    checkDescriptor(beta, "beta");
+    checkFloatDtype(beta, "beta");
+    if (numel(beta) != width)
+      raise("beta has shape %s, expected %lld elements", shapeString(beta).c_str(),
+            static_cast<long long>(width));
+  }
+  setOutput(out, x->dtype, shapeOf(x));
+}
+
+} // namespace
+
+extern "C" {
+
+awq_status awq_rms_norm_shape(const awq_tensor *x, const awq_tensor *gamma, float /*eps*/,
+                              float /*gamma_offset*/, awq_tensor *out) {
+  return guard("awq_rms_norm_shape", [&] { rmsNormShape(x, gamma, out); });
+}
+
+awq_status awq_rms_norm(const awq_tensor *x, const awq_tensor *gamma, float eps,
+                        float gamma_offset, awq_tensor *out) {
+  return guard("awq_rms_norm", [&] {
+    checkData(x, "input");
+    checkData(gamma, "gamma");
+    awq_tensor expected{};
+    rmsNormShape(x, gamma, &expected);
+    checkOutput(expected, out);
+    const std::vector<float> scale = widenParameter(gamma, gamma_offset);
+    dispatchFloat(x->dtype, [&](auto traits) {
+      normalizeRows<decltype(traits)>(x, scale, {}, eps, /*centre=*/false, out);
+    });
+  });
+}
+
+awq_status awq_layer_norm_shape(const awq_tensor *x, const awq_tensor *gamma,
+                                const awq_tensor *beta, int64_t axis, float /*eps*/,
+                                awq_tensor *out) {
+  return guard("awq_layer_norm_shape", [&] { layerNormShape(x, gamma, beta, axis, out); });
+}
+
+awq_status awq_layer_norm(const awq_tensor *x, const awq_tensor *gamma, const awq_tensor *beta,
+                          int64_t axis, float eps, awq_tensor *out) {
+  return guard("awq_layer_norm", [&] {
+    checkData(x, "input");
+    checkData(gamma, "gamma");
+    if (beta)
+      checkData(beta, "beta");
+    awq_tensor expected{};
+    layerNormShape(x, gamma, beta, axis, &expected);
+    checkOutput(expected, out);
+    const std::vector<float> scale = widenParameter(gamma, 0.0f);
+    const std::vector<float> shift = beta ? widenParameter(beta, 0.0f) : std::vector<float>{};
+    dispatchFloat(x->dtype, [&](auto traits) {
+      normalizeRows<decltype(traits)>(x, scale, shift, eps, /*centre=*/true, out);
+    });
+  });
+}
+
+} // extern "C"

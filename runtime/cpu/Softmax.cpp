@@ -1,0 +1,77 @@
+// Softmax.cpp - numerically stable softmax along any axis.
+#include "RuntimeInternal.h"
+
+#include <cmath>
+
+using namespace awq::rt;
+
+namespace {
+
+void softmaxShape(const awq_tensor *x, int64_t axis, awq_tensor *out) {
+  checkDescriptor(x, "input");
+  checkFloatDtype(x, "input");
+  normalizeAxis(axis, x->rank, "axis");
+  setOutput(out, x->dtype, shapeOf(x));
+}
+
+// View x as [outer, n, inner]; each (outer, inner) pair is one softmax vector
+// whose elements are `inner` apart.
+template <class T> void softmaxTyped(const awq_tensor *x, int64_t axis, awq_tensor *out) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i)
+    outer *= x->shape[i];
+  for (int64_t i = axis + 1; i < x->rank; ++i)
+    inner *= x->shape[i];
+  const int64_t n = x->shape[axis];
+  const auto *src = static_cast<const typename T::Storage *>(x->data);
+  auto *dst = static_cast<typename T::Storage *>(out->data);
+  const int64_t minVectorsPerThread = std::max<int64_t>(1, 4096 / std::max<int64_t>(n, 1));
+  parallelFor(outer * inner, minVectorsPerThread, [&](int64_t begin, int64_t end) {
+    std::vector<float> values(static_cast<size_t>(n));
+    for (int64_t vector = begin; vector < end; ++vector) {
+      const int64_t base = (vector / inner) * n * inner + vector % inner;
+      float maxValue = -INFINITY;
+      for (int64_t i = 0; i < n; ++i) {
+        values[i] = T::load(src[base + i * inner]);
+        maxValue = std::max(maxValue, values[i]);
+      }
+      // A vector that is entirely -inf (fully masked) becomes zeros, not NaN,
+      // matching awq_attention's convention for rows with no visible key.
+      if (maxValue == -INFINITY) {
+        for (int64_t i = 0; i < n; ++i)
+          dst[base + i * inner] = T::store(0.0f);
+        continue;
+      }
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        values[i] = std::exp(values[i] - maxValue);
+        sum += values[i];
+      }
+      const float invSum = static_cast<float>(1.0 / sum);
+      for (int64_t i = 0; i < n; ++i)
+        dst[base + i * inner] = T::store(values[i] * invSum);
+    }
+  });
+}
+
+} // namespace
+
+extern "C" {
+
+awq_status awq_softmax_shape(const awq_tensor *x, int64_t axis, awq_tensor *out) {
+  return guard("awq_softmax_shape", [&] { softmaxShape(x, axis, out); });
+}
+
+awq_status awq_softmax(const awq_tensor *x, int64_t axis, awq_tensor *out) {
+  return guard("awq_softmax", [&] {
+    checkData(x, "input");
+    awq_tensor expected{};
+    softmaxShape(x, axis, &expected);
+    checkOutput(expected, out);
+    const int64_t positiveAxis = normalizeAxis(axis, x->rank, "axis");
+    dispatchFloat(x->dtype,
+                  [&](auto traits) { softmaxTyped<decltype(traits)>(x, positiveAxis, out); });
+  });
+}
+
+} // extern "C"
