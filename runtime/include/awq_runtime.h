@@ -344,6 +344,64 @@ awq_status awq_range(double start, double limit, double delta, int32_t dtype, aw
 awq_status awq_trilu_shape(const awq_tensor *x, int64_t k, int upper, awq_tensor *out);
 awq_status awq_trilu(const awq_tensor *x, int64_t k, int upper, awq_tensor *out);
 
+/* ---- Low-bit group quantization ---------------------------------------- */
+/*
+ * A weight W of N output rows and K inputs is quantized along K: each row is
+ * cut into G = ceil(K / group_size) groups of group_size consecutive inputs
+ * (the last group may be partial), each with one scale and one zero point.
+ * Codes are unsigned `bits`-wide integers (bits = 2, 3, 4 or 8):
+ *   asymmetric (zero_point != 0), AWQ's default:
+ *     scale = max(max - min, 1e-5) / (2^bits - 1)
+ *     zero  = clamp(-round(min / scale), 0, 2^bits - 1)
+ *     q     = clamp(round(w / scale) + zero, 0, 2^bits - 1)
+ *   symmetric (zero_point == 0): zero is implicitly 2^(bits-1) and
+ *     scale = max(absmax, 1e-5) / (2^(bits-1) - 1)
+ *     q     = clamp(round(w / scale), -2^(bits-1), 2^(bits-1) - 1) + 2^(bits-1)
+ * and w' = (q - zero) * scale. round() is round-half-to-even; min/max are
+ * taken in double, and zero and q are computed from the scale as stored (f32). With `clip` ([N, G] f32, AWQ's clipping search
+ * result) each group is first clamped to [-clip, clip].
+ * Weights are f32 [N, K]; codes u8 [N, K] (one code per byte); scales f32
+ * [N, G]; zeros u8 [N, G].
+ */
+awq_status awq_quantize_groups_shape(const awq_tensor *w, int32_t bits, int64_t group_size,
+                                     awq_tensor *codes, awq_tensor *scales, awq_tensor *zeros);
+/* zeros is written only when zero_point != 0 (it may be NULL otherwise). */
+awq_status awq_quantize_groups(const awq_tensor *w, int32_t bits, int64_t group_size,
+                               int zero_point, const awq_tensor *clip, awq_tensor *codes,
+                               awq_tensor *scales, awq_tensor *zeros);
+/* w' = (codes - zeros) * scales as f32 [N, K]; zeros NULL means 2^(bits-1). */
+awq_status awq_dequantize_groups(const awq_tensor *codes, const awq_tensor *scales,
+                                 const awq_tensor *zeros, int32_t bits, int64_t group_size,
+                                 awq_tensor *w);
+/* dequantize(quantize(w)) in one pass (AWQ's search evaluates this);
+ * out is f32 [N, K] and may alias w. */
+awq_status awq_fake_quantize_groups(const awq_tensor *w, int32_t bits, int64_t group_size,
+                                    int zero_point, const awq_tensor *clip, awq_tensor *out);
+
+/* The canonical packed layout (the awq dialect's `row_major`): codes [N, K]
+ * become [N, ceil(K * bits / 8)] u8, each row a little-endian bit stream
+ * with input 0 in the lowest bits of byte 0 (4 bits: low nibble first).
+ * Unpacking needs K because the last byte may be partly padding. */
+awq_status awq_pack_codes_shape(const awq_tensor *codes, int32_t bits, awq_tensor *packed);
+awq_status awq_pack_codes(const awq_tensor *codes, int32_t bits, awq_tensor *packed);
+awq_status awq_unpack_codes_shape(const awq_tensor *packed, int32_t bits, int64_t k,
+                                  awq_tensor *codes);
+awq_status awq_unpack_codes(const awq_tensor *packed, int32_t bits, int64_t k,
+                            awq_tensor *codes);
+
+/* The awq.group_matmul op: y[..., N] = x[..., K] . W'^T (+ bias[N]) with
+ * W' = dequantize(unpack(qweight)). x: f32; qweight: u8/i8 [N, ceil(K*bits/8)]
+ * (row_major); scales: f32/f16/bf16 [N, G]; zeros: NULL or u8/i8 [N, G];
+ * bias: NULL or [N] f32/f16/bf16. Output f32 [..., N]. */
+awq_status awq_group_matmul_shape(const awq_tensor *x, const awq_tensor *qweight,
+                                  const awq_tensor *scales, const awq_tensor *zeros,
+                                  const awq_tensor *bias, int32_t bits, int64_t group_size,
+                                  int64_t k, awq_tensor *out);
+awq_status awq_group_matmul(const awq_tensor *x, const awq_tensor *qweight,
+                            const awq_tensor *scales, const awq_tensor *zeros,
+                            const awq_tensor *bias, int32_t bits, int64_t group_size, int64_t k,
+                            awq_tensor *out);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

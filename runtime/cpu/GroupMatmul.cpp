@@ -1,0 +1,178 @@
+// GroupMatmul.cpp - y = x . dequantize(qweight)^T + b for the row_major packed layout.
+//
+// The portable path, correct for every bits/group/zero-point combination:
+// few rows of x (decoding) walk each packed weight row once and accumulate
+// per group; many rows (prefill) dequantize blocks of weight rows to f32 and
+// multiply them with sgemm, so the cost is that of an FP32 linear plus a
+// dequantization pass.
+#include "QuantizationInternal.h"
+
+#include <cblas.h>
+
+using namespace awq::rt;
+
+namespace {
+
+// At most this many rows of x take the direct path.
+constexpr int64_t kDirectMaxRows = 4;
+// Weight rows dequantized per sgemm block (64 rows x 11008 inputs = 2.7 MiB).
+constexpr int64_t kBlockRows = 64;
+// Output features per thread at least on the direct path.
+constexpr int64_t kFeatureGrain = 16;
+
+struct GroupMatmulDims {
+  int64_t m, n, k, groups, rowBytes;
+};
+
+GroupMatmulDims checkGroupMatmul(const awq_tensor *x, const awq_tensor *qweight,
+                                 const awq_tensor *scales, const awq_tensor *zeros,
+                                 const awq_tensor *bias, int32_t bits, int64_t groupSize,
+                                 int64_t k, awq_tensor *out) {
+  checkQuantization(bits, groupSize);
+  checkDescriptor(x, "input");
+  checkDtype(x, "input", AWQ_F32);
+  if (x->rank < 1)
+    raise("input must have rank >= 1");
+  if (k < 1 || x->shape[x->rank - 1] != k)
+    raise("input has %lld features but K = %lld", static_cast<long long>(x->shape[x->rank - 1]),
+          static_cast<long long>(k));
+  if (groupSize > k)
+    raise("group_size %lld exceeds K = %lld", static_cast<long long>(groupSize),
+          static_cast<long long>(k));
+  checkDescriptor(qweight, "qweight");
+  if (qweight->dtype != AWQ_U8 && qweight->dtype != AWQ_I8)
+    raise("qweight must be u8 or i8, got %s", awq_dtype_name(qweight->dtype));
+  checkRank(qweight, "qweight", 2);
+  GroupMatmulDims dims{numel(x) / k, qweight->shape[0], k, groupCount(k, groupSize),
+                       packedRowBytes(k, bits)};
+  if (qweight->shape[1] != dims.rowBytes)
+    raise("qweight has shape %s, expected [N, %lld] for K = %lld at %d bits",
+          shapeString(qweight).c_str(), static_cast<long long>(dims.rowBytes),
+          static_cast<long long>(k), bits);
+  checkDescriptor(scales, "scales");
+  checkFloatDtype(scales, "scales");
+  if (shapeOf(scales) != Shape{dims.n, dims.groups})
+    raise("scales has shape %s, expected [%lld, %lld]", shapeString(scales).c_str(),
+          static_cast<long long>(dims.n), static_cast<long long>(dims.groups));
+  if (zeros) {
+    checkDescriptor(zeros, "zero_points");
+    if (zeros->dtype != AWQ_U8 && zeros->dtype != AWQ_I8)
+      raise("zero_points must be u8 or i8, got %s", awq_dtype_name(zeros->dtype));
+    if (shapeOf(zeros) != shapeOf(scales))
+      raise("zero_points has shape %s, expected %s", shapeString(zeros).c_str(),
+            shapeString(scales).c_str());
+  }
+  if (bias) {
+    checkDescriptor(bias, "bias");
+    checkFloatDtype(bias, "bias");
+    if (numel(bias) != dims.n)
+      raise("bias has %lld elements, expected N = %lld", static_cast<long long>(numel(bias)),
+            static_cast<long long>(dims.n));
+  }
+  Shape outShape = shapeOf(x);
+  outShape.back() = dims.n;
+  setOutput(out, AWQ_F32, outShape);
+  return dims;
+}
+
+// Group parameters of weight row `row` as floats: scales, and zero points
+// (2^(bits-1) when the op has none).
+void loadRowParams(const awq_tensor *scales, const awq_tensor *zeros, int32_t bits,
+                   const GroupMatmulDims &d, int64_t row, float *scaleRow, float *zeroRow) {
+  widenToFloat(scales->data, scales->dtype, row * d.groups, d.groups, scaleRow);
+  for (int64_t g = 0; g < d.groups; ++g)
+    zeroRow[g] = zeros ? static_cast<const uint8_t *>(zeros->data)[row * d.groups + g]
+                       : static_cast<float>(1 << (bits - 1));
+}
+
+// Dequantizes weight row `row` into dst[0, K).
+void dequantizeRow(const uint8_t *packedRow, const float *scaleRow, const float *zeroRow,
+                   int32_t bits, int64_t groupSize, int64_t k, float *dst) {
+  for (int64_t index = 0; index < k; ++index) {
+    const int64_t g = index / groupSize;
+    dst[index] = (static_cast<float>(readCode(packedRow, index, bits)) - zeroRow[g]) * scaleRow[g];
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+awq_status awq_group_matmul_shape(const awq_tensor *x, const awq_tensor *qweight,
+                                  const awq_tensor *scales, const awq_tensor *zeros,
+                                  const awq_tensor *bias, int32_t bits, int64_t group_size,
+                                  int64_t k, awq_tensor *out) {
+  return guard("awq_group_matmul_shape", [&] {
+    checkGroupMatmul(x, qweight, scales, zeros, bias, bits, group_size, k, out);
+  });
+}
+
+awq_status awq_group_matmul(const awq_tensor *x, const awq_tensor *qweight,
+                            const awq_tensor *scales, const awq_tensor *zeros,
+                            const awq_tensor *bias, int32_t bits, int64_t group_size, int64_t k,
+                            awq_tensor *out) {
+  return guard("awq_group_matmul", [&] {
+    awq_tensor expected{};
+    const GroupMatmulDims d =
+        checkGroupMatmul(x, qweight, scales, zeros, bias, bits, group_size, k, &expected);
+    checkData(x, "input");
+    checkData(qweight, "qweight");
+    checkData(scales, "scales");
+    checkOutput(expected, out);
+    const auto *input = static_cast<const float *>(x->data);
+    const auto *packed = static_cast<const uint8_t *>(qweight->data);
+    auto *result = static_cast<float *>(out->data);
+    std::vector<float> biasValues;
+    if (bias) {
+      biasValues.resize(static_cast<size_t>(d.n));
+      widenToFloat(bias->data, bias->dtype, 0, d.n, biasValues.data());
+    }
+
+    if (d.m <= kDirectMaxRows) {
+      parallelFor(d.n, kFeatureGrain, [&](int64_t begin, int64_t end) {
+        std::vector<float> weightRow(static_cast<size_t>(d.k));
+        std::vector<float> scaleRow(d.groups), zeroRow(d.groups);
+        for (int64_t row = begin; row < end; ++row) {
+          loadRowParams(scales, zeros, bits, d, row, scaleRow.data(), zeroRow.data());
+          dequantizeRow(packed + row * d.rowBytes, scaleRow.data(), zeroRow.data(), bits,
+                        group_size, d.k, weightRow.data());
+          for (int64_t i = 0; i < d.m; ++i) {
+            const float *xi = input + i * d.k;
+            float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t index = 0; index < d.k; ++index)
+              sum += xi[index] * weightRow[index];
+            result[i * d.n + row] = sum + (bias ? biasValues[row] : 0.0f);
+          }
+        }
+      });
+      return;
+    }
+
+    std::vector<float> block(static_cast<size_t>(kBlockRows * d.k));
+    for (int64_t first = 0; first < d.n; first += kBlockRows) {
+      const int64_t rows = std::min(kBlockRows, d.n - first);
+      parallelFor(rows, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> scaleRow(d.groups), zeroRow(d.groups);
+        for (int64_t r = begin; r < end; ++r) {
+          loadRowParams(scales, zeros, bits, d, first + r, scaleRow.data(), zeroRow.data());
+          dequantizeRow(packed + (first + r) * d.rowBytes, scaleRow.data(), zeroRow.data(), bits,
+                        group_size, d.k, block.data() + r * d.k);
+        }
+      });
+      // out[:, first:first+rows] = x . block^T
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(d.m),
+                  static_cast<int>(rows), static_cast<int>(d.k), 1.0f, input,
+                  static_cast<int>(d.k), block.data(), static_cast<int>(d.k), 0.0f,
+                  result + first, static_cast<int>(d.n));
+    }
+    if (bias)
+      parallelFor(d.m, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+          for (int64_t j = 0; j < d.n; ++j)
+            result[i * d.n + j] += biasValues[j];
+      });
+  });
+}
+
+} // extern "C"
