@@ -1,11 +1,12 @@
 // GroupMatmul.cpp - y = x . dequantize(qweight)^T + b for the row_major packed layout.
 //
-// The portable path, correct for every bits/group/zero-point combination:
+// The portable path, correct for every bits/group/zero-point combination (and
+// what prepacked blobs in the row_major layout run on, see GroupMatmulKernels.h):
 // few rows of x (decoding) walk each packed weight row once and accumulate
 // per group; many rows (prefill) dequantize blocks of weight rows to f32 and
 // multiply them with sgemm, so the cost is that of an FP32 linear plus a
 // dequantization pass.
-#include "QuantizationInternal.h"
+#include "GroupMatmulKernels.h"
 
 #include <cblas.h>
 
@@ -76,13 +77,12 @@ GroupMatmulDims checkGroupMatmul(const awq_tensor *x, const awq_tensor *qweight,
 }
 
 // Group parameters of weight row `row` as floats: scales, and zero points
-// (2^(bits-1) when the op has none).
-void loadRowParams(const awq_tensor *scales, const awq_tensor *zeros, int32_t bits,
-                   const GroupMatmulDims &d, int64_t row, float *scaleRow, float *zeroRow) {
-  widenToFloat(scales->data, scales->dtype, row * d.groups, d.groups, scaleRow);
-  for (int64_t g = 0; g < d.groups; ++g)
-    zeroRow[g] = zeros ? static_cast<const uint8_t *>(zeros->data)[row * d.groups + g]
-                       : static_cast<float>(1 << (bits - 1));
+// (2^(bits-1) when the weights have none).
+void loadRowParams(const RowMajorGroupWeights &w, int64_t groups, int64_t row, float *scaleRow,
+                   float *zeroRow) {
+  widenToFloat(w.scales, w.scalesDtype, row * groups, groups, scaleRow);
+  for (int64_t g = 0; g < groups; ++g)
+    zeroRow[g] = w.zeros ? w.zeros[row * groups + g] : static_cast<float>(1 << (w.bits - 1));
 }
 
 // Dequantizes weight row `row` into dst[0, K).
@@ -95,6 +95,59 @@ void dequantizeRow(const uint8_t *packedRow, const float *scaleRow, const float 
 }
 
 } // namespace
+
+namespace awq::rt {
+
+void groupMatmulRowMajor(const float *input, int64_t m, const RowMajorGroupWeights &w,
+                         const float *bias, float *result) {
+  const int64_t groups = groupCount(w.k, w.groupSize), rowBytes = packedRowBytes(w.k, w.bits);
+  if (m <= kDirectMaxRows) {
+    parallelFor(w.n, kFeatureGrain, [&](int64_t begin, int64_t end) {
+      std::vector<float> weightRow(static_cast<size_t>(w.k));
+      std::vector<float> scaleRow(groups), zeroRow(groups);
+      for (int64_t row = begin; row < end; ++row) {
+        loadRowParams(w, groups, row, scaleRow.data(), zeroRow.data());
+        dequantizeRow(w.codes + row * rowBytes, scaleRow.data(), zeroRow.data(), w.bits,
+                      w.groupSize, w.k, weightRow.data());
+        for (int64_t i = 0; i < m; ++i) {
+          const float *xi = input + i * w.k;
+          float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t index = 0; index < w.k; ++index)
+            sum += xi[index] * weightRow[index];
+          result[i * w.n + row] = sum + (bias ? bias[row] : 0.0f);
+        }
+      }
+    });
+    return;
+  }
+
+  std::vector<float> block(static_cast<size_t>(kBlockRows * w.k));
+  for (int64_t first = 0; first < w.n; first += kBlockRows) {
+    const int64_t rows = std::min(kBlockRows, w.n - first);
+    parallelFor(rows, 1, [&](int64_t begin, int64_t end) {
+      std::vector<float> scaleRow(groups), zeroRow(groups);
+      for (int64_t r = begin; r < end; ++r) {
+        loadRowParams(w, groups, first + r, scaleRow.data(), zeroRow.data());
+        dequantizeRow(w.codes + (first + r) * rowBytes, scaleRow.data(), zeroRow.data(), w.bits,
+                      w.groupSize, w.k, block.data() + r * w.k);
+      }
+    });
+    // out[:, first:first+rows] = x . block^T
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
+                static_cast<int>(rows), static_cast<int>(w.k), 1.0f, input,
+                static_cast<int>(w.k), block.data(), static_cast<int>(w.k), 0.0f, result + first,
+                static_cast<int>(w.n));
+  }
+  if (bias)
+    parallelFor(m, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        for (int64_t j = 0; j < w.n; ++j)
+          result[i * w.n + j] += bias[j];
+    });
+}
+
+} // namespace awq::rt
 
 extern "C" {
 
@@ -119,59 +172,21 @@ awq_status awq_group_matmul(const awq_tensor *x, const awq_tensor *qweight,
     checkData(qweight, "qweight");
     checkData(scales, "scales");
     checkOutput(expected, out);
-    const auto *input = static_cast<const float *>(x->data);
-    const auto *packed = static_cast<const uint8_t *>(qweight->data);
-    auto *result = static_cast<float *>(out->data);
     std::vector<float> biasValues;
     if (bias) {
       biasValues.resize(static_cast<size_t>(d.n));
       widenToFloat(bias->data, bias->dtype, 0, d.n, biasValues.data());
     }
-
-    if (d.m <= kDirectMaxRows) {
-      parallelFor(d.n, kFeatureGrain, [&](int64_t begin, int64_t end) {
-        std::vector<float> weightRow(static_cast<size_t>(d.k));
-        std::vector<float> scaleRow(d.groups), zeroRow(d.groups);
-        for (int64_t row = begin; row < end; ++row) {
-          loadRowParams(scales, zeros, bits, d, row, scaleRow.data(), zeroRow.data());
-          dequantizeRow(packed + row * d.rowBytes, scaleRow.data(), zeroRow.data(), bits,
-                        group_size, d.k, weightRow.data());
-          for (int64_t i = 0; i < d.m; ++i) {
-            const float *xi = input + i * d.k;
-            float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-            for (int64_t index = 0; index < d.k; ++index)
-              sum += xi[index] * weightRow[index];
-            result[i * d.n + row] = sum + (bias ? biasValues[row] : 0.0f);
-          }
-        }
-      });
-      return;
-    }
-
-    std::vector<float> block(static_cast<size_t>(kBlockRows * d.k));
-    for (int64_t first = 0; first < d.n; first += kBlockRows) {
-      const int64_t rows = std::min(kBlockRows, d.n - first);
-      parallelFor(rows, 1, [&](int64_t begin, int64_t end) {
-        std::vector<float> scaleRow(d.groups), zeroRow(d.groups);
-        for (int64_t r = begin; r < end; ++r) {
-          loadRowParams(scales, zeros, bits, d, first + r, scaleRow.data(), zeroRow.data());
-          dequantizeRow(packed + (first + r) * d.rowBytes, scaleRow.data(), zeroRow.data(), bits,
-                        group_size, d.k, block.data() + r * d.k);
-        }
-      });
-      // out[:, first:first+rows] = x . block^T
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(d.m),
-                  static_cast<int>(rows), static_cast<int>(d.k), 1.0f, input,
-                  static_cast<int>(d.k), block.data(), static_cast<int>(d.k), 0.0f,
-                  result + first, static_cast<int>(d.n));
-    }
-    if (bias)
-      parallelFor(d.m, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
-          for (int64_t j = 0; j < d.n; ++j)
-            result[i * d.n + j] += biasValues[j];
-      });
+    const RowMajorGroupWeights weights{static_cast<const uint8_t *>(qweight->data),
+                                       scales->data,
+                                       scales->dtype,
+                                       zeros ? static_cast<const uint8_t *>(zeros->data) : nullptr,
+                                       bits,
+                                       group_size,
+                                       d.k,
+                                       d.n};
+    groupMatmulRowMajor(static_cast<const float *>(x->data), d.m, weights,
+                        bias ? biasValues.data() : nullptr, static_cast<float *>(out->data));
   });
 }
 

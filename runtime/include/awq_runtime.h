@@ -402,6 +402,113 @@ awq_status awq_group_matmul(const awq_tensor *x, const awq_tensor *qweight,
                             const awq_tensor *bias, int32_t bits, int64_t group_size, int64_t k,
                             awq_tensor *out);
 
+/* ---- Prepacked group weights and the fast CPU group-matmul kernels ------ */
+/*
+ * A compiled model repacks each group-quantized weight once, at compile time,
+ * into a self-describing blob: a u8 [bytes] tensor holding a 64-byte header
+ * (magic "AWQG", version, layout, bits, group_size, K, N, zero-point flag,
+ * total size) and then the codes in the order the kernels read them, with the
+ * scales as f32 and the zero points as u8. Blobs are native-endian and must
+ * be at least 4-byte aligned (64 is best). Layouts:
+ *   AWQ_GROUP_LAYOUT_TILED_W4: bits = 4 and every group whole blocks of 32
+ *     inputs (group_size a multiple of 32, or group_size >= K, i.e. one group
+ *     per row). Runs on the fast kernels (AVX2, AVX-512 VNNI, or scalar).
+ *   AWQ_GROUP_LAYOUT_ROW_MAJOR: everything else (bits 2, 3, 8; group sizes
+ *     such as 16 or 48). The blob holds the canonical packed codes and runs on
+ *     the portable awq_group_matmul path (fp32 activations in every mode).
+ * The layout is chosen by awq_group_weights_prepack; the caller never picks it.
+ */
+typedef enum awq_group_layout {
+  AWQ_GROUP_LAYOUT_ROW_MAJOR = 1,
+  AWQ_GROUP_LAYOUT_TILED_W4 = 2
+} awq_group_layout;
+
+typedef struct awq_group_weights_info {
+  int32_t layout; /* an awq_group_layout */
+  int32_t bits;
+  int64_t group_size, k, n;
+  int32_t has_zeros; /* 0: zero point 2^(bits-1) */
+} awq_group_weights_info;
+
+/* Blob for the weights of awq_group_matmul (same qweight/scales/zeros/bits/
+ * group_size/K rules; scales of any float dtype are stored as f32, i8 zero
+ * points as their bytes). The shape function gives the blob's u8 [bytes]. */
+awq_status awq_group_weights_prepack_shape(const awq_tensor *qweight, const awq_tensor *scales,
+                                           const awq_tensor *zeros, int32_t bits,
+                                           int64_t group_size, int64_t k, awq_tensor *blob);
+awq_status awq_group_weights_prepack(const awq_tensor *qweight, const awq_tensor *scales,
+                                     const awq_tensor *zeros, int32_t bits, int64_t group_size,
+                                     int64_t k, awq_tensor *blob);
+/* Reads and validates a blob's header. */
+awq_status awq_group_weights_get_info(const awq_tensor *blob, awq_group_weights_info *info);
+/* The inverse of prepack: qweight u8 [N, ceil(K*bits/8)] (row_major, bit-exact),
+ * scales f32 [N, G], zeros u8 [N, G] (only when has_zeros; may be NULL otherwise). */
+awq_status awq_group_weights_unpack(const awq_tensor *blob, awq_tensor *qweight,
+                                    awq_tensor *scales, awq_tensor *zeros);
+
+/* How activations meet the 4-bit weights (tiled layout):
+ *   AWQ_GROUP_ACT_F32: codes are converted to f32 and multiplied with x in f32,
+ *     accumulated in f32 per group, then scaled: the result equals the
+ *     dequantized matmul up to f32 rounding (like onnxruntime accuracy_level 0/1).
+ *   AWQ_GROUP_ACT_INT8: x is quantized per block of 32 inputs to int8
+ *     (scale = absmax / 127, round to nearest even) and multiplied with the
+ *     unsigned codes in int32; zero points are applied through the per-group
+ *     sums of the quantized activations (like accuracy_level 4). Each x element
+ *     moves by at most absmax(block) / 254, so
+ *     |y - y_f32| <= sum over blocks of absmax(block) / 254 * sum |W'[n, k in block]|.
+ * Row_major blobs compute in f32 whatever the mode. */
+typedef enum awq_group_activation {
+  AWQ_GROUP_ACT_F32 = 0,
+  AWQ_GROUP_ACT_INT8 = 1
+} awq_group_activation;
+
+/* y[..., N] = x[..., K] . W'^T (+ bias[N]) with W' the blob's dequantized
+ * weights. x: f32 [..., K]; bias: NULL or f32/f16/bf16 [N]; out f32 [..., N].
+ * Threads split N (tiles of 16 outputs). With fp32 activations, more than 4
+ * rows of x dequantize tiles to f32 and multiply with sgemm. The shape
+ * functions here read the blob's 64-byte header (N lives there). */
+awq_status awq_group_matmul_prepacked_shape(const awq_tensor *x, const awq_tensor *blob,
+                                            const awq_tensor *bias, awq_tensor *out);
+awq_status awq_group_matmul_prepacked(const awq_tensor *x, const awq_tensor *blob,
+                                      const awq_tensor *bias, int32_t activation,
+                                      awq_tensor *out);
+
+/* The LLaMA MLP's first half: out = SiLU(x . Wg'^T) * (x . Wu'^T), SiLU(v) =
+ * v / (1 + exp(-v)). gate and up must have the same K, N and layout. x is
+ * prepared (padded or quantized) once, each tile of both weights is computed
+ * on the same thread and combined there: no [.., N] intermediates. Same
+ * shapes and accuracy as two awq_group_matmul_prepacked calls. */
+awq_status awq_group_matmul_gate_up_silu_prepacked_shape(const awq_tensor *x,
+                                                         const awq_tensor *gate_blob,
+                                                         const awq_tensor *up_blob,
+                                                         awq_tensor *out);
+awq_status awq_group_matmul_gate_up_silu_prepacked(const awq_tensor *x,
+                                                   const awq_tensor *gate_blob,
+                                                   const awq_tensor *up_blob, int32_t activation,
+                                                   awq_tensor *out);
+
+/* Kernel selection for tiled blobs. AUTO picks the best the CPU supports:
+ * AVX512 needs AVX-512 F/BW/VL + VNNI, AVX2 needs AVX2 + FMA, SCALAR runs
+ * anywhere. The environment variable AWQ_GROUP_ISA=scalar|avx2|avx512 read at
+ * the first call caps the choice (an unsupported request gets the best below
+ * it); awq_group_set_isa overrides it for the process (tests use it to run
+ * every path). All paths give the same results up to f32 summation order. */
+typedef enum awq_group_isa {
+  AWQ_GROUP_ISA_AUTO = 0,
+  AWQ_GROUP_ISA_SCALAR = 1,
+  AWQ_GROUP_ISA_AVX2 = 2,
+  AWQ_GROUP_ISA_AVX512 = 3
+} awq_group_isa;
+
+/* 1 when this CPU (and build) can run `isa`; AUTO is always supported. */
+int awq_group_isa_supported(int32_t isa);
+/* Fails (non-zero status) for an unsupported isa; AUTO restores the default. */
+awq_status awq_group_set_isa(int32_t isa);
+/* The isa kernels run with now (never AUTO). */
+int32_t awq_group_get_isa(void);
+/* "scalar", "avx2", "avx512", "auto"; "invalid" otherwise. */
+const char *awq_group_isa_name(int32_t isa);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
