@@ -27,6 +27,11 @@ def AWQ_LinearOp : AWQ_Op<"linear", [Pure]> {
     has to copy a weight to transpose it. `name` keeps the ONNX node name, used
     by exclude patterns and by exporters.
 
+    `clip` is AWQ's clipping-search result: an f32 `[N, ceil(K /
+    clip_group_size)]` tensor; `awq-quantize` clamps each group of
+    `clip_group_size` inputs of output row n to `[-clip, clip]` before
+    quantizing it.
+
     ```mlir
     %y = awq.linear %x, %w, %b {name = "/mlp/up_proj/MatMul"}
         : (tensor<?x?x64xf32>, tensor<64x172xf32>, tensor<172xf32>)
@@ -36,7 +41,9 @@ def AWQ_LinearOp : AWQ_Op<"linear", [Pure]> {
   let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatTensor:$weight,
                        Optional<AWQ_FloatVector>:$bias,
                        UnitAttr:$transpose_weight,
-                       OptionalAttr<StrAttr>:$name);
+                       OptionalAttr<StrAttr>:$name,
+                       OptionalAttr<ElementsAttr>:$clip,
+                       OptionalAttr<I64Attr>:$clip_group_size);
   let results = (outs AWQ_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -46,6 +53,8 @@ def AWQ_LinearOp : AWQ_Op<"linear", [Pure]> {
     /// Number of inputs K and outputs N, read from the weight's shape.
     int64_t getInFeatures();
     int64_t getOutFeatures();
+    /// Checks the shape of the optional clip attribute.
+    ::mlir::LogicalResult verifyClip();
   }];
 }
 

@@ -89,6 +89,28 @@ llvm::Expected<TensorList> runScale(Operation *, Inputs inputs) {
       [&](awq_tensor *out) { return awq_binary(AWQ_BINARY_DIV, x, scales, out); }));
 }
 
+/// The packed low-bit linear, on the runtime's awq_group_matmul.
+llvm::Expected<TensorList> runGroupMatmul(Operation *op, Inputs inputs) {
+  auto matmul = cast<GroupMatmulOp>(op);
+  const awq_tensor *x = operandAt(inputs, 0), *qweight = operandAt(inputs, 1),
+                   *scales = operandAt(inputs, 2);
+  unsigned next = 3;
+  const awq_tensor *zeros =
+      matmul.getZeroPoints() ? operandAt(inputs, next++) : nullptr;
+  const awq_tensor *bias = matmul.getBias() ? operandAt(inputs, next) : nullptr;
+  auto bits = static_cast<int32_t>(matmul.getBits());
+  int64_t groupSize = matmul.getGroupSize(), k = matmul.getInFeatures();
+  return single(callRuntime(
+      [&](awq_tensor *out) {
+        return awq_group_matmul_shape(x, qweight, scales, zeros, bias, bits,
+                                      groupSize, k, out);
+      },
+      [&](awq_tensor *out) {
+        return awq_group_matmul(x, qweight, scales, zeros, bias, bits,
+                                groupSize, k, out);
+      }));
+}
+
 } // namespace
 
 OpKernel lookupAWQKernel(Operation *op) {
@@ -99,6 +121,7 @@ OpKernel lookupAWQKernel(Operation *op) {
       .Case<SiLUOp>([](auto) { return runSiLU; })
       .Case<GELUOp>([](auto) { return runGELU; })
       .Case<ScaleOp>([](auto) { return runScale; })
+      .Case<GroupMatmulOp>([](auto) { return runGroupMatmul; })
       .Default([](Operation *) { return nullptr; });
 }
 

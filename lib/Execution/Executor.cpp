@@ -9,7 +9,12 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <chrono>
 
 using namespace mlir;
 
@@ -52,7 +57,7 @@ static std::string describeOp(Operation *op) {
 static OpKernel lookupKernel(Operation *op) {
   if (auto node = dyn_cast<onnx::NodeOp>(op))
     return lookupONNXKernel(node.getDomain(), node.getOpType());
-  if (isa<AWQDialect>(op->getDialect()))
+  if (isa_and_present<AWQDialect>(op->getDialect()))
     return lookupAWQKernel(op);
   return nullptr;
 }
@@ -70,10 +75,44 @@ static FailureOr<TensorSignature> makeSignature(Type type, std::string name) {
                                               tensorType.getShape().end())};
 }
 
+struct Executor::Step {
+  Operation *op;
+  OpKernel kernel;
+  SmallVector<int32_t, 4> operandSlots; ///< -1 for a `none` operand
+  SmallVector<int32_t, 2> resultSlots;
+  /// Slots whose value is dead once this step has run.
+  SmallVector<int32_t, 4> releasedSlots;
+  /// Index into `kindProfiles`.
+  uint32_t kindIndex;
+};
+
+Executor::Executor() = default;
+Executor::~Executor() = default;
+
+/// The profile key of `op`: its ONNX op type, or its MLIR name.
+static StringRef getOpKind(Operation *op) {
+  if (auto node = dyn_cast<onnx::NodeOp>(op))
+    return node.getOpType();
+  return op->getName().getStringRef();
+}
+
+/// The value of a constant op (an initializer, a Constant node with a
+/// `value`, any ConstantLike op with an elements value), or null.
+static ElementsAttr getConstantValue(Operation &op) {
+  if (auto node = dyn_cast<onnx::NodeOp>(op))
+    return node.getOpType() == "Constant"
+               ? dyn_cast_if_present<ElementsAttr>(node.getOnnxAttr("value"))
+               : nullptr;
+  ElementsAttr value;
+  if (op.getNumResults() == 1 && matchPattern(op.getResult(0), m_Constant(&value)))
+    return value;
+  return nullptr;
+}
+
 FailureOr<std::unique_ptr<Executor>> Executor::create(func::FuncOp function) {
   if (!function.getBody().hasOneBlock())
     return function.emitError("the executor runs single-block functions only");
-  std::unique_ptr<Executor> executor(new Executor(function));
+  std::unique_ptr<Executor> executor(new Executor());
   Block &body = function.getBody().front();
 
   for (BlockArgument argument : body.getArguments()) {
@@ -104,31 +143,79 @@ FailureOr<std::unique_ptr<Executor>> Executor::create(func::FuncOp function) {
     executor->outputSignatures.push_back(*signature);
   }
 
-  for (auto [index, op] : llvm::enumerate(body)) {
-    for (Value operand : op.getOperands())
-      executor->lastUse[operand] = index;
-    if (isa<onnx::NoneOp, func::ReturnOp>(op))
+  // Number every value; constants get their tensor now, `none` stays null.
+  llvm::DenseMap<Value, int32_t> slotOf;
+  auto newSlot = [&](Value value) {
+    slotOf[value] = executor->initialSlots.size();
+    executor->initialSlots.emplace_back();
+  };
+  for (BlockArgument argument : body.getArguments()) {
+    executor->inputSlots.push_back(executor->initialSlots.size());
+    newSlot(argument);
+  }
+  llvm::StringMap<uint32_t> kindIndices;
+  llvm::DenseMap<Value, size_t> lastUse;
+  for (Operation &op : body) {
+    for (Value result : op.getResults())
+      newSlot(result);
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value operand : ret.getOperands())
+        executor->outputSlots.push_back(slotOf.lookup(operand));
       continue;
-    // Constants are converted once, here.
-    Attribute value;
-    if (auto initializer = dyn_cast<onnx::InitializerOp>(op))
-      value = initializer.getValue();
-    else if (auto node = dyn_cast<onnx::NodeOp>(op);
-             node && node.getOpType() == "Constant" && node.getOnnxAttr("value"))
-      value = node.getOnnxAttr("value");
-    if (auto elements = dyn_cast_if_present<ElementsAttr>(value)) {
-      llvm::Expected<HostTensor> tensor = tensorFromElements(elements);
+    }
+    if (isa<onnx::NoneOp>(op))
+      continue;
+    if (ElementsAttr value = getConstantValue(op)) {
+      llvm::Expected<HostTensor> tensor = tensorFromElements(value);
       if (!tensor)
         return op.emitError("cannot load constant: ")
                << llvm::toString(tensor.takeError());
-      executor->constants[op.getResult(0)] = std::move(*tensor);
+      executor->initialSlots[slotOf.lookup(op.getResult(0))] = std::move(*tensor);
       continue;
     }
-    if (!lookupKernel(&op))
+    OpKernel kernel = lookupKernel(&op);
+    if (!kernel)
       return op.emitError("the executor cannot run ")
              << describeOp(&op) << " (no runtime kernel for it)";
+    Step step{&op, kernel, {}, {}, {}, 0};
+    for (Value operand : op.getOperands()) {
+      step.operandSlots.push_back(
+          isa<NoneType>(operand.getType()) ? -1 : slotOf.lookup(operand));
+      lastUse[operand] = executor->steps.size();
+    }
+    for (Value result : op.getResults()) {
+      step.resultSlots.push_back(slotOf.lookup(result));
+      // A result nobody reads dies at once.
+      if (result.use_empty())
+        step.releasedSlots.push_back(slotOf.lookup(result));
+    }
+    auto [kind, inserted] = kindIndices.try_emplace(
+        getOpKind(&op), executor->kindProfiles.size());
+    if (inserted)
+      executor->kindProfiles.push_back({getOpKind(&op).str(), 0, 0});
+    step.kindIndex = kind->second;
+    executor->steps.push_back(std::move(step));
   }
+  // Values read by steps die after their last reader, unless the function
+  // returns them. Constants stay in `initialSlots` for the next run.
+  llvm::DenseSet<Value> returned;
+  if (auto ret = dyn_cast<func::ReturnOp>(body.getTerminator()))
+    returned.insert(ret.getOperands().begin(), ret.getOperands().end());
+  for (auto [value, stepIndex] : lastUse)
+    if (!returned.contains(value))
+      executor->steps[stepIndex].releasedSlots.push_back(slotOf.lookup(value));
   return executor;
+}
+
+std::vector<OpKindProfile> Executor::profile() const {
+  std::vector<OpKindProfile> sorted;
+  for (const OpKindProfile &entry : kindProfiles)
+    if (entry.calls)
+      sorted.push_back(entry);
+  llvm::sort(sorted, [](const OpKindProfile &a, const OpKindProfile &b) {
+    return a.seconds > b.seconds;
+  });
+  return sorted;
 }
 
 /// Checks one input against the function's signature.
@@ -158,65 +245,50 @@ Executor::run(llvm::ArrayRef<HostTensor> inputs, OpObserver observer) {
   if (inputs.size() != inputSignatures.size())
     return makeError(llvm::formatv("the model takes {0} inputs, got {1}",
                                    inputSignatures.size(), inputs.size()));
-  Block &body = function.getBody().front();
-  llvm::DenseMap<Value, HostTensor> values;
-  for (auto [signature, input, argument] :
-       llvm::zip(inputSignatures, inputs, body.getArguments())) {
+  std::vector<HostTensor> slots = initialSlots;
+  for (auto [signature, input, slot] :
+       llvm::zip(inputSignatures, inputs, inputSlots)) {
     if (llvm::Error error = checkInput(signature, input))
       return std::move(error);
-    values[argument] = input;
+    slots[slot] = input;
   }
 
-  auto lookup = [&](Value value) -> const HostTensor * {
-    if (auto it = values.find(value); it != values.end())
-      return &it->second;
-    if (auto it = constants.find(value); it != constants.end())
-      return &it->second;
-    return nullptr;
-  };
-
-  for (auto [index, op] : llvm::enumerate(body)) {
-    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      std::vector<HostTensor> outputs;
-      for (Value operand : ret.getOperands())
-        outputs.push_back(*lookup(operand));
-      return outputs;
+  using Clock = std::chrono::steady_clock;
+  SmallVector<const HostTensor *, 8> operands;
+  for (const Step &step : steps) {
+    operands.clear();
+    for (int32_t slot : step.operandSlots)
+      operands.push_back(slot < 0 || slots[slot].isNull() ? nullptr
+                                                          : &slots[slot]);
+    Clock::time_point start = profiling ? Clock::now() : Clock::time_point();
+    llvm::Expected<TensorList> results = step.kernel(step.op, operands);
+    if (profiling) {
+      OpKindProfile &entry = kindProfiles[step.kindIndex];
+      ++entry.calls;
+      entry.seconds += std::chrono::duration<double>(Clock::now() - start).count();
     }
-    if (isa<onnx::NoneOp>(op) || constants.count(op.getResult(0)))
-      continue;
-
-    llvm::SmallVector<const HostTensor *> operands;
-    for (Value operand : op.getOperands())
-      operands.push_back(isa<NoneType>(operand.getType()) ? nullptr
-                                                           : lookup(operand));
-    llvm::Expected<TensorList> results = lookupKernel(&op)(&op, operands);
     if (!results)
-      return makeError(llvm::formatv("{0}: {1}", describeOp(&op),
+      return makeError(llvm::formatv("{0}: {1}", describeOp(step.op),
                                      llvm::toString(results.takeError())));
-    if (results->size() != op.getNumResults())
+    if (results->size() != step.resultSlots.size())
       return makeError(llvm::formatv("{0}: produced {1} results, expected {2}",
-                                     describeOp(&op), results->size(),
-                                     op.getNumResults()));
-    // Observe before storing the results: inserting into `values` may move
-    // the tensors that `operands` points to.
+                                     describeOp(step.op), results->size(),
+                                     step.resultSlots.size()));
     if (observer) {
-      llvm::SmallVector<const HostTensor *> resultTensors;
+      SmallVector<const HostTensor *> resultTensors;
       for (const HostTensor &tensor : *results)
         resultTensors.push_back(&tensor);
-      observer(&op, operands, resultTensors);
+      observer(step.op, operands, resultTensors);
     }
-    for (auto [result, tensor] : llvm::zip(op.getResults(), *results))
-      values[result] = std::move(tensor);
-
-    // Release intermediates whose last user just ran (and results nobody uses).
-    for (Value operand : op.getOperands())
-      if (lastUse.lookup(operand) == index && !isa<BlockArgument>(operand))
-        values.erase(operand);
-    for (Value result : op.getResults())
-      if (result.use_empty())
-        values.erase(result);
+    for (auto [slot, tensor] : llvm::zip(step.resultSlots, *results))
+      slots[slot] = std::move(tensor);
+    for (int32_t slot : step.releasedSlots)
+      slots[slot] = HostTensor();
   }
-  return makeError("the function has no return");
+  std::vector<HostTensor> outputs;
+  for (int32_t slot : outputSlots)
+    outputs.push_back(slots[slot]);
+  return outputs;
 }
 
 } // namespace awq

@@ -313,51 +313,53 @@ llvm::Expected<TensorList> runGather(Operation *op, Inputs inputs) {
 // Shape family
 //===----------------------------------------------------------------------===//
 
+/// The result of an op that only renames the shape (Reshape, Flatten,
+/// Squeeze, Unsqueeze): `shapeFn` describes it, and it shares the input's
+/// memory instead of copying it.
+llvm::Expected<TensorList>
+viewWithShape(const HostTensor &input,
+              llvm::function_ref<awq_status(awq_tensor *)> shapeFn) {
+  awq_tensor described{nullptr, 0, 0, {}};
+  if (shapeFn(&described) != 0)
+    return makeError(awq_last_error());
+  TensorList results;
+  results.push_back(
+      input.reshaped(ArrayRef<int64_t>(described.shape, described.rank)));
+  return results;
+}
+
 llvm::Expected<TensorList> runReshape(Operation *op, Inputs inputs) {
   REQUIRE(data, requireInput(inputs, 0));
   REQUIRE(shapeTensor, requireInput(inputs, 1));
   REQUIRE(shape, readIntegers(shapeTensor, "shape"));
   int allowzero = cast<onnx::NodeOp>(op).getIntAttr("allowzero", 0);
-  awq_tensor described{nullptr, 0, 0, {}};
-  if (awq_reshape_shape(data, shape.data(), shape.size(), allowzero, &described))
-    return makeError(awq_last_error());
-  // Reshape moves no bytes: the result shares the input's memory.
-  TensorList results;
-  results.push_back(inputs[0]->reshaped(
-      ArrayRef<int64_t>(described.shape, described.rank)));
-  return results;
+  return viewWithShape(*inputs[0], [&](awq_tensor *out) {
+    return awq_reshape_shape(data, shape.data(), shape.size(), allowzero, out);
+  });
 }
 
 llvm::Expected<TensorList> runFlatten(Operation *op, Inputs inputs) {
   REQUIRE(data, requireInput(inputs, 0));
   int64_t axis = cast<onnx::NodeOp>(op).getIntAttr("axis", 1);
-  return single(callRuntime(
-      [&](awq_tensor *out) { return awq_flatten_shape(data, axis, out); },
-      [&](awq_tensor *out) { return awq_flatten(data, axis, out); }));
+  return viewWithShape(*inputs[0], [&](awq_tensor *out) {
+    return awq_flatten_shape(data, axis, out);
+  });
 }
 
 llvm::Expected<TensorList> runSqueeze(Operation *op, Inputs inputs) {
   REQUIRE(data, requireInput(inputs, 0));
   REQUIRE(axes, readAxes(cast<onnx::NodeOp>(op), inputs, 1));
-  return single(callRuntime(
-      [&](awq_tensor *out) {
-        return awq_squeeze_shape(data, axes.data(), axes.size(), out);
-      },
-      [&](awq_tensor *out) {
-        return awq_squeeze(data, axes.data(), axes.size(), out);
-      }));
+  return viewWithShape(*inputs[0], [&](awq_tensor *out) {
+    return awq_squeeze_shape(data, axes.data(), axes.size(), out);
+  });
 }
 
 llvm::Expected<TensorList> runUnsqueeze(Operation *op, Inputs inputs) {
   REQUIRE(data, requireInput(inputs, 0));
   REQUIRE(axes, readAxes(cast<onnx::NodeOp>(op), inputs, 1));
-  return single(callRuntime(
-      [&](awq_tensor *out) {
-        return awq_unsqueeze_shape(data, axes.data(), axes.size(), out);
-      },
-      [&](awq_tensor *out) {
-        return awq_unsqueeze(data, axes.data(), axes.size(), out);
-      }));
+  return viewWithShape(*inputs[0], [&](awq_tensor *out) {
+    return awq_unsqueeze_shape(data, axes.data(), axes.size(), out);
+  });
 }
 
 llvm::Expected<TensorList> runTranspose(Operation *op, Inputs inputs) {

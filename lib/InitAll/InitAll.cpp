@@ -2,9 +2,11 @@
 
 #include "awq/InitAll.h"
 
+#include "awq/Compiler/Pipeline.h"
 #include "awq/Conversion/Passes.h"
 #include "awq/Dialect/AWQ/AWQDialect.h"
 #include "awq/Dialect/ONNX/ONNXDialect.h"
+#include "awq/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,4 +21,6 @@ void awq::registerAllDialects(mlir::DialectRegistry &registry) {
 void awq::registerAllPasses() {
   mlir::registerTransformsPasses();
   awq::registerAWQConversionPasses();
+  awq::registerAWQTransformsPasses();
+  awq::registerAWQPipeline();
 }

@@ -1,4 +1,5 @@
 // Elementwise.cpp - unary math/activations, broadcasting binary ops and Where.
+#include "FastExp.h"
 #include "RuntimeInternal.h"
 
 #include <cmath>
@@ -74,14 +75,15 @@ template <class T> void floatUnary(awq_unary_op op, const awq_tensor *x, awq_ten
   case AWQ_UNARY_ERF: return mapElements<T>(x, out, [](float v) { return std::erf(v); });
   case AWQ_UNARY_TANH: return mapElements<T>(x, out, [](float v) { return std::tanh(v); });
   case AWQ_UNARY_SIGMOID:
-    return mapElements<T>(x, out, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+    // fastExp vectorizes; sigmoid and SiLU never need exp's overflow to inf.
+    return mapElements<T>(x, out, [](float v) { return 1.0f / (1.0f + fastExp(-v)); });
   case AWQ_UNARY_SIN: return mapElements<T>(x, out, [](float v) { return std::sin(v); });
   case AWQ_UNARY_COS: return mapElements<T>(x, out, [](float v) { return std::cos(v); });
   case AWQ_UNARY_FLOOR: return mapElements<T>(x, out, [](float v) { return std::floor(v); });
   case AWQ_UNARY_CEIL: return mapElements<T>(x, out, [](float v) { return std::ceil(v); });
   case AWQ_UNARY_RELU: return mapElements<T>(x, out, [](float v) { return v > 0.0f ? v : 0.0f; });
   case AWQ_UNARY_SILU:
-    return mapElements<T>(x, out, [](float v) { return v / (1.0f + std::exp(-v)); });
+    return mapElements<T>(x, out, [](float v) { return v / (1.0f + fastExp(-v)); });
   case AWQ_UNARY_GELU:
     return mapElements<T>(
         x, out, [](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); });

@@ -1,6 +1,7 @@
 // Linear.cpp - y = x . W + b with f32/f16/bf16 weights, fp32 math through cblas_sgemm.
 #include "Kernels.h"
 #include "RuntimeInternal.h"
+#include "Sgemm.h"
 
 #include <cblas.h>
 
@@ -134,9 +135,9 @@ awq_status awq_linear(const awq_tensor *x, const awq_tensor *weight, const awq_t
     if (d.k == 0)
       return;
     if (weight->dtype == AWQ_F32)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, weight_is_nk ? CblasTrans : CblasNoTrans, d.m, d.n,
-                  d.k, 1.0f, input, d.k, static_cast<const float *>(weight->data),
-                  weight_is_nk ? d.k : d.n, 1.0f, result, d.n);
+      sgemmF32(weight_is_nk != 0, d.m, d.n, d.k, input, d.k,
+               static_cast<const float *>(weight->data), weight_is_nk ? d.k : d.n, 1.0f,
+               result, d.n);
     else if (d.m <= kDirectKernelMaxRows)
       linearHalfDirect(input, weight, weight_is_nk, d, result);
     else

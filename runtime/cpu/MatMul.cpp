@@ -1,5 +1,6 @@
 // MatMul.cpp - ONNX MatMul (batched, broadcasting) and Gemm, through cblas_sgemm.
 #include "RuntimeInternal.h"
+#include "Sgemm.h"
 
 #include <cblas.h>
 
@@ -63,7 +64,7 @@ int64_t batchOffset(const Shape &batch, const Shape &own, int64_t index, int64_t
 }
 
 void sgemm(const float *a, const float *b, float *c, int64_t m, int64_t k, int64_t n) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+  sgemmF32(/*transB=*/false, m, n, k, a, k, b, n, 0.0f, c, n);
 }
 
 void matmulF32(const MatMulPlan &p, const float *a, const float *b, float *c) {

@@ -1,7 +1,9 @@
 // Softmax.cpp - numerically stable softmax along any axis.
+#include "FastExp.h"
 #include "RuntimeInternal.h"
 
 #include <cmath>
+#include <type_traits>
 
 using namespace awq::rt;
 
@@ -12,6 +14,40 @@ void softmaxShape(const awq_tensor *x, int64_t axis, awq_tensor *out) {
   checkFloatDtype(x, "input");
   normalizeAxis(axis, x->rank, "axis");
   setOutput(out, x->dtype, shapeOf(x));
+}
+
+// Softmax of one contiguous f32 vector (the common last-axis case): written
+// as separate max / exp / sum / scale loops over `kLanes` partial results so
+// each loop vectorizes. Returns false, writing nothing, when every element is
+// -inf (the caller writes zeros).
+bool softmaxContiguous(const float *src, float *dst, int64_t n) {
+  constexpr int kLanes = 8;
+  float lanes[kLanes];
+  std::fill(lanes, lanes + kLanes, -INFINITY);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int lane = 0; lane < kLanes; ++lane)
+      lanes[lane] = std::max(lanes[lane], src[i + lane]);
+  float maxValue = *std::max_element(lanes, lanes + kLanes);
+  for (; i < n; ++i)
+    maxValue = std::max(maxValue, src[i]);
+  if (maxValue == -INFINITY)
+    return false;
+  for (i = 0; i < n; ++i)
+    dst[i] = fastExp(src[i] - maxValue);
+  std::fill(lanes, lanes + kLanes, 0.0f);
+  for (i = 0; i + kLanes <= n; i += kLanes)
+    for (int lane = 0; lane < kLanes; ++lane)
+      lanes[lane] += dst[i + lane];
+  double sum = 0.0;
+  for (float lane : lanes)
+    sum += lane;
+  for (; i < n; ++i)
+    sum += dst[i];
+  const float invSum = static_cast<float>(1.0 / sum);
+  for (i = 0; i < n; ++i)
+    dst[i] *= invSum;
+  return true;
 }
 
 // View x as [outer, n, inner]; each (outer, inner) pair is one softmax vector
@@ -26,6 +62,16 @@ template <class T> void softmaxTyped(const awq_tensor *x, int64_t axis, awq_tens
   const auto *src = static_cast<const typename T::Storage *>(x->data);
   auto *dst = static_cast<typename T::Storage *>(out->data);
   const int64_t minVectorsPerThread = std::max<int64_t>(1, 4096 / std::max<int64_t>(n, 1));
+  if constexpr (std::is_same_v<typename T::Storage, float>) {
+    if (inner == 1) {
+      parallelFor(outer, minVectorsPerThread, [&](int64_t begin, int64_t end) {
+        for (int64_t vector = begin; vector < end; ++vector)
+          if (!softmaxContiguous(src + vector * n, dst + vector * n, n))
+            std::fill(dst + vector * n, dst + (vector + 1) * n, 0.0f);
+      });
+      return;
+    }
+  }
   parallelFor(outer * inner, minVectorsPerThread, [&](int64_t begin, int64_t end) {
     std::vector<float> values(static_cast<size_t>(n));
     for (int64_t vector = begin; vector < end; ++vector) {
@@ -44,7 +90,7 @@ template <class T> void softmaxTyped(const awq_tensor *x, int64_t axis, awq_tens
       }
       double sum = 0.0;
       for (int64_t i = 0; i < n; ++i) {
-        values[i] = std::exp(values[i] - maxValue);
+        values[i] = fastExp(values[i] - maxValue);
         sum += values[i];
       }
       const float invSum = static_cast<float>(1.0 / sum);

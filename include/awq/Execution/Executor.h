@@ -4,7 +4,9 @@
 // runtime's C ABI (runtime/include/awq_runtime.h) for every op: the same
 // implementation the compiled libraries call. Used by awq-run and by AWQ
 // calibration, which observes the operands of chosen ops as they run.
-// Intermediates are released as soon as their last user has run.
+// `create` turns the function into a flat list of steps once (kernel, operand
+// and result slots, values that die after the step), so a run does no map
+// lookups; intermediates are released as soon as their last user has run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +18,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/Support/LLVM.h"
-#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
 
@@ -31,6 +32,14 @@ namespace awq {
 using OpObserver = llvm::function_ref<void(
     mlir::Operation *op, llvm::ArrayRef<const HostTensor *> operands,
     llvm::ArrayRef<const HostTensor *> results)>;
+
+/// Time spent in one kind of op (an ONNX op type, or an awq op name) over
+/// the runs made while profiling was on.
+struct OpKindProfile {
+  std::string kind;
+  int64_t calls = 0;
+  double seconds = 0;
+};
 
 /// The name and type of a function argument or result as the model gives it.
 struct TensorSignature {
@@ -47,6 +56,7 @@ public:
   /// the first op that cannot run and returns failure.
   static mlir::FailureOr<std::unique_ptr<Executor>>
   create(mlir::func::FuncOp function);
+  ~Executor();
 
   llvm::ArrayRef<TensorSignature> inputs() const { return inputSignatures; }
   llvm::ArrayRef<TensorSignature> outputs() const { return outputSignatures; }
@@ -57,16 +67,28 @@ public:
   llvm::Expected<std::vector<HostTensor>>
   run(llvm::ArrayRef<HostTensor> inputs, OpObserver observer = nullptr);
 
-private:
-  explicit Executor(mlir::func::FuncOp function) : function(function) {}
+  /// Turns timing of every op on or off (off by default).
+  void setProfiling(bool enabled) { profiling = enabled; }
+  /// Time per op kind since profiling was turned on, slowest first.
+  std::vector<OpKindProfile> profile() const;
 
-  mlir::func::FuncOp function;
+private:
+  /// One op to run: its kernel and where its operands are read and its
+  /// results stored (defined in Executor.cpp with the kernel type).
+  struct Step;
+
+  Executor();
+
   std::vector<TensorSignature> inputSignatures;
   std::vector<TensorSignature> outputSignatures;
-  /// Constant results (initializers, Constant nodes), converted once.
-  llvm::DenseMap<mlir::Value, HostTensor> constants;
-  /// For every value, the index (in block order) of the last op using it.
-  llvm::DenseMap<mlir::Value, size_t> lastUse;
+  std::vector<Step> steps;
+  /// The value slots a run starts from: constants (initializers, Constant
+  /// nodes), converted once, at their slots; null elsewhere.
+  std::vector<HostTensor> initialSlots;
+  std::vector<int32_t> inputSlots;
+  std::vector<int32_t> outputSlots;
+  bool profiling = false;
+  std::vector<OpKindProfile> kindProfiles;
 };
 
 /// The runtime dtype of an MLIR element type, or std::nullopt.

@@ -27,6 +27,10 @@ struct MulSigmoidToSiLU : OpRewritePattern<onnx::NodeOp> {
       if (!getFloatTensorType(x) || node.getOutputs()[0].getType() != x.getType())
         return rewriter.notifyMatchFailure(node, "not a float x*sigmoid(x)");
       rewriter.replaceOpWithNewOp<SiLUOp>(node, x.getType(), x);
+      // onnx.node is not Pure (some ONNX ops are random), so a Sigmoid left
+      // without users would stay and still run: erase it here.
+      if (sigmoid->use_empty())
+        rewriter.eraseOp(sigmoid);
       return success();
     }
     return rewriter.notifyMatchFailure(node, "no Sigmoid of the other operand");

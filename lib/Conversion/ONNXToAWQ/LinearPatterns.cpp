@@ -56,7 +56,8 @@ static void replaceWithLinear(PatternRewriter &rewriter, Operation *root,
   auto linear = LinearOp::create(rewriter, matmul.getLoc(),
                                  root->getResult(0).getType(), input,
                                  weight.weight, bias, transposeWeight,
-                                 matmul.getNameAttr());
+                                 matmul.getNameAttr(), /*clip=*/nullptr,
+                                 /*clip_group_size=*/nullptr);
   rewriter.replaceOp(root, linear.getResult());
 }
 

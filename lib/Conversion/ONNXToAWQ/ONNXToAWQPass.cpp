@@ -20,6 +20,7 @@ namespace awq {
 void populateONNXToAWQPatterns(RewritePatternSet &patterns) {
   populateLinearPatterns(patterns);
   populateNormPatterns(patterns);
+  populateDecomposedNormPatterns(patterns);
   populateActivationPatterns(patterns);
 }
 

@@ -10,6 +10,7 @@ class RewritePatternSet;
 namespace awq {
 void populateLinearPatterns(mlir::RewritePatternSet &patterns);
 void populateNormPatterns(mlir::RewritePatternSet &patterns);
+void populateDecomposedNormPatterns(mlir::RewritePatternSet &patterns);
 void populateActivationPatterns(mlir::RewritePatternSet &patterns);
 } // namespace awq
 

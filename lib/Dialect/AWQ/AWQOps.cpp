@@ -98,8 +98,32 @@ LogicalResult LinearOp::verify() {
            << " expects " << getInFeatures();
   if (failed(verifyBias(*this, getBias(), getOutFeatures())))
     return failure();
+  if (failed(verifyClip()))
+    return failure();
   return verifyLinearResult(*this, input, getResult().getType(),
                             getOutFeatures());
+}
+
+LogicalResult LinearOp::verifyClip() {
+  std::optional<ElementsAttr> clip = getClip();
+  std::optional<uint64_t> clipGroupSize = getClipGroupSize();
+  if (!clip && !clipGroupSize)
+    return success();
+  if (!clip || !clipGroupSize)
+    return emitOpError("clip and clip_group_size must be given together");
+  int64_t groupSize = static_cast<int64_t>(*clipGroupSize);
+  if (groupSize < 1 || groupSize > getInFeatures())
+    return emitOpError("clip_group_size must be in [1, in_features = ")
+           << getInFeatures() << "], got " << groupSize;
+  auto type = cast<ShapedType>(clip->getType());
+  SmallVector<int64_t> expected = {
+      getOutFeatures(),
+      static_cast<int64_t>(llvm::divideCeil(getInFeatures(), groupSize))};
+  if (!type.getElementType().isF32() || type.getShape() != ArrayRef(expected))
+    return emitOpError("clip must be an f32 tensor of shape [N, ceil(K / "
+                       "clip_group_size)] = ")
+           << formatShape(expected) << ", got " << type;
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -129,6 +129,8 @@ func.func @rms_norm(%x: tensor<?x64xf32>, %g: tensor<64xf32>, %g16: tensor<64xf1
 
 // CHECK-LABEL: func.func @silu
 // CHECK-SAME: (%[[X:.*]]: tensor<?x172xf32>, %[[Y:.*]]: tensor<?x172xf32>)
+// The Sigmoid of x has no users left and is gone.
+// CHECK-NOT: onnx.node "Sigmoid"(%[[X]])
 // CHECK: %[[A:.*]] = awq.silu %[[X]] : tensor<?x172xf32>
 // CHECK: %[[B:.*]] = awq.silu %[[X]] : tensor<?x172xf32>
 // x * sigmoid(y) is not SiLU.
@@ -159,4 +161,73 @@ func.func @gelu(%x: tensor<?x256xf32>, %b: tensor<256xf32>) -> (tensor<?x256xf32
   %3 = onnx.node "FastGelu"(%x) {domain = "com.microsoft", opset = 1 : i64} : (tensor<?x256xf32>) -> tensor<?x256xf32>
   %4 = onnx.node "FastGelu"(%x, %b) {domain = "com.microsoft", opset = 1 : i64} : (tensor<?x256xf32>, tensor<256xf32>) -> tensor<?x256xf32>
   return %0, %1, %2, %3, %4 : tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>
+}
+
+// -----
+
+// The RMSNorm chain torch.onnx.export writes for LlamaRMSNorm (README of
+// utils/models) becomes one awq.rms_norm with the Add's epsilon.
+// CHECK-LABEL: func.func @decomposed_rms_norm
+// CHECK: %[[G:.*]] = onnx.initializer "norm.weight"
+// CHECK: %[[N:.*]] = awq.rms_norm %arg0, %[[G]] {epsilon = 9.99999974E-6 : f32} : (tensor<?x?x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+// CHECK-NOT: onnx.node "Pow"
+// CHECK: return %[[N]]
+func.func @decomposed_rms_norm(%x: tensor<?x?x4xf32>) -> tensor<?x?x4xf32> {
+  %g = onnx.initializer "norm.weight" = dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %two = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<2.0> : tensor<f32>}} : () -> tensor<f32>
+  %eps = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0e-05> : tensor<f32>}} : () -> tensor<f32>
+  %one = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0> : tensor<f32>}} : () -> tensor<f32>
+  %xc = onnx.node "Cast"(%x) {opset = 17 : i64, attrs = {to = 1 : i64}} : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %sq = onnx.node "Pow"(%xc, %two) {opset = 17 : i64} : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %mean = onnx.node "ReduceMean"(%sq) {opset = 17 : i64, attrs = {axes = array<i64: -1>, keepdims = 1 : i64}} : (tensor<?x?x4xf32>) -> tensor<?x?x1xf32>
+  %add = onnx.node "Add"(%mean, %eps) {opset = 17 : i64} : (tensor<?x?x1xf32>, tensor<f32>) -> tensor<?x?x1xf32>
+  %rms = onnx.node "Sqrt"(%add) {opset = 17 : i64} : (tensor<?x?x1xf32>) -> tensor<?x?x1xf32>
+  %inv = onnx.node "Div"(%one, %rms) {opset = 17 : i64} : (tensor<f32>, tensor<?x?x1xf32>) -> tensor<?x?x1xf32>
+  %n = onnx.node "Mul"(%xc, %inv) {opset = 17 : i64} : (tensor<?x?x4xf32>, tensor<?x?x1xf32>) -> tensor<?x?x4xf32>
+  %nc = onnx.node "Cast"(%n) {opset = 17 : i64, attrs = {to = 1 : i64}} : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %y = onnx.node "Mul"(%g, %nc) {opset = 17 : i64} : (tensor<4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// Not an RMSNorm: the mean is over the first axis.
+// CHECK-LABEL: func.func @decomposed_rms_norm_wrong_axis
+// CHECK-NOT: awq.rms_norm
+// CHECK: onnx.node "ReduceMean"
+func.func @decomposed_rms_norm_wrong_axis(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %g = onnx.initializer "norm.weight" = dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %two = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<2.0> : tensor<f32>}} : () -> tensor<f32>
+  %eps = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0e-05> : tensor<f32>}} : () -> tensor<f32>
+  %sq = onnx.node "Pow"(%x, %two) {opset = 17 : i64} : (tensor<3x4xf32>, tensor<f32>) -> tensor<3x4xf32>
+  %mean = onnx.node "ReduceMean"(%sq) {opset = 17 : i64, attrs = {axes = array<i64: 0>, keepdims = 1 : i64}} : (tensor<3x4xf32>) -> tensor<1x4xf32>
+  %add = onnx.node "Add"(%mean, %eps) {opset = 17 : i64} : (tensor<1x4xf32>, tensor<f32>) -> tensor<1x4xf32>
+  %rms = onnx.node "Sqrt"(%add) {opset = 17 : i64} : (tensor<1x4xf32>) -> tensor<1x4xf32>
+  %n = onnx.node "Div"(%x, %rms) {opset = 17 : i64} : (tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<3x4xf32>
+  %y = onnx.node "Mul"(%n, %g) {opset = 17 : i64} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  return %y : tensor<3x4xf32>
+}
+
+// -----
+
+// LayerNorm below opset 17: ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt,
+// Div, Mul(weight), Add(bias) -> awq.layer_norm.
+// CHECK-LABEL: func.func @decomposed_layer_norm
+// CHECK: awq.layer_norm %arg0, %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32}
+// CHECK-NOT: onnx.node "Sub"
+func.func @decomposed_layer_norm(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %g = onnx.initializer "ln.weight" = dense<1.0> : tensor<4xf32>
+  %b = onnx.initializer "ln.bias" = dense<0.5> : tensor<4xf32>
+  %two = onnx.node "Constant"() {opset = 13 : i64, attrs = {value = dense<2.0> : tensor<f32>}} : () -> tensor<f32>
+  %eps = onnx.node "Constant"() {opset = 13 : i64, attrs = {value = dense<1.0e-05> : tensor<f32>}} : () -> tensor<f32>
+  %mean = onnx.node "ReduceMean"(%x) {opset = 13 : i64, attrs = {axes = array<i64: -1>, keepdims = 1 : i64}} : (tensor<?x4xf32>) -> tensor<?x1xf32>
+  %c = onnx.node "Sub"(%x, %mean) {opset = 13 : i64} : (tensor<?x4xf32>, tensor<?x1xf32>) -> tensor<?x4xf32>
+  %sq = onnx.node "Pow"(%c, %two) {opset = 13 : i64} : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %var = onnx.node "ReduceMean"(%sq) {opset = 13 : i64, attrs = {axes = array<i64: -1>, keepdims = 1 : i64}} : (tensor<?x4xf32>) -> tensor<?x1xf32>
+  %add = onnx.node "Add"(%var, %eps) {opset = 13 : i64} : (tensor<?x1xf32>, tensor<f32>) -> tensor<?x1xf32>
+  %std = onnx.node "Sqrt"(%add) {opset = 13 : i64} : (tensor<?x1xf32>) -> tensor<?x1xf32>
+  %n = onnx.node "Div"(%c, %std) {opset = 13 : i64} : (tensor<?x4xf32>, tensor<?x1xf32>) -> tensor<?x4xf32>
+  %m = onnx.node "Mul"(%n, %g) {opset = 13 : i64} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  %y = onnx.node "Add"(%m, %b) {opset = 13 : i64} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
 }
