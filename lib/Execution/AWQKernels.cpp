@@ -20,20 +20,12 @@ const awq_tensor *operandAt(Inputs inputs, unsigned index) {
                                                  : nullptr;
 }
 
-llvm::Expected<TensorList> single(llvm::Expected<HostTensor> tensor) {
-  if (!tensor)
-    return tensor.takeError();
-  TensorList results;
-  results.push_back(std::move(*tensor));
-  return results;
-}
-
 llvm::Expected<TensorList> runLinear(Operation *op, Inputs inputs) {
   auto linear = cast<LinearOp>(op);
   const awq_tensor *x = operandAt(inputs, 0), *w = operandAt(inputs, 1);
   const awq_tensor *bias = linear.getBias() ? operandAt(inputs, 2) : nullptr;
   int weightIsNK = linear.getTransposeWeight();
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_linear_shape(x, w, bias, weightIsNK, out); },
       [&](awq_tensor *out) { return awq_linear(x, w, bias, weightIsNK, out); }));
 }
@@ -44,7 +36,7 @@ llvm::Expected<TensorList> runRMSNorm(Operation *op, Inputs inputs) {
   float eps = norm.getEpsilon().convertToFloat();
   // Gemma's norm multiplies by (1 + w).
   float offset = norm.getUnitOffset() ? 1.0f : 0.0f;
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, offset, out); },
       [&](awq_tensor *out) { return awq_rms_norm(x, gamma, eps, offset, out); }));
 }
@@ -54,7 +46,7 @@ llvm::Expected<TensorList> runLayerNorm(Operation *op, Inputs inputs) {
   const awq_tensor *x = operandAt(inputs, 0), *gamma = operandAt(inputs, 1);
   const awq_tensor *beta = norm.getBias() ? operandAt(inputs, 2) : nullptr;
   float eps = norm.getEpsilon().convertToFloat();
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_layer_norm_shape(x, gamma, beta, -1, eps, out);
       },
@@ -62,27 +54,19 @@ llvm::Expected<TensorList> runLayerNorm(Operation *op, Inputs inputs) {
 }
 
 llvm::Expected<TensorList> runSiLU(Operation *, Inputs inputs) {
-  const awq_tensor *x = operandAt(inputs, 0);
-  return single(callRuntime(
-      [&](awq_tensor *out) { return awq_unary_shape(AWQ_UNARY_SILU, x, out); },
-      [&](awq_tensor *out) { return awq_silu(x, out); }));
+  return singleResult(callUnary(AWQ_UNARY_SILU, operandAt(inputs, 0)));
 }
 
 llvm::Expected<TensorList> runGELU(Operation *op, Inputs inputs) {
-  const awq_tensor *x = operandAt(inputs, 0);
   bool useTanh = cast<GELUOp>(op).getApproximate() == GeluApproximation::Tanh;
-  return single(callRuntime(
-      [&](awq_tensor *out) {
-        return awq_unary_shape(useTanh ? AWQ_UNARY_GELU_TANH : AWQ_UNARY_GELU,
-                               x, out);
-      },
-      [&](awq_tensor *out) { return awq_gelu(x, useTanh, out); }));
+  return singleResult(callUnary(useTanh ? AWQ_UNARY_GELU_TANH : AWQ_UNARY_GELU,
+                                operandAt(inputs, 0)));
 }
 
 /// x / s, with s broadcast along the last axis.
 llvm::Expected<TensorList> runScale(Operation *, Inputs inputs) {
   const awq_tensor *x = operandAt(inputs, 0), *scales = operandAt(inputs, 1);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_binary_shape(AWQ_BINARY_DIV, x, scales, out);
       },
@@ -100,7 +84,7 @@ llvm::Expected<TensorList> runGroupMatmul(Operation *op, Inputs inputs) {
   const awq_tensor *bias = matmul.getBias() ? operandAt(inputs, next) : nullptr;
   auto bits = static_cast<int32_t>(matmul.getBits());
   int64_t groupSize = matmul.getGroupSize(), k = matmul.getInFeatures();
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_group_matmul_shape(x, qweight, scales, zeros, bias, bits,
                                       groupSize, k, out);

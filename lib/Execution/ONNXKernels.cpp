@@ -100,15 +100,6 @@ llvm::Expected<int32_t> fromONNXDataType(int64_t code) {
   }
 }
 
-/// Wraps one runtime result as the kernel's result list.
-llvm::Expected<TensorList> single(llvm::Expected<HostTensor> tensor) {
-  if (!tensor)
-    return tensor.takeError();
-  TensorList results;
-  results.push_back(std::move(*tensor));
-  return results;
-}
-
 #define REQUIRE(var, expr)                                                     \
   auto var##OrError = (expr);                                                  \
   if (!var##OrError)                                                           \
@@ -122,16 +113,14 @@ llvm::Expected<TensorList> single(llvm::Expected<HostTensor> tensor) {
 template <awq_unary_op Kind>
 llvm::Expected<TensorList> runUnary(Operation *, Inputs inputs) {
   REQUIRE(x, requireInput(inputs, 0));
-  return single(callRuntime(
-      [&](awq_tensor *out) { return awq_unary_shape(Kind, x, out); },
-      [&](awq_tensor *out) { return awq_unary(Kind, x, out); }));
+  return singleResult(callUnary(Kind, x));
 }
 
 template <awq_binary_op Kind>
 llvm::Expected<TensorList> runBinary(Operation *, Inputs inputs) {
   REQUIRE(a, requireInput(inputs, 0));
   REQUIRE(b, requireInput(inputs, 1));
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_binary_shape(Kind, a, b, out); },
       [&](awq_tensor *out) { return awq_binary(Kind, a, b, out); }));
 }
@@ -161,7 +150,7 @@ llvm::Expected<TensorList> runWhere(Operation *, Inputs inputs) {
   REQUIRE(cond, requireInput(inputs, 0));
   REQUIRE(x, requireInput(inputs, 1));
   REQUIRE(y, requireInput(inputs, 2));
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_where_shape(cond, x, y, out); },
       [&](awq_tensor *out) { return awq_where(cond, x, y, out); }));
 }
@@ -169,7 +158,7 @@ llvm::Expected<TensorList> runWhere(Operation *, Inputs inputs) {
 llvm::Expected<TensorList> runCast(Operation *op, Inputs inputs) {
   REQUIRE(x, requireInput(inputs, 0));
   REQUIRE(to, fromONNXDataType(cast<onnx::NodeOp>(op).getIntAttr("to", 0)));
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_cast_shape(x, to, out); },
       [&](awq_tensor *out) { return awq_cast(x, to, out); }));
 }
@@ -196,7 +185,7 @@ llvm::Expected<TensorList> runReduce(Operation *op, Inputs inputs) {
   REQUIRE(axes, readAxes(node, inputs, 1));
   int keepdims = node.getIntAttr("keepdims", 1);
   int noop = node.getIntAttr("noop_with_empty_axes", 0);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_reduce_shape(Kind, x, axes.data(), axes.size(), keepdims,
                                 noop, out);
@@ -215,7 +204,7 @@ llvm::Expected<TensorList> runSoftmax(Operation *op, Inputs inputs) {
   int64_t axis = node.getIntAttr("axis", node.getOpset() >= 13 ? -1 : 1);
   if (node.getOpset() < 13 && axis != -1 && axis != x->rank - 1)
     return makeError("Softmax before opset 13 is supported on the last axis only");
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_softmax_shape(x, axis, out); },
       [&](awq_tensor *out) { return awq_softmax(x, axis, out); }));
 }
@@ -229,7 +218,7 @@ llvm::Expected<TensorList> runLayerNormalization(Operation *op, Inputs inputs) {
   const awq_tensor *beta = optionalInput(inputs, 2);
   int64_t axis = node.getIntAttr("axis", -1);
   float eps = node.getFloatAttr("epsilon", 1e-5f);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_layer_norm_shape(x, gamma, beta, axis, eps, out);
       },
@@ -249,7 +238,7 @@ llvm::Expected<TensorList> runRMSNormalization(Operation *op, Inputs inputs) {
   if (axis != -1 && axis != x->rank - 1)
     return makeError("RMS normalization is supported over the last axis only");
   float eps = node.getFloatAttr("epsilon", 1e-5f);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, 0.0f, out); },
       [&](awq_tensor *out) { return awq_rms_norm(x, gamma, eps, 0.0f, out); }));
 }
@@ -262,12 +251,8 @@ llvm::Expected<TensorList> runGelu(Operation *op, Inputs inputs) {
     return makeError("FastGelu with a bias input is not supported");
   bool useTanh = node.getOpType() == "FastGelu" ||
                  node.getStringAttr("approximate", "none") == "tanh";
-  return single(callRuntime(
-      [&](awq_tensor *out) {
-        return awq_unary_shape(useTanh ? AWQ_UNARY_GELU_TANH : AWQ_UNARY_GELU,
-                               x, out);
-      },
-      [&](awq_tensor *out) { return awq_gelu(x, useTanh, out); }));
+  return singleResult(
+      callUnary(useTanh ? AWQ_UNARY_GELU_TANH : AWQ_UNARY_GELU, x));
 }
 
 //===----------------------------------------------------------------------===//
@@ -277,7 +262,7 @@ llvm::Expected<TensorList> runGelu(Operation *op, Inputs inputs) {
 llvm::Expected<TensorList> runMatMul(Operation *, Inputs inputs) {
   REQUIRE(a, requireInput(inputs, 0));
   REQUIRE(b, requireInput(inputs, 1));
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_matmul_shape(a, b, out); },
       [&](awq_tensor *out) { return awq_matmul(a, b, out); }));
 }
@@ -291,7 +276,7 @@ llvm::Expected<TensorList> runGemm(Operation *op, Inputs inputs) {
   float beta = node.getFloatAttr("beta", 1.0f);
   int transA = node.getIntAttr("transA", 0);
   int transB = node.getIntAttr("transB", 0);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_gemm_shape(a, b, c, alpha, beta, transA, transB, out);
       },
@@ -304,7 +289,7 @@ llvm::Expected<TensorList> runGather(Operation *op, Inputs inputs) {
   REQUIRE(data, requireInput(inputs, 0));
   REQUIRE(indices, requireInput(inputs, 1));
   int64_t axis = cast<onnx::NodeOp>(op).getIntAttr("axis", 0);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_gather_shape(data, indices, axis, out); },
       [&](awq_tensor *out) { return awq_gather(data, indices, axis, out); }));
 }
@@ -368,7 +353,7 @@ llvm::Expected<TensorList> runTranspose(Operation *op, Inputs inputs) {
       cast<onnx::NodeOp>(op).getIntsAttr("perm");
   const int64_t *permData = perm ? perm->data() : nullptr;
   int64_t permCount = perm ? perm->size() : 0;
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_transpose_shape(data, permData, permCount, out);
       },
@@ -384,7 +369,7 @@ llvm::Expected<TensorList> runConcat(Operation *op, Inputs inputs) {
     parts.push_back(part);
   }
   int64_t axis = cast<onnx::NodeOp>(op).getIntAttr("axis", 0);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_concat_shape(parts.data(), parts.size(), axis, out);
       },
@@ -427,7 +412,7 @@ llvm::Expected<TensorList> runSlice(Operation *op, Inputs inputs) {
     return makeError("starts, ends, axes and steps differ in length");
   const int64_t *axesData = axes.empty() ? nullptr : axes.data();
   const int64_t *stepsData = steps.empty() ? nullptr : steps.data();
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_slice_shape(data, starts.data(), ends.data(), axesData,
                                stepsData, starts.size(), out);
@@ -469,7 +454,7 @@ llvm::Expected<TensorList> runExpand(Operation *, Inputs inputs) {
   REQUIRE(data, requireInput(inputs, 0));
   REQUIRE(shapeTensor, requireInput(inputs, 1));
   REQUIRE(shape, readIntegers(shapeTensor, "shape"));
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_expand_shape(data, shape.data(), shape.size(), out);
       },
@@ -483,7 +468,7 @@ llvm::Expected<TensorList> runShape(Operation *op, Inputs inputs) {
   REQUIRE(data, requireInput(inputs, 0));
   int64_t start = node.getIntAttr("start", 0);
   int64_t end = node.getIntAttr("end", std::numeric_limits<int64_t>::max());
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_shape_op_shape(data, start, end, out); },
       [&](awq_tensor *out) { return awq_shape_op(data, start, end, out); }));
 }
@@ -498,7 +483,7 @@ llvm::Expected<TensorList> runConstantOfShape(Operation *op, Inputs inputs) {
     fill = tensor;
   }
   const awq_tensor *fillDesc = fill ? &fill->desc() : nullptr;
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_constant_of_shape_shape(shape.data(), shape.size(), fillDesc,
                                            out);
@@ -516,7 +501,7 @@ llvm::Expected<TensorList> runRange(Operation *, Inputs inputs) {
   REQUIRE(limit, readScalar(limitTensor, "limit"));
   REQUIRE(delta, readScalar(deltaTensor, "delta"));
   int32_t dtype = startTensor->dtype;
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) {
         return awq_range_shape(start, limit, delta, dtype, out);
       },
@@ -531,7 +516,7 @@ llvm::Expected<TensorList> runTrilu(Operation *op, Inputs inputs) {
     k = static_cast<int64_t>(kValue);
   }
   int upper = cast<onnx::NodeOp>(op).getIntAttr("upper", 1);
-  return single(callRuntime(
+  return singleResult(callRuntime(
       [&](awq_tensor *out) { return awq_trilu_shape(x, k, upper, out); },
       [&](awq_tensor *out) { return awq_trilu(x, k, upper, out); }));
 }

@@ -31,6 +31,20 @@ callRuntime(llvm::function_ref<awq_status(awq_tensor *)> shapeFn,
   return result;
 }
 
+llvm::Expected<HostTensor> callUnary(awq_unary_op kind, const awq_tensor *x) {
+  return callRuntime(
+      [&](awq_tensor *out) { return awq_unary_shape(kind, x, out); },
+      [&](awq_tensor *out) { return awq_unary(kind, x, out); });
+}
+
+llvm::Expected<TensorList> singleResult(llvm::Expected<HostTensor> tensor) {
+  if (!tensor)
+    return tensor.takeError();
+  TensorList results;
+  results.push_back(std::move(*tensor));
+  return results;
+}
+
 llvm::Expected<HostTensor> tensorFromElements(ElementsAttr elements) {
   auto type = dyn_cast<RankedTensorType>(elements.getType());
   if (!type || !type.hasStaticShape())

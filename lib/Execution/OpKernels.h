@@ -43,6 +43,13 @@ llvm::Expected<HostTensor>
 callRuntime(llvm::function_ref<awq_status(awq_tensor *)> shapeFn,
             llvm::function_ref<awq_status(awq_tensor *)> computeFn);
 
+/// Runs the runtime's elementwise `kind` on `x` (activations included: GELU
+/// and SiLU are unary ops of the runtime).
+llvm::Expected<HostTensor> callUnary(awq_unary_op kind, const awq_tensor *x);
+
+/// Wraps the one result of a runtime call as a kernel's result list.
+llvm::Expected<TensorList> singleResult(llvm::Expected<HostTensor> tensor);
+
 /// An error whose message is `message`.
 llvm::Error makeError(const llvm::Twine &message);
 
