@@ -26,43 +26,12 @@ using namespace mlir;
 namespace awq {
 namespace {
 
-/// The elements of a constant value: an initializer, a ConstantLike op or an
-/// ONNX Constant node.
-ElementsAttr getConstantElements(Value value) {
-  if (onnx::NodeOp node = getDefiningNode(value, "Constant"))
-    return dyn_cast_if_present<ElementsAttr>(node.getOnnxAttr("value"));
-  ElementsAttr elements;
-  if (matchPattern(value, m_Constant(&elements)))
-    return elements;
-  return nullptr;
-}
-
-/// The value of a one-element float constant, or nullopt.
-std::optional<double> getScalarFloat(Value value) {
-  ElementsAttr elements = getConstantElements(value);
-  if (!elements || elements.getNumElements() != 1 ||
-      !isa<FloatType>(elements.getElementType()))
-    return std::nullopt;
-  return (*elements.getValues<APFloat>().begin()).convertToDouble();
-}
-
 /// `value` seen through a float Cast that keeps its type.
 Value skipIdentityCast(Value value) {
   if (onnx::NodeOp cast = getDefiningNode(value, "Cast"))
     if (cast.getInputs()[0].getType() == value.getType())
       return cast.getInputs()[0];
   return value;
-}
-
-/// For a binary node, the operand other than `operand`, or null.
-Value otherOperand(onnx::NodeOp node, Value operand) {
-  if (node.getInputs().size() != 2)
-    return nullptr;
-  if (node.getInputs()[0] == operand)
-    return node.getInputs()[1];
-  if (node.getInputs()[1] == operand)
-    return node.getInputs()[0];
-  return nullptr;
 }
 
 /// True when `node` is ReduceMean over the last axis of `input`, keeping it.
@@ -138,13 +107,18 @@ struct DecomposedRMSNormToRMSNorm : OpRewritePattern<onnx::NodeOp> {
         continue;
       auto [x, epsilon] = *match;
       Value input = skipIdentityCast(x);
+      // Gemma multiplies by (1 + w): keep w and say so with unit_offset.
+      UnitAttr unitOffset;
+      if (Value offsetWeight = matchUnitOffsetWeight(weight)) {
+        weight = offsetWeight;
+        unitOffset = rewriter.getUnitAttr();
+      }
       if (!isChannelParameter(weight, input) ||
           node.getOutputs()[0].getType() != input.getType())
         continue;
       rewriter.replaceOpWithNewOp<RMSNormOp>(
           node, input.getType(), input, weight,
-          rewriter.getF32FloatAttr(static_cast<float>(epsilon)),
-          /*unit_offset=*/UnitAttr());
+          rewriter.getF32FloatAttr(static_cast<float>(epsilon)), unitOffset);
       return success();
     }
     return rewriter.notifyMatchFailure(node, "not weight * x / rms(x)");

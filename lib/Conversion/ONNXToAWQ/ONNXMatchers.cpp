@@ -4,6 +4,8 @@
 
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace awq {
@@ -23,6 +25,38 @@ onnx::NodeOp getDefiningNode(Value value, StringRef opType, StringRef domain) {
 }
 
 bool isConstant(Value value) { return matchPattern(value, m_Constant()); }
+
+ElementsAttr getConstantElements(Value value) {
+  if (onnx::NodeOp node = getDefiningNode(value, "Constant"))
+    return dyn_cast_if_present<ElementsAttr>(node.getOnnxAttr("value"));
+  ElementsAttr elements;
+  if (matchPattern(value, m_Constant(&elements)))
+    return elements;
+  return nullptr;
+}
+
+std::optional<double> getScalarFloat(Value value) {
+  ElementsAttr elements = getConstantElements(value);
+  if (!elements || elements.getNumElements() != 1 ||
+      !isa<FloatType>(elements.getElementType()))
+    return std::nullopt;
+  return (*elements.getValues<APFloat>().begin()).convertToDouble();
+}
+
+bool isScalarNear(Value value, double expected) {
+  std::optional<double> actual = getScalarFloat(value);
+  return actual && std::fabs(*actual - expected) <= 1e-4 * std::fabs(expected);
+}
+
+Value matchUnitOffsetWeight(Value weight) {
+  onnx::NodeOp add = getDefiningNode(weight, "Add");
+  if (!add || add.getInputs().size() != 2)
+    return nullptr;
+  for (unsigned oneIndex : {0u, 1u})
+    if (isScalarNear(add.getInputs()[oneIndex], 1.0))
+      return add.getInputs()[1 - oneIndex];
+  return nullptr;
+}
 
 RankedTensorType getFloatTensorType(Value value) {
   auto type = llvm::dyn_cast<RankedTensorType>(value.getType());

@@ -26,6 +26,20 @@ onnx::NodeOp getDefiningNode(mlir::Value value, llvm::StringRef opType,
 /// True when `value` is a compile-time constant (e.g. an onnx.initializer).
 bool isConstant(mlir::Value value);
 
+/// The elements of a constant value: an initializer, a ConstantLike op or an
+/// ONNX Constant node; null otherwise.
+mlir::ElementsAttr getConstantElements(mlir::Value value);
+
+/// The value of a one-element float constant, or std::nullopt.
+std::optional<double> getScalarFloat(mlir::Value value);
+
+/// True when `value` is a one-element float constant within a relative
+/// 1e-4 of `expected` (exporters write constants such as sqrt(2) rounded).
+bool isScalarNear(mlir::Value value, double expected);
+
+/// For Gemma's norm weight `Add(w, 1)` (either order), returns w; else null.
+mlir::Value matchUnitOffsetWeight(mlir::Value weight);
+
 /// `value`'s type as a ranked tensor of f32/f16/bf16, or null.
 mlir::RankedTensorType getFloatTensorType(mlir::Value value);
 

@@ -31,7 +31,8 @@ struct ConvertONNXToAWQPass
     RewritePatternSet patterns(&getContext());
     populateONNXToAWQPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    eraseDeadONNXNodes(getOperation());
   }
 };
 } // namespace

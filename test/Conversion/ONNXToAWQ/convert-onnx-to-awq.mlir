@@ -167,11 +167,11 @@ func.func @gelu(%x: tensor<?x256xf32>, %b: tensor<256xf32>) -> (tensor<?x256xf32
 
 // The RMSNorm chain torch.onnx.export writes for LlamaRMSNorm (README of
 // utils/models) becomes one awq.rms_norm with the Add's epsilon.
+// The chain's nodes, dead once raised, are erased: nothing else is left.
 // CHECK-LABEL: func.func @decomposed_rms_norm
-// CHECK: %[[G:.*]] = onnx.initializer "norm.weight"
-// CHECK: %[[N:.*]] = awq.rms_norm %arg0, %[[G]] {epsilon = 9.99999974E-6 : f32} : (tensor<?x?x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
-// CHECK-NOT: onnx.node "Pow"
-// CHECK: return %[[N]]
+// CHECK-NEXT: %[[G:.*]] = onnx.initializer "norm.weight"
+// CHECK-NEXT: %[[N:.*]] = awq.rms_norm %arg0, %[[G]] {epsilon = 9.99999974E-6 : f32} : (tensor<?x?x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+// CHECK-NEXT: return %[[N]]
 func.func @decomposed_rms_norm(%x: tensor<?x?x4xf32>) -> tensor<?x?x4xf32> {
   %g = onnx.initializer "norm.weight" = dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
   %two = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<2.0> : tensor<f32>}} : () -> tensor<f32>
@@ -230,4 +230,128 @@ func.func @decomposed_layer_norm(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %m = onnx.node "Mul"(%n, %g) {opset = 13 : i64} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
   %y = onnx.node "Add"(%m, %b) {opset = 13 : i64} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
   return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// Gemma's RMSNorm multiplies by (1 + w): the weight stays w, with unit_offset.
+// CHECK-LABEL: func.func @decomposed_rms_norm_gemma
+// CHECK-NEXT: %[[G:.*]] = onnx.initializer "norm.weight"
+// CHECK-NEXT: %[[N:.*]] = awq.rms_norm %arg0, %[[G]] {epsilon = 9.99999997E-7 : f32, unit_offset}
+// CHECK-NEXT: return %[[N]]
+func.func @decomposed_rms_norm_gemma(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %g = onnx.initializer "norm.weight" = dense<[0.1, 0.2, 0.3, 0.4]> : tensor<4xf32>
+  %two = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<2.0> : tensor<f32>}} : () -> tensor<f32>
+  %eps = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0e-06> : tensor<f32>}} : () -> tensor<f32>
+  %one = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0> : tensor<f32>}} : () -> tensor<f32>
+  %sq = onnx.node "Pow"(%x, %two) {opset = 17 : i64} : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %mean = onnx.node "ReduceMean"(%sq) {opset = 17 : i64, attrs = {axes = array<i64: -1>, keepdims = 1 : i64}} : (tensor<?x4xf32>) -> tensor<?x1xf32>
+  %add = onnx.node "Add"(%mean, %eps) {opset = 17 : i64} : (tensor<?x1xf32>, tensor<f32>) -> tensor<?x1xf32>
+  %rms = onnx.node "Sqrt"(%add) {opset = 17 : i64} : (tensor<?x1xf32>) -> tensor<?x1xf32>
+  %n = onnx.node "Div"(%x, %rms) {opset = 17 : i64} : (tensor<?x4xf32>, tensor<?x1xf32>) -> tensor<?x4xf32>
+  %w1 = onnx.node "Add"(%g, %one) {opset = 17 : i64} : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %y = onnx.node "Mul"(%n, %w1) {opset = 17 : i64} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// torch's exact GELU: Mul(Mul(x, 1 + erf(x / sqrt 2)), 0.5).
+// CHECK-LABEL: func.func @decomposed_gelu_erf
+// CHECK-NEXT: %[[G:.*]] = awq.gelu %arg0 : tensor<?x8xf32>
+// CHECK-NEXT: return %[[G]]
+func.func @decomposed_gelu_erf(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %sqrt2 = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.41421354> : tensor<f32>}} : () -> tensor<f32>
+  %one = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0> : tensor<f32>}} : () -> tensor<f32>
+  %half = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<0.5> : tensor<f32>}} : () -> tensor<f32>
+  %d = onnx.node "Div"(%x, %sqrt2) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %e = onnx.node "Erf"(%d) {opset = 17 : i64} : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  %a = onnx.node "Add"(%e, %one) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %m = onnx.node "Mul"(%x, %a) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %y = onnx.node "Mul"(%m, %half) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// GPT-2's NewGELU: Mul(Mul(x, 0.5), 1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+// CHECK-LABEL: func.func @decomposed_gelu_tanh
+// CHECK-NEXT: %[[G:.*]] = awq.gelu %arg0 {approximate = #awq.gelu_approximation<tanh>} : tensor<?x8xf32>
+// CHECK-NEXT: return %[[G]]
+func.func @decomposed_gelu_tanh(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %half = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<0.5> : tensor<f32>}} : () -> tensor<f32>
+  %three = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<3.0> : tensor<f32>}} : () -> tensor<f32>
+  %c = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<0.044715> : tensor<f32>}} : () -> tensor<f32>
+  %s = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<0.797884583> : tensor<f32>}} : () -> tensor<f32>
+  %one = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0> : tensor<f32>}} : () -> tensor<f32>
+  %hx = onnx.node "Mul"(%x, %half) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %p = onnx.node "Pow"(%x, %three) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %pc = onnx.node "Mul"(%p, %c) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %sum = onnx.node "Add"(%x, %pc) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %arg = onnx.node "Mul"(%sum, %s) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %t = onnx.node "Tanh"(%arg) {opset = 17 : i64} : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  %a = onnx.node "Add"(%t, %one) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %y = onnx.node "Mul"(%hx, %a) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// Not a GELU: 0.6 instead of 0.5, and an erf of x / 2 instead of x / sqrt 2.
+// CHECK-LABEL: func.func @decomposed_gelu_negative
+// CHECK-NOT: awq.gelu
+// CHECK: onnx.node "Erf"
+func.func @decomposed_gelu_negative(%x: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  %sqrt2 = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.41421354> : tensor<f32>}} : () -> tensor<f32>
+  %two = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<2.0> : tensor<f32>}} : () -> tensor<f32>
+  %one = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<1.0> : tensor<f32>}} : () -> tensor<f32>
+  %half = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<0.5> : tensor<f32>}} : () -> tensor<f32>
+  %notHalf = onnx.node "Constant"() {opset = 17 : i64, attrs = {value = dense<0.6> : tensor<f32>}} : () -> tensor<f32>
+  %d = onnx.node "Div"(%x, %sqrt2) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %e = onnx.node "Erf"(%d) {opset = 17 : i64} : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  %a = onnx.node "Add"(%e, %one) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %m = onnx.node "Mul"(%x, %a) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %y0 = onnx.node "Mul"(%m, %notHalf) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %d2 = onnx.node "Div"(%x, %two) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %e2 = onnx.node "Erf"(%d2) {opset = 17 : i64} : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  %a2 = onnx.node "Add"(%e2, %one) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %m2 = onnx.node "Mul"(%x, %a2) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %y1 = onnx.node "Mul"(%m2, %half) {opset = 17 : i64} : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  return %y0, %y1 : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
+// -----
+
+// onnxruntime's fused residual RMSNorm: the sum stays an ONNX Add on the
+// residual stream (output 3), the norm becomes awq.rms_norm.
+// CHECK-LABEL: func.func @skip_simplified_layer_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[R:.*]]: tensor<?x8xf32>)
+// CHECK: %[[S0:.*]] = onnx.node "Add"(%[[X]], %[[R]]) {name = "/layers.0/SkipNorm", opset = 14 : i64}
+// CHECK: %[[S:.*]] = onnx.node "Add"(%[[S0]], %{{.*}}) {name = "/layers.0/SkipNorm", opset = 14 : i64}
+// CHECK: %[[N:.*]] = awq.rms_norm %[[S]], %{{.*}} {epsilon = 9.99999997E-7 : f32}
+// CHECK: return %[[N]], %[[S]]
+func.func @skip_simplified_layer_norm(%x: tensor<?x8xf32>, %r: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  %g = onnx.initializer "norm.weight" = dense<1.0> : tensor<8xf32>
+  %b = onnx.initializer "norm.bias" = dense<0.5> : tensor<8xf32>
+  %none = onnx.none
+  %y:4 = onnx.node "SkipSimplifiedLayerNormalization"(%x, %r, %g, %b) {domain = "com.microsoft", opset = 1 : i64, name = "/layers.0/SkipNorm", attrs = {epsilon = 1.0e-06 : f32}}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<?x8xf32>, tensor<?x1xf32>, tensor<?x1xf32>, tensor<?x8xf32>)
+  return %y#0, %y#3 : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
+// -----
+
+// SkipLayerNormalization keeps its beta; with the Mean output used it stays.
+// CHECK-LABEL: func.func @skip_layer_norm
+// CHECK: %[[S:.*]] = onnx.node "Add"
+// CHECK: awq.layer_norm %[[S]], %{{.*}}, %{{.*}} {epsilon = 9.99999996E-13 : f32}
+// CHECK: onnx.node "SkipLayerNormalization"
+func.func @skip_layer_norm(%x: tensor<?x8xf32>, %r: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x1xf32>) {
+  %g = onnx.initializer "ln.weight" = dense<1.0> : tensor<8xf32>
+  %beta = onnx.initializer "ln.bias" = dense<0.5> : tensor<8xf32>
+  %y = onnx.node "SkipLayerNormalization"(%x, %r, %g, %beta) {domain = "com.microsoft", opset = 1 : i64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  %z:2 = onnx.node "SkipLayerNormalization"(%x, %r, %g, %beta) {domain = "com.microsoft", opset = 1 : i64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<?x8xf32>, tensor<?x1xf32>)
+  return %y, %z#1 : tensor<?x8xf32>, tensor<?x1xf32>
 }

@@ -18,6 +18,12 @@ namespace awq {
 /// ops; embedders can run them inside their own passes.
 void populateONNXToAWQPatterns(mlir::RewritePatternSet &patterns);
 
+/// Erases the onnx.node ops under `root` whose results are all unused, except
+/// the nondeterministic ones (Random*, Multinomial, Bernoulli). onnx.node is
+/// not Pure, so the rewrite driver keeps what raising leaves dead (the Pow,
+/// ReduceMean, ... of a decomposed norm); run this after the patterns.
+void eraseDeadONNXNodes(mlir::Operation *root);
+
 } // namespace awq
 
 #endif // AWQ_CONVERSION_ONNXTOAWQ_ONNXTOAWQ_H
