@@ -34,12 +34,16 @@ REFERENCE = {(4, 32): (4.5311, 4.4926), (4, 64): (4.6093, 4.5179),
 # so it must agree to the printed precision (half a unit of the last digit).
 RTN_TOLERANCE = 0.00051
 
-# awq-pipeline options of each AWQ variant; "awq (default)" adds none.
+# awq-pipeline options of each AWQ variant; "awq (default)" adds none. The
+# "all" variants clip on every calibration token (7,220) instead of llm-awq's
+# stride sample of about 512.
 VARIANTS = {
     "group+clip": "loss=group duo=false",
     "block+clip": "loss=block duo=false",
     "group+duo+clip": "loss=group duo=true",
     "block+duo+clip": "loss=block duo=true",
+    "group+clip all": "loss=group duo=false clip-tokens=8192",
+    "group+duo+clip all": "loss=group duo=true clip-tokens=8192",
     "awq (default)": "",
 }
 

@@ -29,6 +29,7 @@ llvm_config.use_default_substitutions()
 shared_dir = os.environ.get(
     "AWQ_SHARED_DIR", os.path.join(config.awq_source_dir, "..", "shared"))
 config.environment["AWQ_SHARED_DIR"] = shared_dir
+config.substitutions.append(("%shared", shared_dir))
 if os.path.isdir(shared_dir):
     config.available_features.add("shared")
 if config.awq_cuda_enabled:

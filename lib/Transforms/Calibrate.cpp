@@ -6,10 +6,13 @@
 //   prologue (embedding, mask, RoPE tables) once per sequence
 //   for each block:
 //     run it on the cached block inputs (FP weights): per-channel mean |x|
-//       and the inputs of its linears; the outputs are the next block's input
+//       and the inputs of its linears
 //     search each scaling group's alpha (ScaleSearch.h) on the cached inputs
-//     insert awq.scale, multiply the consumers' input rows by s
-//     search clipping per (row, group) (ClipSearch.h), record it on the linear
+//     insert the block's awq.scale ops, multiply the consumers' input rows by s
+//     search clipping per (row, group) of every quantized linear but q/k
+//       (ClipSearch.h), record it on the linear
+//     the next block's input: the FP outputs, or (propagate) the outputs
+//       with the quantized weights
 //
 // Resident at a time: the current block's cached inputs and outputs for all
 // sequences, its linears' inputs, and its weights; earlier and later blocks'
@@ -273,15 +276,14 @@ LogicalResult Calibrator::calibrateBlock(const ResidualBlock &block,
   for (Operation *op : block.ops)
     if (auto linear = dyn_cast<LinearOp>(op); linear && exclusions.shouldQuantize(linear))
       quantizedLinears.push_back(linear);
-  const std::vector<LinearOp> &searched = quantizedLinears;
   std::vector<Value> inputs{block.input};
   inputs.insert(inputs.end(), block.sideInputs.begin(), block.sideInputs.end());
   FailureOr<std::unique_ptr<RegionFunction>> region =
-      RegionFunction::build(block.ops, inputs, {block.output}, searched);
+      RegionFunction::build(block.ops, inputs, {block.output}, quantizedLinears);
   if (failed(region))
     return failure();
   std::vector<HostTensor> fpWeightTensors;
-  for (LinearOp linear : searched)
+  for (LinearOp linear : quantizedLinears)
     fpWeightTensors.push_back(weightTensorForLinear(linear, *readLinearWeight(linear)));
   auto blockInputs = [&](size_t sequence) {
     std::vector<HostTensor> values{streamValues[sequence]};
@@ -374,9 +376,9 @@ LogicalResult Calibrator::calibrateBlock(const ResidualBlock &block,
       }
       std::vector<HostTensor> weights = fpWeightTensors;
       for (auto [index, consumer] : llvm::enumerate(group->consumers)) {
-        auto position = llvm::find(searched, consumer);
-        if (position != searched.end())
-          weights[position - searched.begin()] =
+        auto position = llvm::find(quantizedLinears, consumer);
+        if (position != quantizedLinears.end())
+          weights[position - quantizedLinears.begin()] =
               weightTensorForLinear(consumer, candidates[index]);
       }
       for (size_t sequence = 0; sequence < lossSequences; ++sequence) {
@@ -552,9 +554,10 @@ LogicalResult calibrate(ModuleOp module, const AWQCalibrateOptions &options) {
     return module.emitError("loss must be 'block' or 'group', got '")
            << options.loss << "'";
   if (options.gridSize < 1 || options.numSamples < 1 ||
-      options.sequenceLength < 2 || options.clipTokens < 1)
-    return module.emitError("grid, samples and clip-tokens must be positive and "
-                            "seq-len at least 2");
+      options.sequenceLength < 2 || options.clipTokens < 1 ||
+      options.searchTokens < 0)
+    return module.emitError("grid, samples and clip-tokens must be positive, "
+                            "search-tokens not negative and seq-len at least 2");
   llvm::Expected<QuantizationExclusions> exclusions =
       QuantizationExclusions::create(options.exclude, options.quantizeLMHead);
   if (!exclusions)

@@ -48,13 +48,16 @@ loadCalibrationSequences(const CalibrationDataOptions &options) {
     if (std::optional<int64_t> bos = (*tokenizer)->bosId())
       sequence.push_back(*bos);
     sequence.insert(sequence.end(), ids->begin(), ids->end());
-    if (static_cast<int64_t>(sequence.size()) > options.sequenceLength)
-      sequence.resize(options.sequenceLength);
     if (!options.pack) {
+      if (static_cast<int64_t>(sequence.size()) > options.sequenceLength)
+        sequence.resize(options.sequenceLength);
       if (sequence.size() >= 2)
         sequences.push_back(std::move(sequence));
       continue;
     }
+    // Packed, a long document fills several blocks instead of being cut to
+    // one (a text without blank lines, such as WikiText's raw test split, is
+    // a single document).
     packed.insert(packed.end(), sequence.begin(), sequence.end());
     while (static_cast<int64_t>(packed.size()) >= options.sequenceLength &&
            static_cast<int64_t>(sequences.size()) < options.numSamples) {

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <cstdlib>
 
 namespace awq {
 
@@ -51,9 +50,8 @@ std::vector<float> searchClip(llvm::ArrayRef<float> w, int64_t n, int64_t k,
   std::vector<double> bestError(n * groups,
                                 std::numeric_limits<double>::infinity());
   std::vector<float> clip(n * groups), delta;
-  int64_t expGrid = getenv("EXP_CLIPGRID") ? atoi(getenv("EXP_CLIPGRID")) : 20;
-  for (int64_t step = 0; step < expGrid / 2; ++step) {
-    double shrink = 1.0 - step * (1.0 / expGrid);
+  for (int64_t step = 0; step < kClipSteps; ++step) {
+    double shrink = 1.0 - step * kClipStepSize;
     for (size_t i = 0; i < clip.size(); ++i)
       clip[i] = static_cast<float>(amax[i] * shrink);
     std::vector<float> quantized = fakeQuantize(w, n, k, config, clip);

@@ -26,7 +26,9 @@ struct CalibrationDataOptions {
 
 /// The calibration sequences: the file split into documents on blank lines
 /// (stripped, empty ones dropped, as the accuracy protocol), each BOS (when
-/// the tokenizer has one) + its encoding truncated to sequenceLength.
+/// the tokenizer has one) + its encoding, truncated to sequenceLength; with
+/// `pack`, the documents' whole encodings concatenated and cut into
+/// sequenceLength blocks.
 llvm::Expected<std::vector<std::vector<int64_t>>>
 loadCalibrationSequences(const CalibrationDataOptions &options);
 

@@ -85,19 +85,28 @@ def AWQCalibrate : Pass<"awq-calibrate", "::mlir::ModuleOp"> {
     1. per-input-channel mean |x| of every linear;
     2. the scaling groups, discovered from the graph (see ScalingGroups.h):
        a norm feeding linears; a linear feeding a linear through ops that
-       commute with a positive per-channel scale (with GQA, x̄ is averaged
-       over the query heads sharing a KV head); an activation that does not
-       commute (GELU) feeding linears, where the scale stays explicit;
+       commute with a positive per-channel scale (under GQA only with
+       `gqa-v-o`, x̄ then averaged over the query heads sharing a KV head);
+       an activation that does not commute (GELU) feeding linears, where the
+       scale stays explicit;
     3. for each group the exponent α on a grid of `grid + 1` points in
        [0, 1] minimizing the fp32 MSE of the inspected region (`loss=block`:
        the attention or MLP block for norm groups, the consumer linear
        otherwise; `loss=group`: the group's concatenated linear outputs);
     4. an `awq.scale` op in front of the group, the group's weight columns
        multiplied by s;
-    5. with `clip`, per (output row, group) the clamp in amax x {1.0, 0.95,
-       ..., 0.55} minimizing the output error on at most `clip-tokens`
-       tokens, as a `clip` attribute; linears feeding attention scores
-       (q, k) are left out.
+    5. with `clip`, after all of the block's scales are applied (llm-awq's
+       auto_clip), for every quantized linear of the block, per (output
+       row, group) the clamp in amax x {1.0, 0.95, ..., 0.55} minimizing the
+       group's output error on the scaled inputs (about `clip-tokens`
+       tokens), as a `clip` attribute; linears feeding attention scores
+       (q, k) are left out;
+    6. the next block's input: this block's full-precision output, or with
+       `propagate` its output with the quantized weights.
+
+    Defaults: block loss and duo scaling (AutoAWQ's), clip on, v -> o
+    skipped under GQA (llm-awq, AutoAWQ); see bench/awq_accuracy.py for
+    how each variant fares.
 
     Progress goes to stderr.
   }];
@@ -118,12 +127,15 @@ def AWQCalibrate : Pass<"awq-calibrate", "::mlir::ModuleOp"> {
            "(llm-awq) instead of one sequence per document">,
     Option<"gridSize", "grid", "int64_t", /*default=*/"20",
            "alpha is searched on {0, 1/grid, ..., 1}">,
-    Option<"duoScaling", "duo", "bool", /*default=*/"false",
-           "AutoAWQ's s = x^a / (w^(1-a) + 1e-4) instead of s = x^a">,
+    Option<"duoScaling", "duo", "bool", /*default=*/"true",
+           "AutoAWQ's s = x^a / (w^(1-a) + 1e-4) instead of s = x^a "
+           "(false: llm-awq's)">,
     Option<"clipSearch", "clip", "bool", /*default=*/"true",
            "Search a clipping threshold per (output row, group)">,
     Option<"clipTokens", "clip-tokens", "int64_t", /*default=*/"512",
-           "Tokens (sampled by stride) the clipping search evaluates">,
+           "Tokens the clipping search evaluates, sampled by llm-awq's "
+           "stride (tokens / clip-tokens, rounded down): between clip-tokens "
+           "and twice as many, or all when there are fewer">,
     Option<"gqaScales", "gqa-v-o", "bool", /*default=*/"false",
            "Also scale v -> o under grouped-query attention, one scale per "
            "KV channel with x̄ averaged over the query heads sharing it (as "
