@@ -29,7 +29,6 @@ GroupMatmulDims checkGroupMatmul(const awq_tensor *x, const awq_tensor *qweight,
                                  const awq_tensor *scales, const awq_tensor *zeros,
                                  const awq_tensor *bias, int32_t bits, int64_t groupSize,
                                  int64_t k, awq_tensor *out) {
-  checkQuantization(bits, groupSize);
   checkDescriptor(x, "input");
   checkDtype(x, "input", AWQ_F32);
   if (x->rank < 1)
@@ -37,32 +36,8 @@ GroupMatmulDims checkGroupMatmul(const awq_tensor *x, const awq_tensor *qweight,
   if (k < 1 || x->shape[x->rank - 1] != k)
     raise("input has %lld features but K = %lld", static_cast<long long>(x->shape[x->rank - 1]),
           static_cast<long long>(k));
-  if (groupSize > k)
-    raise("group_size %lld exceeds K = %lld", static_cast<long long>(groupSize),
-          static_cast<long long>(k));
-  checkDescriptor(qweight, "qweight");
-  if (qweight->dtype != AWQ_U8 && qweight->dtype != AWQ_I8)
-    raise("qweight must be u8 or i8, got %s", awq_dtype_name(qweight->dtype));
-  checkRank(qweight, "qweight", 2);
-  GroupMatmulDims dims{numel(x) / k, qweight->shape[0], k, groupCount(k, groupSize),
-                       packedRowBytes(k, bits)};
-  if (qweight->shape[1] != dims.rowBytes)
-    raise("qweight has shape %s, expected [N, %lld] for K = %lld at %d bits",
-          shapeString(qweight).c_str(), static_cast<long long>(dims.rowBytes),
-          static_cast<long long>(k), bits);
-  checkDescriptor(scales, "scales");
-  checkFloatDtype(scales, "scales");
-  if (shapeOf(scales) != Shape{dims.n, dims.groups})
-    raise("scales has shape %s, expected [%lld, %lld]", shapeString(scales).c_str(),
-          static_cast<long long>(dims.n), static_cast<long long>(dims.groups));
-  if (zeros) {
-    checkDescriptor(zeros, "zero_points");
-    if (zeros->dtype != AWQ_U8 && zeros->dtype != AWQ_I8)
-      raise("zero_points must be u8 or i8, got %s", awq_dtype_name(zeros->dtype));
-    if (shapeOf(zeros) != shapeOf(scales))
-      raise("zero_points has shape %s, expected %s", shapeString(zeros).c_str(),
-            shapeString(scales).c_str());
-  }
+  const PackedWeightShape weight = checkPackedWeight(qweight, scales, zeros, bits, groupSize, k);
+  GroupMatmulDims dims{numel(x) / k, weight.n, k, weight.groups, weight.rowBytes};
   if (bias) {
     checkDescriptor(bias, "bias");
     checkFloatDtype(bias, "bias");

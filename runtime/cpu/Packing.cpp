@@ -3,6 +3,44 @@
 
 using namespace awq::rt;
 
+namespace awq::rt {
+
+PackedWeightShape checkPackedWeight(const awq_tensor *qweight, const awq_tensor *scales,
+                                    const awq_tensor *zeros, int32_t bits, int64_t groupSize,
+                                    int64_t k) {
+  checkQuantization(bits, groupSize);
+  if (k < 1)
+    raise("K must be >= 1, got %lld", static_cast<long long>(k));
+  if (groupSize > k)
+    raise("group_size %lld exceeds K = %lld", static_cast<long long>(groupSize),
+          static_cast<long long>(k));
+  checkDescriptor(qweight, "qweight");
+  if (qweight->dtype != AWQ_U8 && qweight->dtype != AWQ_I8)
+    raise("qweight must be u8 or i8, got %s", awq_dtype_name(qweight->dtype));
+  checkRank(qweight, "qweight", 2);
+  const PackedWeightShape in{qweight->shape[0], k, groupCount(k, groupSize), packedRowBytes(k, bits)};
+  if (in.n < 1 || qweight->shape[1] != in.rowBytes)
+    raise("qweight has shape %s, expected [N >= 1, %lld] for K = %lld at %d bits",
+          shapeString(qweight).c_str(), static_cast<long long>(in.rowBytes),
+          static_cast<long long>(k), bits);
+  checkDescriptor(scales, "scales");
+  checkFloatDtype(scales, "scales");
+  if (shapeOf(scales) != Shape{in.n, in.groups})
+    raise("scales has shape %s, expected [%lld, %lld]", shapeString(scales).c_str(),
+          static_cast<long long>(in.n), static_cast<long long>(in.groups));
+  if (zeros) {
+    checkDescriptor(zeros, "zero_points");
+    if (zeros->dtype != AWQ_U8 && zeros->dtype != AWQ_I8)
+      raise("zero_points must be u8 or i8, got %s", awq_dtype_name(zeros->dtype));
+    if (shapeOf(zeros) != shapeOf(scales))
+      raise("zero_points has shape %s, expected %s", shapeString(zeros).c_str(),
+            shapeString(scales).c_str());
+  }
+  return in;
+}
+
+} // namespace awq::rt
+
 namespace {
 
 constexpr int64_t kRowGrain = 16;
