@@ -517,28 +517,12 @@ LogicalResult Calibrator::run(const std::vector<std::vector<int64_t>> &sequences
 
 struct AWQCalibratePass : impl::AWQCalibrateBase<AWQCalibratePass> {
   using AWQCalibrateBase::AWQCalibrateBase;
+  // Reads the (protected) generated option fields.
+  template <typename Source>
+  friend AWQCalibrateOptions awq::calibrateOptionsFrom(const Source &);
 
   void runOnOperation() override {
-    AWQCalibrateOptions options;
-    options.dataPath = dataPath;
-    options.tokenizerSpec = tokenizerSpec;
-    options.skipDocuments = skipDocuments;
-    options.numSamples = numSamples;
-    options.sequenceLength = sequenceLength;
-    options.pack = pack;
-    options.gridSize = gridSize;
-    options.duoScaling = duoScaling;
-    options.clipSearch = clipSearch;
-    options.clipTokens = clipTokens;
-    options.loss = loss;
-    options.bits = bits;
-    options.groupSize = groupSize;
-    options.zeroPoint = zeroPoint;
-    options.exclude.assign(exclude.begin(), exclude.end());
-    options.quantizeLMHead = quantizeLMHead;
-    options.gqaScales = gqaScales;
-    options.searchTokens = searchTokens;
-    options.propagate = propagate;
+    AWQCalibrateOptions options = calibrateOptionsFrom(*this);
     if (failed(calibrate(getOperation(), options)))
       signalPassFailure();
   }

@@ -135,15 +135,12 @@ struct LinearToGroupMatmul : OpRewritePattern<LinearOp> {
 
 struct AWQQuantizePass : impl::AWQQuantizeBase<AWQQuantizePass> {
   using AWQQuantizeBase::AWQQuantizeBase;
+  // Reads the (protected) generated option fields.
+  template <typename Source>
+  friend AWQQuantizeOptions awq::quantizeOptionsFrom(const Source &);
 
   void runOnOperation() override {
-    AWQQuantizeOptions options;
-    options.bits = bits;
-    options.groupSize = groupSize;
-    options.zeroPoint = zeroPoint;
-    options.exclude.assign(exclude.begin(), exclude.end());
-    options.quantizeLMHead = quantizeLMHead;
-    options.scalesInActivationType = scalesInActivationType;
+    AWQQuantizeOptions options = quantizeOptionsFrom(*this);
     if (failed(quantizeLinears(getOperation(), options)))
       signalPassFailure();
   }

@@ -94,9 +94,8 @@ struct AWQPipelineOptions : public mlir::PassPipelineOptions<AWQPipelineOptions>
 
   /// True when calibration data is given (AWQ); false is RTN.
   bool calibrates() const { return !dataPath.empty(); }
-  /// The options of the pipeline's awq-calibrate and awq-quantize.
-  AWQCalibrateOptions calibrateOptions() const;
-  AWQQuantizeOptions quantizeOptions() const;
+  // The options of its awq-calibrate and awq-quantize passes come from
+  // calibrateOptionsFrom / quantizeOptionsFrom (awq/Transforms/Passes.h).
 };
 
 /// Adds the pipeline to `pm` (anchored on a builtin.module). Without

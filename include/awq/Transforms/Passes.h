@@ -25,6 +25,51 @@ namespace awq {
 #include "awq/Transforms/Passes.h.inc"
 
 //===----------------------------------------------------------------------===//
+// Option structs from option holders
+//===----------------------------------------------------------------------===//
+
+/// The awq-quantize options read from `source`: anything with option fields
+/// of the same names (the pass itself, or the awq-pipeline's options), so the
+/// list of options is written once.
+template <typename Source>
+AWQQuantizeOptions quantizeOptionsFrom(const Source &source) {
+  AWQQuantizeOptions options;
+  options.bits = source.bits;
+  options.groupSize = source.groupSize;
+  options.zeroPoint = source.zeroPoint;
+  options.exclude.assign(source.exclude.begin(), source.exclude.end());
+  options.quantizeLMHead = source.quantizeLMHead;
+  options.scalesInActivationType = source.scalesInActivationType;
+  return options;
+}
+
+/// The awq-calibrate options read from `source`, as quantizeOptionsFrom.
+template <typename Source>
+AWQCalibrateOptions calibrateOptionsFrom(const Source &source) {
+  AWQCalibrateOptions options;
+  options.dataPath = source.dataPath;
+  options.tokenizerSpec = source.tokenizerSpec;
+  options.skipDocuments = source.skipDocuments;
+  options.numSamples = source.numSamples;
+  options.sequenceLength = source.sequenceLength;
+  options.pack = source.pack;
+  options.gridSize = source.gridSize;
+  options.duoScaling = source.duoScaling;
+  options.clipSearch = source.clipSearch;
+  options.clipTokens = source.clipTokens;
+  options.loss = source.loss;
+  options.gqaScales = source.gqaScales;
+  options.searchTokens = source.searchTokens;
+  options.propagate = source.propagate;
+  options.bits = source.bits;
+  options.groupSize = source.groupSize;
+  options.zeroPoint = source.zeroPoint;
+  options.exclude.assign(source.exclude.begin(), source.exclude.end());
+  options.quantizeLMHead = source.quantizeLMHead;
+  return options;
+}
+
+//===----------------------------------------------------------------------===//
 // awq-quantize
 //===----------------------------------------------------------------------===//
 
