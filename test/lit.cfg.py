@@ -36,6 +36,8 @@ if config.awq_cuda_enabled:
     config.available_features.add("cuda")
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:
     config.available_features.add("gpu")
+if shutil.which("compute-sanitizer"):
+    config.available_features.add("compute-sanitizer")
 
 tool_dirs = [config.awq_tools_dir, config.llvm_tools_dir]
 tools = ["awq-opt", "awq-translate", "not", "awq-run", "awq-compile", "llvm-nm"]

@@ -153,7 +153,8 @@ int main(int argc, char **argv) {
     return fail("--emit='" + emit +
                 "' is not one of onnx-mlir, awq-mlir, runtime-mlir, llvm-mlir, llvm, obj, so");
   if (target == "cuda")
-    return fail("--target=cuda: the CUDA target is not built yet; use --target=cpu");
+    return fail("--target=cuda: compiling a whole model for the GPU is not implemented yet "
+                "(the CUDA kernels are in runtime/cuda, awq_cuda.h); use --target=cpu");
   if (target != "cpu")
     return fail("--target='" + target + "' is not one of cpu, cuda");
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8)

@@ -1,0 +1,169 @@
+// GroupMatmulDispatch.cu - the C entry points of the group matmul: argument
+// checks, then the kernel for this M (GEMV, tensor cores, or dequantize +
+// cuBLAS), and the fused gate/up SiLU.
+#include "CublasGemm.h"
+#include "GroupMatmulKernels.cuh"
+
+namespace awq::cuda {
+namespace {
+
+enum class Path { ByRows = 0, Gemv = 1, TensorCore = 2, DequantizeCublas = 3 };
+
+void checkInfo(const awq_cuda_group_weights_info *info) {
+  if (!info)
+    awq::rt::raise("blob_info is null (read it with awq_cuda_group_weights_get_info)");
+  const bool sane = (info->bits == 4 || info->bits == 8) &&
+                    (info->scale_dtype == AWQ_F16 || info->scale_dtype == AWQ_BF16) &&
+                    info->k > 0 && info->n >= 0 &&
+                    info->k_padded == alignUp(info->k, kChunkInputs) && info->groups > 0 &&
+                    info->codes_offset > 0 && info->codes_offset % 16 == 0;
+  if (!sane)
+    awq::rt::raise("blob_info is inconsistent (not filled by awq_cuda_group_weights_get_info?)");
+}
+
+int64_t dequantizedBytes(const awq_cuda_group_weights_info &info) {
+  return alignUp(info.n * info.k * 2, kBlobArrayAlignment);
+}
+
+Path choosePath(int64_t m) {
+  if (m <= kGemvMaxRows)
+    return Path::Gemv;
+  if (m <= kTensorCoreMaxRows)
+    return Path::TensorCore;
+  return Path::DequantizeCublas;
+}
+
+void runGroupMatmul(Path path, const void *x, int64_t m, const void *blobDevice,
+                    const awq_cuda_group_weights_info &info, const void *bias, void *y,
+                    void *workspace, cudaStream_t stream) {
+  if (path == Path::ByRows)
+    path = choosePath(m);
+  if (path == Path::Gemv && m > kGemvMaxRows)
+    awq::rt::raise("the GEMV path takes at most %lld rows (M = %lld)",
+                   static_cast<long long>(kGemvMaxRows), static_cast<long long>(m));
+  if (reinterpret_cast<uintptr_t>(blobDevice) % 16 != 0)
+    awq::rt::raise("blob_device must be 16-byte aligned (cudaMalloc gives 256)");
+  if (path == Path::DequantizeCublas && !workspace)
+    awq::rt::raise("M = %lld needs a workspace of %lld bytes "
+                   "(awq_cuda_group_matmul_workspace_bytes)",
+                   static_cast<long long>(m), static_cast<long long>(dequantizedBytes(info)));
+  const GroupWeightsView weights = viewOf(blobDevice, info);
+  dispatchHalfDtype(info.scale_dtype, "the blob's dtype", [&](auto tag) {
+    using T = decltype(tag);
+    const T *activations = static_cast<const T *>(x);
+    const T *biasValues = static_cast<const T *>(bias);
+    T *out = static_cast<T *>(y);
+    switch (path) {
+    case Path::Gemv:
+      launchGroupGemv<T>(activations, m, weights, nullptr, biasValues, out, stream);
+      break;
+    case Path::TensorCore:
+      launchGroupGemmTensorCore<T>(activations, m, weights, biasValues, out, stream);
+      break;
+    default: {
+      T *dequantized = static_cast<T *>(workspace);
+      launchGroupDequantize<T>(weights, dequantized, stream);
+      gemmRowMajorTransposedWeight(info.scale_dtype, activations, m, dequantized, info.n, info.k,
+                                   out, stream);
+      addBiasToRows(info.scale_dtype, out, bias, m, info.n, stream);
+    }
+    }
+  });
+}
+
+} // namespace
+} // namespace awq::cuda
+
+using namespace awq::cuda;
+
+extern "C" int64_t awq_cuda_group_matmul_workspace_bytes(
+    const awq_cuda_group_weights_info *blob_info, int64_t m) {
+  if (!blob_info || m <= kTensorCoreMaxRows)
+    return 0;
+  return dequantizedBytes(*blob_info);
+}
+
+extern "C" awq_status awq_cuda_group_matmul_path(int32_t path, const void *x, int64_t m,
+                                                 const void *blob_device,
+                                                 const awq_cuda_group_weights_info *blob_info,
+                                                 const void *bias, void *y, void *workspace,
+                                                 void *stream) {
+  return awq::rt::guard("awq_cuda_group_matmul", [&] {
+    if (path < 0 || path > 3)
+      awq::rt::raise("path must be 0 (by M), 1 (GEMV), 2 (tensor cores) or 3 (dequantize + "
+                     "cuBLAS); got %d",
+                     path);
+    checkInfo(blob_info);
+    if (m < 0)
+      awq::rt::raise("M must be >= 0 (M = %lld)", static_cast<long long>(m));
+    if (m == 0 || blob_info->n == 0)
+      return;
+    if (!x || !blob_device || !y)
+      awq::rt::raise("x, blob_device and y must be non-null device pointers");
+    runGroupMatmul(static_cast<Path>(path), x, m, blob_device, *blob_info, bias, y, workspace,
+                   asStream(stream));
+  });
+}
+
+extern "C" awq_status awq_cuda_group_matmul(const void *x, int64_t m, const void *blob_device,
+                                            const awq_cuda_group_weights_info *blob_info,
+                                            const void *bias, void *y, void *workspace,
+                                            void *stream) {
+  return awq_cuda_group_matmul_path(0, x, m, blob_device, blob_info, bias, y, workspace, stream);
+}
+
+extern "C" int64_t awq_cuda_gate_up_silu_workspace_bytes(
+    const awq_cuda_group_weights_info *blob_info, int64_t m) {
+  if (!blob_info || m <= kGemvMaxRows)
+    return 0;
+  // gate and up results, then whatever one group matmul needs.
+  return 2 * alignUp(m * blob_info->n * 2, kBlobArrayAlignment) +
+         awq_cuda_group_matmul_workspace_bytes(blob_info, m);
+}
+
+extern "C" awq_status awq_cuda_gate_up_silu(const void *x, int64_t m,
+                                            const void *gate_blob_device,
+                                            const void *up_blob_device,
+                                            const awq_cuda_group_weights_info *blob_info, void *y,
+                                            void *workspace, void *stream) {
+  return awq::rt::guard("awq_cuda_gate_up_silu", [&] {
+    checkInfo(blob_info);
+    if (m < 0)
+      awq::rt::raise("M must be >= 0 (M = %lld)", static_cast<long long>(m));
+    if (m == 0 || blob_info->n == 0)
+      return;
+    if (!x || !gate_blob_device || !up_blob_device || !y)
+      awq::rt::raise("x, both blobs and y must be non-null device pointers");
+    const cudaStream_t cudaStream = asStream(stream);
+    if (m <= kGemvMaxRows) {
+      if (reinterpret_cast<uintptr_t>(gate_blob_device) % 16 != 0 ||
+          reinterpret_cast<uintptr_t>(up_blob_device) % 16 != 0)
+        awq::rt::raise("blobs must be 16-byte aligned (cudaMalloc gives 256)");
+      const GroupWeightsView gate = viewOf(gate_blob_device, *blob_info);
+      const GroupWeightsView up = viewOf(up_blob_device, *blob_info);
+      dispatchHalfDtype(blob_info->scale_dtype, "the blob's dtype", [&](auto tag) {
+        using T = decltype(tag);
+        launchGroupGemv<T>(static_cast<const T *>(x), m, gate, &up, nullptr, static_cast<T *>(y),
+                           cudaStream);
+      });
+      return;
+    }
+    if (!workspace)
+      awq::rt::raise("M = %lld needs a workspace of %lld bytes "
+                     "(awq_cuda_gate_up_silu_workspace_bytes)",
+                     static_cast<long long>(m),
+                     static_cast<long long>(awq_cuda_gate_up_silu_workspace_bytes(blob_info, m)));
+    auto *bytes = static_cast<uint8_t *>(workspace);
+    const int64_t resultBytes = alignUp(m * blob_info->n * 2, kBlobArrayAlignment);
+    void *gateOut = bytes;
+    void *upOut = bytes + resultBytes;
+    void *matmulWorkspace = bytes + 2 * resultBytes;
+    runGroupMatmul(Path::ByRows, x, m, gate_blob_device, *blob_info, nullptr, gateOut,
+                   matmulWorkspace, cudaStream);
+    runGroupMatmul(Path::ByRows, x, m, up_blob_device, *blob_info, nullptr, upOut,
+                   matmulWorkspace, cudaStream);
+    if (awq_cuda_silu_mul(gateOut, upOut, m * blob_info->n, blob_info->scale_dtype, y, stream) !=
+        0)
+      awq::rt::raise("%s", awq_last_error());
+  });
+}

@@ -1,0 +1,118 @@
+// Linear.cu - dense f16/bf16 linears through cuBLAS: the FP16 baseline the
+// W4 kernels are measured against, and the multiply of the group matmul's
+// dequantize + cuBLAS path.
+#include "CublasGemm.h"
+#include "CudaCommon.cuh"
+
+#include <cublas_v2.h>
+
+#include <climits>
+
+namespace awq::cuda {
+namespace {
+
+// cuBLAS may otherwise allocate during a call, which CUDA graph capture
+// forbids; 32 MiB is what NVIDIA suggests for Hopper.
+constexpr size_t kCublasWorkspaceBytes = 32u << 20;
+
+void checkCublas(cublasStatus_t status, const char *what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    awq::rt::raise("%s: %s", what, cublasGetStatusString(status));
+}
+
+// One handle per host thread and device, created on first use and kept for
+// the thread's life (creating one costs milliseconds). Never destroyed at
+// exit: the CUDA runtime may already be unloaded by then, and the driver
+// reclaims everything with the process.
+struct ThreadCublas {
+  int device = -1;
+  cublasHandle_t handle = nullptr;
+  void *workspace = nullptr;
+};
+
+cublasHandle_t cublasFor(cudaStream_t stream) {
+  thread_local ThreadCublas cached;
+  int device = 0;
+  checkCuda(cudaGetDevice(&device), "cudaGetDevice");
+  if (cached.device != device) {
+    if (cached.handle)
+      cublasDestroy(cached.handle);
+    if (cached.workspace)
+      cudaFree(cached.workspace);
+    cached = ThreadCublas{};
+    checkCublas(cublasCreate(&cached.handle), "cublasCreate");
+    checkCuda(cudaMalloc(&cached.workspace, kCublasWorkspaceBytes), "cudaMalloc (cuBLAS workspace)");
+    checkCublas(cublasSetWorkspace(cached.handle, cached.workspace, kCublasWorkspaceBytes),
+                "cublasSetWorkspace");
+    cached.device = device;
+  }
+  checkCublas(cublasSetStream(cached.handle, stream), "cublasSetStream");
+  return cached.handle;
+}
+
+template <class T>
+__global__ void addBiasKernel(T *__restrict__ y, const T *__restrict__ bias, int64_t m,
+                              int64_t n) {
+  const int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (index >= m * n)
+    return;
+  y[index] = fromFloat<T>(toFloat(y[index]) + toFloat(bias[index % n]));
+}
+
+int checkedInt(int64_t value, const char *name) {
+  if (value > INT_MAX)
+    awq::rt::raise("%s = %lld exceeds cuBLAS's 32-bit sizes", name, static_cast<long long>(value));
+  return static_cast<int>(value);
+}
+
+} // namespace
+
+void gemmRowMajorTransposedWeight(int32_t dtype, const void *x, int64_t m, const void *w,
+                                  int64_t n, int64_t k, void *y, cudaStream_t stream) {
+  if (m == 0 || n == 0)
+    return;
+  // Row-major y = x . w^T is column-major y^T = w . x^T: cuBLAS sees w as a
+  // column-major [k, n] matrix (transposed to [n, k]) and x as [k, m].
+  const cudaDataType_t type = dtype == AWQ_F16 ? CUDA_R_16F : CUDA_R_16BF;
+  const float alpha = 1.0f, beta = 0.0f;
+  checkCublas(cublasGemmEx(cublasFor(stream), CUBLAS_OP_T, CUBLAS_OP_N, checkedInt(n, "N"),
+                           checkedInt(m, "M"), checkedInt(k, "K"), &alpha, w, type,
+                           checkedInt(k, "K"), x, type, checkedInt(k, "K"), &beta, y, type,
+                           checkedInt(n, "N"), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+              "cublasGemmEx");
+}
+
+void addBiasToRows(int32_t dtype, void *y, const void *bias, int64_t m, int64_t n,
+                   cudaStream_t stream) {
+  if (!bias || m == 0 || n == 0)
+    return;
+  constexpr int kThreads = 256;
+  dispatchHalfDtype(dtype, "dtype", [&](auto tag) {
+    using T = decltype(tag);
+    addBiasKernel<T><<<ceilDiv(m * n, kThreads), kThreads, 0, stream>>>(
+        static_cast<T *>(y), static_cast<const T *>(bias), m, n);
+  });
+  checkLaunch("bias add");
+}
+
+} // namespace awq::cuda
+
+extern "C" awq_status awq_cuda_linear(const void *x, int64_t m, const void *weight, int64_t n,
+                                      int64_t k, const void *bias, int32_t dtype, void *y,
+                                      void *stream) {
+  return awq::rt::guard("awq_cuda_linear", [&] {
+    if (m < 0 || n < 0 || k <= 0)
+      awq::rt::raise("sizes must be M >= 0, N >= 0, K > 0 (M = %lld, N = %lld, K = %lld)",
+                     static_cast<long long>(m), static_cast<long long>(n),
+                     static_cast<long long>(k));
+    if (dtype != AWQ_F16 && dtype != AWQ_BF16)
+      awq::rt::raise("dtype must be f16 or bf16 (awq_dtype %d)", dtype);
+    if (m * n == 0)
+      return;
+    if (!x || !weight || !y)
+      awq::rt::raise("x, weight and y must be non-null device pointers");
+    const cudaStream_t cudaStream = awq::cuda::asStream(stream);
+    awq::cuda::gemmRowMajorTransposedWeight(dtype, x, m, weight, n, k, y, cudaStream);
+    awq::cuda::addBiasToRows(dtype, y, bias, m, n, cudaStream);
+  });
+}

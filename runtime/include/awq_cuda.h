@@ -1,0 +1,179 @@
+/*
+ * awq_cuda.h - the CUDA half of the AWQ runtime op library (C ABI, no MLIR).
+ *
+ * Built when nvcc is found (AWQ_ENABLE_CUDA); the archive is AWQCudaRuntime.
+ * Every compute function takes DEVICE pointers and a CUDA stream (`stream` is a
+ * cudaStream_t passed as void*, NULL = the default stream), enqueues its work
+ * and returns without synchronizing. Failures (bad arguments, a launch error
+ * reported by the driver) return a non-zero awq_status with the message in
+ * awq_last_error(), as for the CPU ops. Activations are f16 or bf16 (an
+ * awq_dtype: AWQ_F16 or AWQ_BF16); everything accumulates in f32.
+ *
+ * Host-only functions (weight packing, device queries) work without a GPU.
+ */
+#ifndef AWQ_CUDA_H
+#define AWQ_CUDA_H
+
+#include "awq_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Devices ------------------------------------------------------------ */
+
+/* Number of usable CUDA devices; 0 (never an error) when there is no driver or
+ * no device, so tests and tools can skip cleanly. */
+int awq_cuda_device_count(void);
+/* "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, 3352 GB/s peak" or an error. */
+awq_status awq_cuda_device_description(int device, char *buffer, int64_t size);
+/* Theoretical peak DRAM bandwidth in GB/s from the device's memory clock and
+ * bus width (0 when the driver does not report them). */
+double awq_cuda_peak_bandwidth_gbps(int device);
+
+/* ---- Group-quantized weights for the CUDA kernels ----------------------- */
+/*
+ * A compile-time repack of one awq.group_matmul weight (canonical row_major
+ * codes, see awq_pack_codes) into the order the kernels read: a self-describing
+ * blob, identical on host and device (upload = one memcpy):
+ *   64-byte header: magic "AWQC", version, bits, scale dtype, group_size, K,
+ *     N, K_padded, groups, has_zeros (offsets follow from these sizes);
+ *   codes  [N, K_padded * bits / 8] u8: each row padded to a multiple of 32
+ *     inputs (padding codes equal the group's zero point, so they dequantize
+ *     to exactly 0); within every 32-bit word the inputs are interleaved so
+ *     one shift and one mask yield a pair of consecutive inputs in the two
+ *     halves of a 32-bit register (the magic-number dequantization):
+ *       4 bits: nibble p of the word holds input [0, 2, 4, 6, 1, 3, 5, 7][p]
+ *       8 bits: byte p of the word holds input   [0, 2, 1, 3][p]
+ *   scales [N, groups] in the activation dtype (f16 or bf16);
+ *   zeros  [N, groups] u8 (only with zero points; else 2^(bits-1) implied).
+ * Arrays start on 256-byte boundaries. bits = 4 or 8; group_size a multiple of
+ * 32, or >= K (one group per row). The blob's dequantized weight is
+ *   W'[n, k] = (code - zero) * scale_in_dtype,
+ * i.e. the canonical weight with its scales rounded to the activation dtype.
+ */
+typedef struct awq_cuda_group_weights_info {
+  int32_t bits;
+  int32_t scale_dtype; /* AWQ_F16 or AWQ_BF16: the activation dtype it runs with */
+  int64_t group_size;  /* as given (>= K means one group per row) */
+  int64_t k, n, k_padded, groups;
+  int32_t has_zeros;
+  int64_t codes_offset, scales_offset, zeros_offset, total_bytes;
+} awq_cuda_group_weights_info;
+
+/* Host: blob size as u8 [bytes]. qweight u8/i8 [N, ceil(K*bits/8)] (row_major),
+ * scales f32/f16/bf16 [N, G], zeros NULL or u8/i8 [N, G]; scale_dtype is the
+ * activation dtype the weights will run with. */
+awq_status awq_cuda_group_weights_pack_shape(const awq_tensor *qweight, const awq_tensor *scales,
+                                             const awq_tensor *zeros, int32_t bits,
+                                             int64_t group_size, int64_t k, int32_t scale_dtype,
+                                             awq_tensor *blob);
+/* Host: fills a blob (host memory, at least 16-byte aligned). */
+awq_status awq_cuda_group_weights_pack(const awq_tensor *qweight, const awq_tensor *scales,
+                                       const awq_tensor *zeros, int32_t bits, int64_t group_size,
+                                       int64_t k, int32_t scale_dtype, awq_tensor *blob);
+/* Host: reads and validates a blob's header (host memory). */
+awq_status awq_cuda_group_weights_get_info(const void *blob, int64_t size,
+                                           awq_cuda_group_weights_info *info);
+/* Host: the inverse of pack: qweight u8 [N, ceil(K*bits/8)] bit-exact, scales
+ * f32 [N, G] (the stored f16/bf16 values widened), zeros u8 [N, G] (when
+ * has_zeros; may be NULL otherwise). */
+awq_status awq_cuda_group_weights_unpack(const void *blob, int64_t size, awq_tensor *qweight,
+                                         awq_tensor *scales, awq_tensor *zeros);
+
+/* ---- Group matmul (the fused dequantize-multiply kernels) --------------- */
+/*
+ * y[M, N] = x[M, K] . W'^T (+ bias[N]); x, bias, y in the blob's dtype,
+ * row-major and contiguous; blob_device is the blob in device memory (256-byte
+ * aligned, as cudaMalloc gives). `blob_info` is the host-side header (from
+ * awq_cuda_group_weights_get_info on the host copy), so no device read is
+ * needed to launch. Dispatch by M:
+ *   M <= 4:     CUDA-core GEMV, one warp per output, 128-bit weight loads,
+ *               magic-number dequantization in registers;
+ *   M <= 256:   tensor-core kernel (WMMA m16n16k16, i.e. mma.sync), weights
+ *               dequantized tile by tile into shared memory;
+ *   larger M:   dequantize into `workspace` and multiply with cuBLAS (f32
+ *               compute). awq_cuda_group_matmul_workspace_bytes tells the
+ *               size (0 when M <= 256).
+ */
+int64_t awq_cuda_group_matmul_workspace_bytes(const awq_cuda_group_weights_info *blob_info,
+                                              int64_t m);
+awq_status awq_cuda_group_matmul(const void *x, int64_t m, const void *blob_device,
+                                 const awq_cuda_group_weights_info *blob_info, const void *bias,
+                                 void *y, void *workspace, void *stream);
+/* The tensor-core and dequantize+cuBLAS paths forced (tests and benchmarks
+ * compare every path against the CPU reference). path: 0 = by M as above,
+ * 1 = GEMV (M <= 4 only), 2 = tensor cores, 3 = dequantize + cuBLAS. */
+awq_status awq_cuda_group_matmul_path(int32_t path, const void *x, int64_t m,
+                                      const void *blob_device,
+                                      const awq_cuda_group_weights_info *blob_info,
+                                      const void *bias, void *y, void *workspace, void *stream);
+/* LLaMA's MLP input: y[M, N] = SiLU(x . Wg'^T) * (x . Wu'^T), gate and up in
+ * one pass over x (both blobs must agree in bits, group size, K, N and dtype).
+ * M <= 4 runs one fused GEMV; larger M runs the two matmuls into `workspace`
+ * (awq_cuda_gate_up_silu_workspace_bytes) and fuses the SiLU product after. */
+int64_t awq_cuda_gate_up_silu_workspace_bytes(const awq_cuda_group_weights_info *blob_info,
+                                              int64_t m);
+awq_status awq_cuda_gate_up_silu(const void *x, int64_t m, const void *gate_blob_device,
+                                 const void *up_blob_device,
+                                 const awq_cuda_group_weights_info *blob_info, void *y,
+                                 void *workspace, void *stream);
+
+/* ---- Dense linear (the FP16/BF16 baseline) ------------------------------ */
+/* y[M, N] = x[M, K] . W[N, K]^T (+ bias[N]) through cuBLAS (f32 compute);
+ * x, W, bias, y all in `dtype`. */
+awq_status awq_cuda_linear(const void *x, int64_t m, const void *weight, int64_t n, int64_t k,
+                           const void *bias, int32_t dtype, void *y, void *stream);
+
+/* ---- The rest of a decoder ---------------------------------------------- */
+/* All in `dtype` (f16/bf16) unless stated, row-major, contiguous. */
+
+/* y[rows, dim] = x / sqrt(mean(x^2) + eps) * gamma. */
+awq_status awq_cuda_rms_norm(const void *x, const void *gamma, int64_t rows, int64_t dim,
+                             float eps, int32_t dtype, void *y, void *stream);
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta (beta may be NULL). */
+awq_status awq_cuda_layer_norm(const void *x, const void *gamma, const void *beta, int64_t rows,
+                               int64_t dim, float eps, int32_t dtype, void *y, void *stream);
+/* y[i] = a[i] + b[i] (residual adds; y may alias a or b). */
+awq_status awq_cuda_add(const void *a, const void *b, int64_t count, int32_t dtype, void *y,
+                        void *stream);
+/* y[i] = SiLU(gate[i]) * up[i]. */
+awq_status awq_cuda_silu_mul(const void *gate, const void *up, int64_t count, int32_t dtype,
+                             void *y, void *stream);
+/* y[t, :] = table[ids[t], :] for t < count; ids int64 on the device; an id
+ * outside [0, rows) writes zeros (the kernel cannot report it). */
+awq_status awq_cuda_embedding(const void *table, int64_t rows, int64_t dim, const int64_t *ids,
+                              int64_t count, int32_t dtype, void *y, void *stream);
+/* Rotary embedding in place on x[tokens, heads, head_dim] (rotary_dim first
+ * dims of each head rotated, the rest untouched), token t at position
+ * positions[t] (int64, device): inv_freq[i] = theta^(-2i / rotary_dim).
+ * layout: AWQ_ROPE_HALF_SPLIT (rotate_half, LLaMA/NeoX) or AWQ_ROPE_INTERLEAVED
+ * (GPT-J pairs), as awq_rope. */
+awq_status awq_cuda_rope(void *x, int64_t tokens, int64_t heads, int64_t head_dim,
+                         int64_t rotary_dim, const int64_t *positions, float theta,
+                         int32_t layout, int32_t dtype, void *stream);
+/* KV cache of one layer: cache[batch, kv_heads, capacity, head_dim]. Copies
+ * update[batch, new_tokens, kv_heads, head_dim] (the projection's layout) to
+ * positions past_len[b] .. past_len[b] + new_tokens - 1 of sequence b
+ * (past_len int32 [batch] on the device, so a captured CUDA graph replays for
+ * every decode step). Positions at or beyond capacity are dropped. */
+awq_status awq_cuda_kv_cache_append(void *cache, int64_t batch, int64_t kv_heads,
+                                    int64_t capacity, int64_t head_dim, const void *update,
+                                    int64_t new_tokens, const int32_t *past_len, int32_t dtype,
+                                    void *stream);
+/* Causal attention of new queries against a KV cache (prefill and decode):
+ * q[batch, q_len, heads, head_dim], caches as above already holding
+ * past_len[b] + q_len positions; query i of sequence b attends to cache
+ * positions 0 .. past_len[b] + i. GQA: head h reads kv head h / (heads /
+ * kv_heads). out[batch, q_len, heads, head_dim]; scores scaled by `scale`
+ * (usually 1/sqrt(head_dim)); softmax in f32. head_dim <= 256. */
+awq_status awq_cuda_attention(const void *q, const void *k_cache, const void *v_cache,
+                              int64_t batch, int64_t q_len, int64_t heads, int64_t kv_heads,
+                              int64_t head_dim, int64_t capacity, const int32_t *past_len,
+                              float scale, int32_t dtype, void *out, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AWQ_CUDA_H */

@@ -1,0 +1,310 @@
+// GpuGroupMatmulTest.cpp - every group-matmul kernel (GEMV, tensor cores,
+// dequantize + cuBLAS, fused gate/up) against the CPU runtime's
+// awq_group_matmul for every bits / group size / zero point / dtype
+// combination, plus an overflow case. The argument checks run without a GPU.
+#include "CudaTestUtil.h"
+#include "GroupWeightsFixture.h"
+
+#include <cmath>
+
+using namespace awq::test;
+
+namespace {
+
+enum Path : int32_t { ByRows = 0, Gemv = 1, TensorCore = 2, DequantizeCublas = 3 };
+
+struct Reference {
+  std::vector<float> y;      // f32 [M, N]
+  std::vector<double> scale; // sum_k |x_k * W'[n, k]| + |bias[n]| per output
+};
+
+// The CPU runtime on exactly the values the GPU sees: x and bias rounded to
+// the dtype, scales rounded to the dtype (as the blob stores them).
+Reference cpuReference(const CanonicalGroupWeights &w, int32_t dtype, const std::vector<float> &x,
+                       int64_t m, const std::vector<float> *bias) {
+  const HostTensor scales = scalesRoundedTo(w, dtype);
+  const HostTensor xTensor = makeF32({m, w.k}, x);
+  HostTensor biasTensor;
+  if (bias)
+    biasTensor = makeF32({w.n}, *bias);
+  HostTensor out(AWQ_F32, {m, w.n});
+  EXPECT_EQ(awq_group_matmul(xTensor.get(), w.qweight.get(), scales.get(), w.zerosOrNull(),
+                             bias ? biasTensor.get() : nullptr, w.bits, w.groupSize, w.k,
+                             out.get()),
+            0)
+      << awq_last_error();
+  HostTensor dequantized(AWQ_F32, {w.n, w.k});
+  EXPECT_EQ(awq_dequantize_groups(w.codes.get(), scales.get(), w.zerosOrNull(), w.bits,
+                                  w.groupSize, dequantized.get()),
+            0)
+      << awq_last_error();
+  Reference reference{out.values<float>(), std::vector<double>(static_cast<size_t>(m * w.n))};
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t n = 0; n < w.n; ++n) {
+      double sum = bias ? std::fabs((*bias)[n]) : 0.0;
+      for (int64_t k = 0; k < w.k; ++k)
+        sum += std::fabs(x[r * w.k + k] * dequantized.data<float>()[n * w.k + k]);
+      reference.scale[r * w.n + n] = sum;
+    }
+  return reference;
+}
+
+// Tolerance: the output is rounded once to the dtype (twice with a bias on
+// the cuBLAS path): 2u|y|; the tensor-core and cuBLAS paths also round each
+// dequantized weight to the dtype: u * sum|x w|; f32 accumulation of up to
+// 11008 products in another order: 1e-5 * sum|x w|.
+void expectMatches(const std::vector<float> &got, const Reference &reference, int32_t dtype,
+                   bool weightsRounded) {
+  const double u = unitRoundoff(dtype);
+  ASSERT_EQ(got.size(), reference.y.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(got[i])) << "output " << i << " is " << got[i];
+    const double tolerance = 2 * u * std::fabs(reference.y[i]) +
+                             ((weightsRounded ? u : 0.0) + 1e-5) * reference.scale[i] + 1e-6;
+    ASSERT_NEAR(got[i], reference.y[i], tolerance) << "output " << i;
+  }
+}
+
+std::vector<float> runGroupMatmul(int32_t path, const std::vector<uint8_t> &blob, int32_t dtype,
+                                  const std::vector<float> &x, int64_t m,
+                                  const std::vector<float> *bias) {
+  awq_cuda_group_weights_info info{};
+  EXPECT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info),
+            0)
+      << awq_last_error();
+  DeviceBuffer blobDevice = DeviceBuffer::fromBytes(blob.data(), blob.size());
+  DeviceBuffer xDevice = DeviceBuffer::from(toHalfVector(dtype, x));
+  DeviceBuffer biasDevice;
+  if (bias)
+    biasDevice = DeviceBuffer::from(toHalfVector(dtype, *bias));
+  DeviceBuffer yDevice(static_cast<size_t>(m * info.n) * 2);
+  const int64_t workspaceBytes =
+      path == DequantizeCublas ? info.n * info.k * 2 + 256
+                               : awq_cuda_group_matmul_workspace_bytes(&info, m);
+  DeviceBuffer workspace(static_cast<size_t>(workspaceBytes));
+  EXPECT_EQ(awq_cuda_group_matmul_path(path, xDevice.get(), m, blobDevice.get(), &info,
+                                       bias ? biasDevice.get() : nullptr, yDevice.get(),
+                                       workspace.get(), nullptr),
+            0)
+      << awq_last_error();
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  return fromHalfVector(dtype, yDevice.download<uint16_t>());
+}
+
+std::vector<float> activations(int32_t dtype, int64_t count, unsigned seed) {
+  return roundThrough(dtype, randomFloats(count, seed, -2.0f, 2.0f));
+}
+
+} // namespace
+
+TEST(GpuGroupMatmul, EveryPathMatchesTheCpuForEveryCombination) {
+  AWQ_REQUIRE_GPU();
+  unsigned seed = 100;
+  for (int32_t dtype : {AWQ_F16, AWQ_BF16})
+    for (int32_t bits : {4, 8})
+      for (int64_t groupSize : {32, 64, 128})
+        for (bool hasZeros : {true, false}) {
+          // N = 72: a partial 64-wide tile and a partial 4-row GEMV block.
+          const CanonicalGroupWeights w = makeGroupWeights(bits, groupSize, 384, 72, hasZeros, seed++);
+          const std::vector<uint8_t> blob = packForCuda(w, dtype);
+          const std::vector<float> bias = roundThrough(dtype, randomFloats(w.n, seed++));
+          struct Run {
+            int32_t path;
+            int64_t m;
+          };
+          for (const Run run : {Run{Gemv, 1}, Run{Gemv, 2}, Run{Gemv, 3}, Run{Gemv, 4},
+                                Run{TensorCore, 5}, Run{TensorCore, 64}, Run{TensorCore, 77},
+                                Run{DequantizeCublas, 3}, Run{ByRows, 300}}) {
+            SCOPED_TRACE(w.describe() + (dtype == AWQ_F16 ? " f16" : " bf16") +
+                         " path=" + std::to_string(run.path) + " M=" + std::to_string(run.m));
+            const std::vector<float> x = activations(dtype, run.m * w.k, seed++);
+            const bool withBias = run.m % 2 == 1;
+            const Reference reference = cpuReference(w, dtype, x, run.m, withBias ? &bias : nullptr);
+            const std::vector<float> got =
+                runGroupMatmul(run.path, blob, dtype, x, run.m, withBias ? &bias : nullptr);
+            expectMatches(got, reference, dtype, run.path != Gemv);
+          }
+        }
+}
+
+TEST(GpuGroupMatmul, UnalignedKAndOneGroupPerRow) {
+  AWQ_REQUIRE_GPU();
+  // K = 172 (stories260K's down projection): not a multiple of 8, so the
+  // activations take the scalar loads; group 256 >= K = 200 is one group.
+  unsigned seed = 300;
+  for (int32_t dtype : {AWQ_F16, AWQ_BF16})
+    for (const auto &[k, groupSize] : {std::pair<int64_t, int64_t>{172, 32}, {200, 256}, {100, 128}})
+      for (int32_t bits : {4, 8}) {
+        const CanonicalGroupWeights w = makeGroupWeights(bits, groupSize, k, 65, true, seed++);
+        const std::vector<uint8_t> blob = packForCuda(w, dtype);
+        for (const auto &[path, m] : {std::pair<int32_t, int64_t>{Gemv, 1}, {Gemv, 4},
+                                      {TensorCore, 9}, {DequantizeCublas, 9}}) {
+          SCOPED_TRACE(w.describe() + " path=" + std::to_string(path) + " M=" + std::to_string(m));
+          const std::vector<float> x = activations(dtype, m * k, seed++);
+          const Reference reference = cpuReference(w, dtype, x, m, nullptr);
+          expectMatches(runGroupMatmul(path, blob, dtype, x, m, nullptr), reference, dtype,
+                        path != Gemv);
+        }
+      }
+}
+
+TEST(GpuGroupMatmul, LargeActivationsOverLongRowsStayFinite) {
+  AWQ_REQUIRE_GPU();
+  // |x| ~ 1e3 and K = 11008 (LLaMA-7B's down projection): the two halves of
+  // each row are mirror images (codes c with zero 0, then 15 - c with zero
+  // 15), so running sums reach ~1e6, far past fp16's 65504, while the result
+  // is small. Any fp16 accumulation overflows to Inf; f32 must not.
+  const int64_t k = 11008, n = 64, half = k / 2;
+  CanonicalGroupWeights w = makeGroupWeights(4, 128, k, n, true, 400, 0.02f, 0.02f);
+  for (int64_t row = 0; row < n; ++row) {
+    for (int64_t i = 0; i < half; ++i) {
+      uint8_t &first = w.codes.data<uint8_t>()[row * k + i];
+      first = static_cast<uint8_t>(8 + first % 8);
+      w.codes.data<uint8_t>()[row * k + half + i] = static_cast<uint8_t>(15 - first);
+    }
+    for (int64_t g = 0; g < w.groups; ++g)
+      w.zeros.data<uint8_t>()[row * w.groups + g] = g < w.groups / 2 ? 0 : 15;
+  }
+  ASSERT_EQ(awq_pack_codes(w.codes.get(), 4, w.qweight.get()), 0) << awq_last_error();
+  for (int32_t dtype : {AWQ_F16, AWQ_BF16}) {
+    const std::vector<uint8_t> blob = packForCuda(w, dtype);
+    for (const auto &[path, m] : {std::pair<int32_t, int64_t>{Gemv, 1}, {TensorCore, 16},
+                                  {DequantizeCublas, 16}}) {
+      SCOPED_TRACE(std::string(dtype == AWQ_F16 ? "f16" : "bf16") + " path=" + std::to_string(path));
+      std::vector<float> x(static_cast<size_t>(m * k));
+      const std::vector<float> noise = randomFloats(m * half, 401, 900.0f, 1100.0f);
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t i = 0; i < half; ++i) {
+          x[r * k + i] = noise[r * half + i];
+          x[r * k + half + i] = noise[r * half + i] * 0.999f; // leaves ~0.1% of each half
+        }
+      x = roundThrough(dtype, x);
+      const Reference reference = cpuReference(w, dtype, x, m, nullptr);
+      expectMatches(runGroupMatmul(path, blob, dtype, x, m, nullptr), reference, dtype,
+                    path != Gemv);
+    }
+  }
+}
+
+TEST(GpuGroupMatmul, FusedGateUpSiluMatchesTwoMatmuls) {
+  AWQ_REQUIRE_GPU();
+  unsigned seed = 500;
+  for (int32_t dtype : {AWQ_F16, AWQ_BF16})
+    for (int32_t bits : {4, 8})
+      for (int64_t m : {1, 3, 4, 12, 300}) {
+        const CanonicalGroupWeights gate = makeGroupWeights(bits, 64, 256, 72, true, seed++);
+        const CanonicalGroupWeights up = makeGroupWeights(bits, 64, 256, 72, true, seed++);
+        SCOPED_TRACE(gate.describe() + " M=" + std::to_string(m));
+        const std::vector<uint8_t> gateBlob = packForCuda(gate, dtype);
+        const std::vector<uint8_t> upBlob = packForCuda(up, dtype);
+        awq_cuda_group_weights_info info{};
+        ASSERT_EQ(awq_cuda_group_weights_get_info(gateBlob.data(),
+                                                  static_cast<int64_t>(gateBlob.size()), &info),
+                  0);
+        const std::vector<float> x = activations(dtype, m * gate.k, seed++);
+        const Reference g = cpuReference(gate, dtype, x, m, nullptr);
+        const Reference u = cpuReference(up, dtype, x, m, nullptr);
+
+        DeviceBuffer gateDevice = DeviceBuffer::fromBytes(gateBlob.data(), gateBlob.size());
+        DeviceBuffer upDevice = DeviceBuffer::fromBytes(upBlob.data(), upBlob.size());
+        DeviceBuffer xDevice = DeviceBuffer::from(toHalfVector(dtype, x));
+        DeviceBuffer yDevice(static_cast<size_t>(m * gate.n) * 2);
+        DeviceBuffer workspace(
+            static_cast<size_t>(awq_cuda_gate_up_silu_workspace_bytes(&info, m)));
+        AWQ_ASSERT_OK(awq_cuda_gate_up_silu(xDevice.get(), m, gateDevice.get(), upDevice.get(),
+                                            &info, yDevice.get(), workspace.get(), nullptr));
+        AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+        const std::vector<float> got = fromHalfVector(dtype, yDevice.download<uint16_t>());
+        // Past 4 rows gate and up are rounded to the dtype before the
+        // product: relative error ~2u on each, u on the output, plus the
+        // matmul bound carried through |d(silu(g) u)| <= (|u| + |silu(g)|).
+        const double eps = unitRoundoff(dtype);
+        for (size_t i = 0; i < got.size(); ++i) {
+          const double gv = g.y[i], uv = u.y[i];
+          const double silu = gv / (1.0 + std::exp(-gv));
+          const double expected = silu * uv;
+          const double matmulError = (m > 4 ? eps + 1e-5 : 1e-5);
+          const double tolerance = 4 * eps * std::fabs(expected) +
+                                   1.2 * matmulError * (g.scale[i] * std::fabs(uv) +
+                                                        u.scale[i] * (std::fabs(silu) + 1e-3)) +
+                                   2 * eps * (g.scale[i] + u.scale[i]) * (m > 4 ? 1.0 : 0.0) + 1e-5;
+          ASSERT_NEAR(got[i], expected, tolerance) << "output " << i;
+        }
+      }
+}
+
+TEST(GpuLinear, DenseCublasMatchesTheCpu) {
+  AWQ_REQUIRE_GPU();
+  for (int32_t dtype : {AWQ_F16, AWQ_BF16})
+    for (int64_t m : {1, 16, 300}) {
+      const int64_t n = 72, k = 384;
+      const std::vector<float> x = roundThrough(dtype, randomFloats(m * k, 600));
+      const std::vector<float> weight = roundThrough(dtype, randomFloats(n * k, 601, -0.05f, 0.05f));
+      const std::vector<float> bias = roundThrough(dtype, randomFloats(n, 602));
+      const HostTensor xTensor = makeF32({m, k}, x);
+      const HostTensor wTensor = makeF32({n, k}, weight);
+      const HostTensor biasTensor = makeF32({n}, bias);
+      HostTensor expected(AWQ_F32, {m, n});
+      ASSERT_EQ(awq_linear(xTensor.get(), wTensor.get(), biasTensor.get(), 1, expected.get()), 0);
+      DeviceBuffer xDevice = DeviceBuffer::from(toHalfVector(dtype, x));
+      DeviceBuffer wDevice = DeviceBuffer::from(toHalfVector(dtype, weight));
+      DeviceBuffer biasDevice = DeviceBuffer::from(toHalfVector(dtype, bias));
+      DeviceBuffer yDevice(static_cast<size_t>(m * n) * 2);
+      AWQ_ASSERT_OK(awq_cuda_linear(xDevice.get(), m, wDevice.get(), n, k, biasDevice.get(), dtype,
+                                    yDevice.get(), nullptr));
+      AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+      const std::vector<float> got = fromHalfVector(dtype, yDevice.download<uint16_t>());
+      // Two roundings of the output (GEMM, then bias add) and f32 compute.
+      const double u = unitRoundoff(dtype);
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], expected.data<float>()[i],
+                    3 * u * std::fabs(expected.data<float>()[i]) + 1e-3)
+            << "output " << i;
+    }
+}
+
+// ---- Argument checks: validated before any CUDA call, so no GPU needed ----
+
+TEST(CudaGroupMatmulArgs, RejectsBadCallsWithAMessage) {
+  const CanonicalGroupWeights w = makeGroupWeights(4, 32, 64, 8, true, 700);
+  const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
+  awq_cuda_group_weights_info info{};
+  ASSERT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info), 0);
+  alignas(256) static uint8_t fakeDevice[16];
+  void *somePointer = fakeDevice;
+  EXPECT_OP_ERROR(awq_cuda_group_matmul(somePointer, 1, somePointer, nullptr, nullptr,
+                                        somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "blob_info is null");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_path(7, somePointer, 1, somePointer, &info, nullptr,
+                                             somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "path must be");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_path(Gemv, somePointer, 5, somePointer, &info, nullptr,
+                                             somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "at most 4 rows");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul(somePointer, -1, somePointer, &info, nullptr, somePointer,
+                                        nullptr, nullptr),
+                  "awq_cuda_group_matmul", "M must be >= 0");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul(nullptr, 2, somePointer, &info, nullptr, somePointer,
+                                        nullptr, nullptr),
+                  "awq_cuda_group_matmul", "non-null");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul(somePointer, 1000, somePointer, &info, nullptr,
+                                        somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "workspace");
+  awq_cuda_group_weights_info corrupt = info;
+  corrupt.k_padded = 40;
+  EXPECT_OP_ERROR(awq_cuda_group_matmul(somePointer, 1, somePointer, &corrupt, nullptr,
+                                        somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "inconsistent");
+  EXPECT_OP_ERROR(awq_cuda_gate_up_silu(somePointer, 8, somePointer, somePointer, &info,
+                                        somePointer, nullptr, nullptr),
+                  "awq_cuda_gate_up_silu", "workspace");
+  EXPECT_OP_ERROR(awq_cuda_linear(somePointer, 1, somePointer, 8, 64, nullptr, AWQ_F32,
+                                  somePointer, nullptr),
+                  "awq_cuda_linear", "f16 or bf16");
+  // Zero rows is a no-op, not an error.
+  EXPECT_EQ(awq_cuda_group_matmul(somePointer, 0, somePointer, &info, nullptr, somePointer,
+                                  nullptr, nullptr),
+            0);
+  EXPECT_EQ(awq_cuda_group_matmul_workspace_bytes(&info, 4), 0);
+  EXPECT_EQ(awq_cuda_group_matmul_workspace_bytes(&info, 257), (8 * 64 * 2 + 255) / 256 * 256);
+}
