@@ -40,6 +40,12 @@ std::vector<double> downloadHalf(int32_t dtype, const DeviceBuffer &buffer) {
   return toDoubles(fromHalfVector(dtype, buffer.download<uint16_t>()));
 }
 
+// The values of an f32 reference result.
+std::vector<double> f32Values(const HostTensor &tensor) {
+  const auto *data = static_cast<const float *>(tensor.get()->data);
+  return std::vector<double>(data, data + awq_tensor_numel(tensor.get()));
+}
+
 } // namespace
 
 // ---- Norms --------------------------------------------------------------------
@@ -63,7 +69,7 @@ TEST(GpuDecoderOps, RmsNormMatchesCpu) {
     AWQ_ASSERT_OK(awq_rms_norm(xRef.get(), gammaRef.get(), eps, 0.0f, expected.get()));
     // y = x * (1/rms) * gamma: the output's rounding (u |y|), plus the f32 sum
     // of squares (<= dim roundoffs, relative), which scales every y alike.
-    expectNear(downloadHalf(dtype, y), expected.asDoubles(), kTinyFloor,
+    expectNear(downloadHalf(dtype, y), f32Values(expected), kTinyFloor,
                unitRoundoff(dtype) + dim * kF32Roundoff);
   }
 }
@@ -94,7 +100,7 @@ TEST(GpuDecoderOps, LayerNormMatchesCpuWithAndWithoutBeta) {
       // Output rounding u |y| and the f32 variance (dim roundoffs, relative);
       // the f32 mean is off by <= dim roundoffs of max |x| = 2.5, which
       // 1/sigma (~1.73) and gamma (<= 1.5) carry into y: < 8 dim roundoffs.
-      expectNear(downloadHalf(dtype, y), expected.asDoubles(), kTinyFloor + 8 * dim * kF32Roundoff,
+      expectNear(downloadHalf(dtype, y), f32Values(expected), kTinyFloor + 8 * dim * kF32Roundoff,
                  unitRoundoff(dtype) + dim * kF32Roundoff);
     }
   }
@@ -118,13 +124,13 @@ TEST(GpuDecoderOps, AddMatchesCpuAlsoInPlace) {
     DeviceBuffer y = halfOutput(count);
     AWQ_ASSERT_OK(awq_cuda_add(a.device.get(), b.device.get(), count, dtype, y.get(), nullptr));
     AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
-    expectNear(downloadHalf(dtype, y), expected.asDoubles(), kTinyFloor, rel);
+    expectNear(downloadHalf(dtype, y), f32Values(expected), kTinyFloor, rel);
 
     // The residual add writes into its input.
     AWQ_ASSERT_OK(
         awq_cuda_add(a.device.get(), b.device.get(), count, dtype, a.device.get(), nullptr));
     AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
-    expectNear(downloadHalf(dtype, a.device), expected.asDoubles(), kTinyFloor, rel);
+    expectNear(downloadHalf(dtype, a.device), f32Values(expected), kTinyFloor, rel);
   }
 }
 
@@ -147,7 +153,7 @@ TEST(GpuDecoderOps, SiluMulMatchesCpu) {
     // Output rounding, plus f32 work that is relative throughout (no
     // cancellation): expf vs the CPU's fast exp (< 2e-7 = ~4 roundoffs) and
     // an add, a divide and two multiplies.
-    expectNear(downloadHalf(dtype, y), expected.asDoubles(), kTinyFloor,
+    expectNear(downloadHalf(dtype, y), f32Values(expected), kTinyFloor,
                unitRoundoff(dtype) + 8 * kF32Roundoff);
   }
 }
@@ -175,7 +181,7 @@ TEST(GpuDecoderOps, EmbeddingMatchesGatherAndZerosOutOfRangeIds) {
     const HostTensor idsRef = makeI64({count}, inRange);
     HostTensor gathered(AWQ_F32, {count, dim});
     AWQ_ASSERT_OK(awq_gather(tableRef.get(), idsRef.get(), 0, gathered.get()));
-    std::vector<double> expected = gathered.asDoubles();
+    std::vector<double> expected = f32Values(gathered);
     for (int64_t t = 0; t < count; ++t)
       if (ids[t] < 0 || ids[t] >= rows)
         std::fill(expected.begin() + t * dim, expected.begin() + (t + 1) * dim, 0.0);
@@ -211,7 +217,7 @@ TEST(GpuDecoderOps, RopeMatchesCpuBothLayoutsPartialRotary) {
       // Both sides take cos/sin from f64 angles, so they agree to an f32
       // roundoff; x1 c - x2 s may cancel, so its f32 error is absolute: a few
       // roundoffs of |x1| + |x2| <= 2. Then the output's rounding, u |y|.
-      expectNear(actual, expected.asDoubles(), kTinyFloor + 8 * kF32Roundoff, unitRoundoff(dtype));
+      expectNear(actual, f32Values(expected), kTinyFloor + 8 * kF32Roundoff, unitRoundoff(dtype));
       // Channels past rotary_dim are untouched, bit for bit.
       for (int64_t v = 0; v < tokens * heads; ++v)
         for (int64_t c = rotaryDim; c < headDim; ++c)
@@ -350,7 +356,7 @@ TEST(GpuDecoderOps, KvCacheAppendMatchesCpuAndDropsPastCapacity) {
             updateRef.data<float>()[(h * kept + s) * headDim + c] =
                 update.values[((b * newTokens + s) * kvHeads + h) * headDim + c];
       AWQ_ASSERT_OK(awq_kv_cache_append(cacheRef.get(), updateRef.get(), pastLen[b]));
-      const std::vector<double> sequence = cacheRef.asDoubles();
+      const std::vector<double> sequence = f32Values(cacheRef);
       expected.insert(expected.end(), sequence.begin(), sequence.end());
     }
     // A copy: exact.

@@ -61,8 +61,9 @@ TEST(CudaGroupWeightsPack, RoundTripIsBitExactForEveryLayoutCase) {
         << awq_last_error();
     EXPECT_EQ(qweight.values<uint8_t>(), w.qweight.values<uint8_t>());
     EXPECT_EQ(scales.values<float>(), scalesRoundedTo(w, c.dtype).values<float>());
-    if (c.hasZeros)
+    if (c.hasZeros) {
       EXPECT_EQ(zeros.values<uint8_t>(), w.zeros.values<uint8_t>());
+    }
   }
 }
 
