@@ -12,6 +12,7 @@
 // weights from DRAM. Implementations are measured in interleaved rounds so
 // that a change in background load hits them alike; each reports the median
 // and minimum time per call and GB/s of the weight bytes it reads.
+#include "BenchTensor.h"
 #include "awq_runtime.h"
 
 #include <cblas.h>
@@ -48,14 +49,6 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-awq_tensor tensor(void *data, int32_t dtype, std::initializer_list<int64_t> shape) {
-  awq_tensor t{};
-  t.data = data;
-  t.dtype = dtype;
-  t.rank = static_cast<int32_t>(shape.size());
-  std::copy(shape.begin(), shape.end(), t.shape);
-  return t;
-}
 
 struct Options {
   std::string command;
@@ -153,9 +146,9 @@ void runMatmul(const Options &o) {
   for (auto &v : zeros) v = static_cast<uint8_t>(zero(rng));
   for (auto &v : scales) v = 0.01f + 0.01f * std::fabs(unit(rng));
   for (auto &v : x) v = unit(rng);
-  awq_tensor packedT = tensor(packed.data(), AWQ_U8, {n, (k + 1) / 2});
-  awq_tensor scalesT = tensor(scales.data(), AWQ_F32, {n, groups});
-  awq_tensor zerosT = tensor(zeros.data(), AWQ_U8, {n, groups});
+  awq_tensor packedT = awq::bench::makeTensor(packed.data(), AWQ_U8, {n, (k + 1) / 2});
+  awq_tensor scalesT = awq::bench::makeTensor(scales.data(), AWQ_F32, {n, groups});
+  awq_tensor zerosT = awq::bench::makeTensor(zeros.data(), AWQ_U8, {n, groups});
   awq_tensor blobDesc{};
   check(awq_group_weights_prepack_shape(&packedT, &scalesT, &zerosT, 4, o.group, k, &blobDesc),
         "prepack_shape");
@@ -168,7 +161,7 @@ void runMatmul(const Options &o) {
   uint8_t *blobBase = blobStorage.data() + (64 - reinterpret_cast<uintptr_t>(blobStorage.data()) % 64) % 64;
   std::vector<awq_tensor> blobs;
   for (int64_t c = 0; c < blobCopies; ++c) {
-    blobs.push_back(tensor(blobBase + c * blobStride, AWQ_U8, {blobBytes}));
+    blobs.push_back(awq::bench::makeTensor(blobBase + c * blobStride, AWQ_U8, {blobBytes}));
     if (c == 0)
       check(awq_group_weights_prepack(&packedT, &scalesT, &zerosT, 4, o.group, k, &blobs[0]),
             "prepack");
@@ -186,8 +179,8 @@ void runMatmul(const Options &o) {
       weights[i] = unit(rng);
   }
 
-  awq_tensor xT = tensor(x.data(), AWQ_F32, {m, k});
-  awq_tensor outT = tensor(out.data(), AWQ_F32, {m, n});
+  awq_tensor xT = awq::bench::makeTensor(x.data(), AWQ_F32, {m, k});
+  awq_tensor outT = awq::bench::makeTensor(out.data(), AWQ_F32, {m, n});
   std::vector<Impl> impls;
   for (int32_t activation : {AWQ_GROUP_ACT_INT8, AWQ_GROUP_ACT_F32})
     impls.push_back({activation == AWQ_GROUP_ACT_INT8 ? "awq_int8" : "awq_f32",

@@ -7,6 +7,7 @@
 #ifndef AWQ_BENCH_CUDA_BENCHCOMMON_H
 #define AWQ_BENCH_CUDA_BENCHCOMMON_H
 
+#include "../BenchTensor.h"
 #include "awq_cuda.h"
 
 #include <cuda_runtime.h>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -83,6 +85,34 @@ inline std::string requireGpuOrSkip(int device) {
   checkAwq(awq_cuda_device_description(device, description, sizeof description),
            "awq_cuda_device_description");
   return description;
+}
+
+// Walks argv as "--key value" pairs plus value-less `flags`: -h/--help
+// prints `usage` and exits; an unknown key or a missing value is a usage
+// error. `handle(key, value)` gets every option in order (value "" for flags).
+template <class Handle>
+void forEachOption(int argc, char **argv, const char *usage,
+                   std::initializer_list<const char *> valueOptions,
+                   std::initializer_list<const char *> flags, Handle &&handle) {
+  auto listed = [](const std::string &key, std::initializer_list<const char *> names) {
+    return std::any_of(names.begin(), names.end(), [&](const char *name) { return key == name; });
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string key = argv[i];
+    if (key == "-h" || key == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    }
+    if (listed(key, flags)) {
+      handle(key, std::string());
+      continue;
+    }
+    if (!listed(key, valueOptions))
+      usageError("unknown option " + key, usage);
+    if (i + 1 >= argc)
+      usageError("missing value after " + key, usage);
+    handle(key, std::string(argv[++i]));
+  }
 }
 
 inline const char *dtypeName(int32_t dtype) { return dtype == AWQ_BF16 ? "bf16" : "f16"; }
@@ -245,14 +275,6 @@ struct HostBlob {
   awq_cuda_group_weights_info info{};
 };
 
-inline awq_tensor makeTensor(void *data, int32_t dtype, std::initializer_list<int64_t> shape) {
-  awq_tensor t{};
-  t.data = data;
-  t.dtype = dtype;
-  t.rank = static_cast<int32_t>(shape.size());
-  std::copy(shape.begin(), shape.end(), t.shape);
-  return t;
-}
 
 // Packs a random 4-bit weight [N outputs, K inputs] with group size `group`,
 // zero points and f32 scales rounded to `dtype` by the packer. The values are

@@ -81,29 +81,12 @@ struct Options {
   std::string jsonPath;
 };
 
-bool isValueOption(const std::string &key) {
-  static const char *const kNames[] = {
-      "--layers", "--batch", "--variants", "--prompt", "--steps", "--warmup", "--dtype",
-      "--group", "--peak-gbps", "--device", "--json"};
-  for (const char *name : kNames)
-    if (key == name)
-      return true;
-  return false;
-}
-
 Options parseOptions(int argc, char **argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string key = argv[i];
-    if (key == "-h" || key == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (!isValueOption(key))
-      usageError("unknown option " + key, kUsage);
-    if (i + 1 >= argc)
-      usageError("missing value after " + key, kUsage);
-    const std::string value = argv[++i];
+  forEachOption(argc, argv, kUsage,
+                {"--layers", "--batch", "--variants", "--prompt", "--steps", "--warmup",
+                 "--dtype", "--group", "--peak-gbps", "--device", "--json"},
+                {}, [&](const std::string &key, const std::string &value) {
     if (key == "--layers")
       o.model.layers = parseInt(value, "--layers");
     else if (key == "--batch")
@@ -126,9 +109,7 @@ Options parseOptions(int argc, char **argv) {
       o.device = static_cast<int>(parseInt(value, "--device"));
     else if (key == "--json")
       o.jsonPath = value;
-    else
-      usageError("unknown option " + key, kUsage);
-  }
+  });
   if (o.model.layers < 1 || o.prompt < 0 || o.steps < 1 || o.warmup < 0)
     usageError("--layers and --steps must be >= 1, --prompt and --warmup >= 0", kUsage);
   for (int64_t b : o.batches)

@@ -81,34 +81,15 @@ struct Options {
   std::string jsonPath;
 };
 
-bool isValueOption(const std::string &key) {
-  static const char *const kNames[] = {
-      "--dtype", "--shapes", "--ms", "--path", "--group", "--methods", "--peak-gbps",
-      "--target-ms", "--device", "--json"};
-  for (const char *name : kNames)
-    if (key == name)
-      return true;
-  return false;
-}
-
 Options parseOptions(int argc, char **argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string key = argv[i];
-    if (key == "-h" || key == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
+  forEachOption(argc, argv, kUsage,
+                {"--dtype", "--shapes", "--ms", "--path", "--group", "--methods", "--peak-gbps",
+                 "--target-ms", "--device", "--json"},
+                {"--no-check"}, [&](const std::string &key, const std::string &value) {
     if (key == "--no-check") {
       o.check = false;
-      continue;
-    }
-    if (!isValueOption(key))
-      usageError("unknown option " + key, kUsage);
-    if (i + 1 >= argc)
-      usageError("missing value after " + key, kUsage);
-    const std::string value = argv[++i];
-    if (key == "--dtype") {
+    } else if (key == "--dtype") {
       o.dtype = parseDtype(value);
     } else if (key == "--shapes") {
       o.shapes.clear();
@@ -145,10 +126,8 @@ Options parseOptions(int argc, char **argv) {
       o.device = static_cast<int>(parseInt(value, "--device"));
     } else if (key == "--json") {
       o.jsonPath = value;
-    } else {
-      usageError("unknown option " + key, kUsage);
     }
-  }
+  });
   for (int64_t m : o.ms)
     if (m < 1)
       usageError("--ms values must be >= 1", kUsage);
