@@ -1,6 +1,6 @@
 // GroupDequantize.cu - W' in the activation dtype, for large prefill: past a
 // few hundred rows the matmul is compute-bound, and cuBLAS on a dequantized
-// copy beats any fused kernel here. One thread per 32-bit word of codes.
+// copy beats any fused kernel here. One thread per 128-bit load of codes.
 #include "GroupMatmulKernels.cuh"
 
 namespace awq::cuda {
@@ -8,37 +8,30 @@ namespace {
 
 template <class T, int BITS>
 __global__ void groupDequantizeKernel(GroupWeightsView weights, T *__restrict__ out) {
-  constexpr int kInputsPerWord = 32 / BITS;
-  const int64_t wordsPerRow = weights.kPadded / kInputsPerWord;
-  const int64_t word = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (word >= weights.n * wordsPerRow)
+  constexpr int kInputs = kInputsPerVector<BITS>;
+  const int64_t vectorsPerRow = weights.kPadded / kInputs;
+  const int64_t vector = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (vector >= weights.n * vectorsPerRow)
     return;
-  const int64_t row = word / wordsPerRow;
-  const int64_t k0 = (word % wordsPerRow) * kInputsPerWord;
-  const uint32_t codeWord = reinterpret_cast<const uint32_t *>(weights.codes)[word];
-  const int64_t groupIndex = row * weights.groups + k0 / weights.groupSize;
-  const float scale = toFloat(static_cast<const T *>(weights.scales)[groupIndex]);
-  const __half2 bias = zeroBias(weights.zeros ? weights.zeros[groupIndex] : 1 << (BITS - 1));
-  float codeMinusZero[kInputsPerWord];
-  if (BITS == 4)
-    dequantizeWord4(codeWord, bias, codeMinusZero);
-  else
-    dequantizeWord8(codeWord, bias, codeMinusZero);
+  const int64_t row = vector / vectorsPerRow;
+  const int64_t first = (vector % vectorsPerRow) * kInputs;
+  T values[kInputs];
+  dequantizeCodeVector<T, BITS>(weights, row, first, values);
 #pragma unroll
-  for (int j = 0; j < kInputsPerWord; ++j)
-    if (k0 + j < weights.k)
-      out[row * weights.k + k0 + j] = fromFloat<T>(codeMinusZero[j] * scale);
+  for (int j = 0; j < kInputs; ++j)
+    if (first + j < weights.k) // the padding is not part of W'
+      out[row * weights.k + first + j] = values[j];
 }
 
 } // namespace
 
 template <class T>
 void launchGroupDequantize(const GroupWeightsView &weights, T *out, cudaStream_t stream) {
-  const int64_t words = weights.n * weights.kPadded * weights.bits / 32;
-  if (words == 0)
+  const int64_t vectors = weights.n * weights.kPadded * weights.bits / 128;
+  if (vectors == 0)
     return;
   constexpr int kThreads = 256;
-  const unsigned blocks = ceilDiv(words, kThreads);
+  const unsigned blocks = ceilDiv(vectors, kThreads);
   if (weights.bits == 4)
     groupDequantizeKernel<T, 4><<<blocks, kThreads, 0, stream>>>(weights, out);
   else

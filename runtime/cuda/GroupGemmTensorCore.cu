@@ -43,7 +43,6 @@ __global__ void __launch_bounds__(kThreads)
   const int warpRow = (warp / 2) * 32;
   const int warpCol = (warp % 2) * 32;
   const int64_t k = weights.k;
-  const int64_t codeRowBytes = weights.kPadded * BITS / 8;
 
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> accumulator[2][2];
 #pragma unroll
@@ -76,8 +75,7 @@ __global__ void __launch_bounds__(kThreads)
     // Weights: 64 rows x 32 inputs = BITS/4 128-bit loads per row, each
     // dequantized to 128/BITS values with the row's group scale.
     constexpr int kLoadsPerRow = BITS / 4;
-    constexpr int kInputsPerLoad = 128 / BITS;
-    constexpr int kInputsPerWord = 32 / BITS;
+    constexpr int kInputsPerLoad = kInputsPerVector<BITS>;
     for (int i = thread; i < kTileN * kLoadsPerRow; i += kThreads) {
       const int tileRow = i / kLoadsPerRow;
       const int part = i % kLoadsPerRow;
@@ -87,23 +85,8 @@ __global__ void __launch_bounds__(kThreads)
         zeroFill(destination, kInputsPerLoad);
         continue;
       }
-      const uint4 raw = __ldcs(reinterpret_cast<const uint4 *>(
-          weights.codes + outputRow * codeRowBytes + kBase * BITS / 8 + part * 16));
-      const int64_t groupIndex = outputRow * weights.groups + kBase / weights.groupSize;
-      const float scale = toFloat(static_cast<const T *>(weights.scales)[groupIndex]);
-      const __half2 bias = zeroBias(weights.zeros ? weights.zeros[groupIndex] : 1 << (BITS - 1));
-      const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-      for (int word = 0; word < 4; ++word) {
-        float codeMinusZero[kInputsPerWord];
-        if (BITS == 4)
-          dequantizeWord4(words[word], bias, codeMinusZero);
-        else
-          dequantizeWord8(words[word], bias, codeMinusZero);
-#pragma unroll
-        for (int j = 0; j < kInputsPerWord; ++j)
-          destination[word * kInputsPerWord + j] = fromFloat<T>(codeMinusZero[j] * scale);
-      }
+      dequantizeCodeVector<T, BITS>(weights, outputRow, kBase + part * kInputsPerLoad,
+                                    destination);
     }
     __syncthreads();
 #pragma unroll

@@ -9,72 +9,12 @@
 // partial sum is scaled once. A warp shuffle reduction finishes the row.
 // The gate/up variant reads two weight rows against the same activations
 // and writes SiLU(gate) * up.
-#include "GroupMatmulKernels.cuh"
+#include "GroupGemvLane.cuh"
 
 namespace awq::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 4;
-constexpr int kChunksInFlight = 2;
-
-template <class T, int BITS> struct ChunkCodes {
-  static constexpr int kVectors = BITS / 4; // 128-bit loads per chunk of 32 inputs
-  uint4 vectors[kVectors];
-};
-
-template <class T, int BITS>
-__device__ inline ChunkCodes<T, BITS> loadChunk(const GroupWeightsView &weights, int64_t row,
-                                                int64_t chunk) {
-  ChunkCodes<T, BITS> codes;
-  const auto *source = reinterpret_cast<const uint4 *>(
-      weights.codes + row * (weights.kPadded * BITS / 8) + chunk * (32 * BITS / 8));
-#pragma unroll
-  for (int v = 0; v < ChunkCodes<T, BITS>::kVectors; ++v)
-    codes.vectors[v] = __ldcs(source + v); // streamed once: evict first
-  return codes;
-}
-
-struct GroupParams {
-  float scale;
-  __half2 bias; // 1024 + zero, for the magic-number subtraction
-};
-
-template <class T, int BITS>
-__device__ inline GroupParams groupParams(const GroupWeightsView &weights, int64_t row,
-                                          int64_t chunk) {
-  const int64_t group = chunk * 32 / weights.groupSize;
-  const int64_t index = row * weights.groups + group;
-  GroupParams params;
-  params.scale = toFloat(static_cast<const T *>(weights.scales)[index]);
-  params.bias = zeroBias(weights.zeros ? weights.zeros[index] : 1 << (BITS - 1));
-  return params;
-}
-
-// partial[r] += sum over the chunk's inputs of (code - zero) * x[r, k].
-template <class T, int BITS, int MR, bool VEC_X>
-__device__ inline void chunkDotProducts(const ChunkCodes<T, BITS> &codes, __half2 bias,
-                                        const T *x, int64_t k, int64_t chunk,
-                                        float partial[MR]) {
-  constexpr int kInputsPerWord = 32 / BITS;
-  const auto *words = reinterpret_cast<const uint32_t *>(codes.vectors);
-#pragma unroll
-  for (int word = 0; word < BITS; ++word) { // 32 inputs / (32 / BITS) per word
-    float weight[kInputsPerWord];
-    if (BITS == 4)
-      dequantizeWord4(words[word], bias, weight);
-    else
-      dequantizeWord8(words[word], bias, weight);
-    const int64_t k0 = chunk * 32 + word * kInputsPerWord;
-#pragma unroll
-    for (int r = 0; r < MR; ++r) {
-      float activation[kInputsPerWord];
-      loadActivations<T, kInputsPerWord, VEC_X>(x + r * k, k0, k, activation);
-#pragma unroll
-      for (int j = 0; j < kInputsPerWord; ++j)
-        partial[r] = fmaf(weight[j], activation[j], partial[r]);
-    }
-  }
-}
 
 template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
@@ -84,42 +24,9 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
   if (row >= weights.n)
     return; // whole warps leave together: the shuffles below see full warps
-  const int64_t chunks = weights.kPadded / 32;
   float acc[MR] = {};
   float accUp[MR] = {};
-  for (int64_t first = lane; first < chunks; first += 32 * kChunksInFlight) {
-    ChunkCodes<T, BITS> codes[kChunksInFlight], codesUp[kChunksInFlight];
-#pragma unroll
-    for (int c = 0; c < kChunksInFlight; ++c) {
-      const int64_t chunk = first + c * 32;
-      if (chunk < chunks) {
-        codes[c] = loadChunk<T, BITS>(weights, row, chunk);
-        if (GATE_UP)
-          codesUp[c] = loadChunk<T, BITS>(up, row, chunk);
-      }
-    }
-#pragma unroll
-    for (int c = 0; c < kChunksInFlight; ++c) {
-      const int64_t chunk = first + c * 32;
-      if (chunk >= chunks)
-        break;
-      const GroupParams params = groupParams<T, BITS>(weights, row, chunk);
-      float partial[MR] = {};
-      chunkDotProducts<T, BITS, MR, VEC_X>(codes[c], params.bias, x, weights.k, chunk, partial);
-#pragma unroll
-      for (int r = 0; r < MR; ++r)
-        acc[r] = fmaf(partial[r], params.scale, acc[r]);
-      if (GATE_UP) {
-        const GroupParams paramsUp = groupParams<T, BITS>(up, row, chunk);
-        float partialUp[MR] = {};
-        chunkDotProducts<T, BITS, MR, VEC_X>(codesUp[c], paramsUp.bias, x, weights.k, chunk,
-                                             partialUp);
-#pragma unroll
-        for (int r = 0; r < MR; ++r)
-          accUp[r] = fmaf(partialUp[r], paramsUp.scale, accUp[r]);
-      }
-    }
-  }
+  gemvLaneSums<T, BITS, MR, GATE_UP, VEC_X>(x, weights, up, row, lane, acc, accUp);
 #pragma unroll
   for (int r = 0; r < MR; ++r) {
 #pragma unroll
@@ -132,14 +39,8 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   if (lane != 0)
     return;
 #pragma unroll
-  for (int r = 0; r < MR; ++r) {
-    float value = acc[r];
-    if (GATE_UP)
-      value = value / (1.0f + __expf(-value)) * accUp[r];
-    else if (bias)
-      value += toFloat(bias[row]);
-    y[r * weights.n + row] = fromFloat<T>(value);
-  }
+  for (int r = 0; r < MR; ++r)
+    y[r * weights.n + row] = fromFloat<T>(gemvOutput<T, GATE_UP>(acc[r], accUp[r], bias, row));
 }
 
 template <class T, int BITS, int MR, bool GATE_UP>

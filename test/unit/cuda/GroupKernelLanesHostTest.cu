@@ -1,0 +1,179 @@
+// GroupKernelLanesHostTest.cu - the kernels' own per-thread code run on the
+// HOST: all 32 lanes of the GEMV (GroupGemvLane.cuh), summed as the warp
+// shuffle would, and the 128-bit dequantization that stages tensor-core
+// tiles and feeds cuBLAS (dequantizeCodeVector), against the CPU runtime.
+// This checks the chunk partitioning, group and zero-point indexing,
+// padding and activation loads of the GPU paths without a GPU; only the
+// launch, the shuffles and the WMMA products are left to the GPU tests.
+#include "CudaTestUtil.h"
+#include "GroupGemvLane.cuh"
+#include "GroupWeightsFixture.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace awq::test;
+
+namespace {
+
+awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
+  awq_cuda_group_weights_info info{};
+  EXPECT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info),
+            0)
+      << awq_last_error();
+  return info;
+}
+
+// What the GEMV kernel writes for y[r, row], in f32 before the final rounding.
+template <int BITS, int MR, bool GATE_UP, bool VEC_X>
+std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::GroupWeightsView &w,
+                              const awq::cuda::GroupWeightsView &up, const __half *bias) {
+  std::vector<float> y(static_cast<size_t>(MR * w.n));
+  for (int64_t row = 0; row < w.n; ++row) {
+    float total[MR] = {}, totalUp[MR] = {};
+    for (int lane = 0; lane < awq::cuda::kWarpLanes; ++lane) {
+      float acc[MR] = {}, accUp[MR] = {};
+      awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, VEC_X>(x.data(), w, up, row, lane, acc,
+                                                                 accUp);
+      for (int r = 0; r < MR; ++r) {
+        total[r] += acc[r];
+        totalUp[r] += accUp[r];
+      }
+    }
+    for (int r = 0; r < MR; ++r)
+      y[r * w.n + row] = awq::cuda::gemvOutput<__half, GATE_UP>(total[r], totalUp[r], bias, row);
+  }
+  return y;
+}
+
+std::vector<__half> asHalves(const std::vector<float> &values) {
+  std::vector<__half> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    out[i] = __float2half_rn(values[i]);
+  return out;
+}
+
+// CPU reference y = x . W'^T (+ bias) with the blob's f16 scales, and the
+// magnitude sum |x||W'| that bounds f32 reordering error.
+struct Reference {
+  std::vector<float> y;
+  std::vector<double> magnitude;
+};
+Reference reference(const CanonicalGroupWeights &w, const std::vector<float> &x, int64_t m,
+                    const std::vector<float> *bias) {
+  const HostTensor scales = scalesRoundedTo(w, AWQ_F16);
+  const HostTensor xTensor = makeF32({m, w.k}, x);
+  HostTensor biasTensor;
+  if (bias)
+    biasTensor = makeF32({w.n}, *bias);
+  HostTensor out(AWQ_F32, {m, w.n});
+  EXPECT_EQ(awq_group_matmul(xTensor.get(), w.qweight.get(), scales.get(), w.zerosOrNull(),
+                             bias ? biasTensor.get() : nullptr, w.bits, w.groupSize, w.k,
+                             out.get()),
+            0)
+      << awq_last_error();
+  HostTensor dequantized(AWQ_F32, {w.n, w.k});
+  EXPECT_EQ(awq_dequantize_groups(w.codes.get(), scales.get(), w.zerosOrNull(), w.bits,
+                                  w.groupSize, dequantized.get()),
+            0);
+  Reference result{out.values<float>(), std::vector<double>(static_cast<size_t>(m * w.n))};
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t n = 0; n < w.n; ++n) {
+      double sum = bias ? std::fabs((*bias)[n]) : 0.0;
+      for (int64_t k = 0; k < w.k; ++k)
+        sum += std::fabs(x[r * w.k + k] * dequantized.data<float>()[n * w.k + k]);
+      result.magnitude[r * w.n + n] = sum;
+    }
+  return result;
+}
+
+template <int BITS, int MR, bool VEC_X>
+void checkGemvLanes(int64_t groupSize, int64_t k, bool hasZeros, unsigned seed) {
+  const CanonicalGroupWeights w = makeGroupWeights(BITS, groupSize, k, 9, hasZeros, seed);
+  SCOPED_TRACE(w.describe() + " M=" + std::to_string(MR) + (VEC_X ? " vector" : " scalar") +
+               " loads");
+  const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
+  const awq::cuda::GroupWeightsView view = awq::cuda::viewOf(blob.data(), infoOf(blob));
+  const std::vector<float> x = roundThrough(AWQ_F16, randomFloats(MR * k, seed + 1, -2.0f, 2.0f));
+  const std::vector<float> bias = roundThrough(AWQ_F16, randomFloats(w.n, seed + 2));
+  const std::vector<__half> biasHalves = asHalves(bias);
+  const std::vector<float> got =
+      gemvOnHost<BITS, MR, false, VEC_X>(asHalves(x), view, view, biasHalves.data());
+  const Reference expected = reference(w, x, MR, &bias);
+  // Same products, summed in another order in f32.
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], expected.y[i], 1e-5 * expected.magnitude[i] + 1e-6) << "output " << i;
+}
+
+} // namespace
+
+TEST(CudaGemvLanesHost, AllLanesSumToTheCpuResult) {
+  // K = 384: vector activation loads; K = 172 (not a multiple of 8): scalar
+  // loads and a padded last chunk; group = K = 172: one group per row.
+  checkGemvLanes<4, 1, true>(32, 384, true, 1);
+  checkGemvLanes<4, 4, true>(128, 384, false, 2);
+  checkGemvLanes<4, 3, true>(64, 2048, true, 3); // > 32 chunks: lanes take several
+  checkGemvLanes<4, 1, false>(32, 172, true, 4);
+  checkGemvLanes<4, 2, false>(172, 172, false, 5);
+  checkGemvLanes<8, 1, true>(32, 384, true, 6);
+  checkGemvLanes<8, 4, false>(64, 172, true, 7);
+  checkGemvLanes<8, 2, true>(128, 4096, false, 8);
+}
+
+TEST(CudaGemvLanesHost, FusedGateUpLanesGiveSiluTimesUp) {
+  const CanonicalGroupWeights gate = makeGroupWeights(4, 64, 256, 7, true, 20);
+  const CanonicalGroupWeights up = makeGroupWeights(4, 64, 256, 7, true, 21);
+  const std::vector<uint8_t> gateBlob = packForCuda(gate, AWQ_F16);
+  const std::vector<uint8_t> upBlob = packForCuda(up, AWQ_F16);
+  const std::vector<float> x = roundThrough(AWQ_F16, randomFloats(2 * 256, 22, -2.0f, 2.0f));
+  const std::vector<float> got = gemvOnHost<4, 2, true, true>(
+      asHalves(x), awq::cuda::viewOf(gateBlob.data(), infoOf(gateBlob)),
+      awq::cuda::viewOf(upBlob.data(), infoOf(upBlob)), nullptr);
+  const Reference g = reference(gate, x, 2, nullptr);
+  const Reference u = reference(up, x, 2, nullptr);
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double silu = g.y[i] / (1.0 + std::exp(-static_cast<double>(g.y[i])));
+    // Each factor is within 1e-5 of its magnitude sum; the product carries it.
+    const double tolerance =
+        1e-5 * (g.magnitude[i] * std::fabs(u.y[i]) + u.magnitude[i] * std::fabs(silu)) + 1e-6;
+    ASSERT_NEAR(got[i], silu * u.y[i], tolerance) << "output " << i;
+  }
+}
+
+TEST(CudaDequantizeVectorHost, TilesAndCublasInputEqualTheRoundedWeights) {
+  // Every 128-bit vector of codes, as the tensor-core tiles and the
+  // dequantize kernel read it, equals (code - zero) * scale rounded once to
+  // the dtype, and padding inputs are exactly 0.
+  unsigned seed = 40;
+  for (int32_t bits : {4, 8})
+    for (const auto &[k, groupSize] : {std::pair<int64_t, int64_t>{384, 32}, {172, 64}, {200, 200}})
+      for (bool hasZeros : {true, false}) {
+        const CanonicalGroupWeights w = makeGroupWeights(bits, groupSize, k, 5, hasZeros, seed++);
+        SCOPED_TRACE(w.describe());
+        const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
+        const awq_cuda_group_weights_info info = infoOf(blob);
+        const awq::cuda::GroupWeightsView view = awq::cuda::viewOf(blob.data(), info);
+        const HostTensor scales = scalesRoundedTo(w, AWQ_F16);
+        const int inputs = 128 / bits;
+        for (int64_t row = 0; row < w.n; ++row)
+          for (int64_t first = 0; first < info.k_padded; first += inputs) {
+            __half values[32];
+            if (bits == 4)
+              awq::cuda::dequantizeCodeVector<__half, 4>(view, row, first, values);
+            else
+              awq::cuda::dequantizeCodeVector<__half, 8>(view, row, first, values);
+            for (int j = 0; j < inputs; ++j) {
+              const int64_t input = first + j;
+              float expected = 0.0f;
+              if (input < k) {
+                const int64_t group = input / groupSize;
+                const int code = w.codes.data<uint8_t>()[row * k + input];
+                expected = fromHalfBits(
+                    AWQ_F16, toHalfBits(AWQ_F16, (code - w.zeroAt(row, group)) *
+                                                     scales.data<float>()[row * w.groups + group]));
+              }
+              ASSERT_EQ(__half2float(values[j]), expected) << "row " << row << " input " << input;
+            }
+          }
+      }
+}
