@@ -13,40 +13,11 @@ namespace {
 
 enum Path : int32_t { ByRows = 0, Gemv = 1, TensorCore = 2, DequantizeCublas = 3 };
 
-struct Reference {
-  std::vector<float> y;      // f32 [M, N]
-  std::vector<double> scale; // sum_k |x_k * W'[n, k]| + |bias[n]| per output
-};
+using Reference = GroupMatmulReference;
 
-// The CPU runtime on exactly the values the GPU sees: x and bias rounded to
-// the dtype, scales rounded to the dtype (as the blob stores them).
 Reference cpuReference(const CanonicalGroupWeights &w, int32_t dtype, const std::vector<float> &x,
                        int64_t m, const std::vector<float> *bias) {
-  const HostTensor scales = scalesRoundedTo(w, dtype);
-  const HostTensor xTensor = makeF32({m, w.k}, x);
-  HostTensor biasTensor;
-  if (bias)
-    biasTensor = makeF32({w.n}, *bias);
-  HostTensor out(AWQ_F32, {m, w.n});
-  EXPECT_EQ(awq_group_matmul(xTensor.get(), w.qweight.get(), scales.get(), w.zerosOrNull(),
-                             bias ? biasTensor.get() : nullptr, w.bits, w.groupSize, w.k,
-                             out.get()),
-            0)
-      << awq_last_error();
-  HostTensor dequantized(AWQ_F32, {w.n, w.k});
-  EXPECT_EQ(awq_dequantize_groups(w.codes.get(), scales.get(), w.zerosOrNull(), w.bits,
-                                  w.groupSize, dequantized.get()),
-            0)
-      << awq_last_error();
-  Reference reference{out.values<float>(), std::vector<double>(static_cast<size_t>(m * w.n))};
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t n = 0; n < w.n; ++n) {
-      double sum = bias ? std::fabs((*bias)[n]) : 0.0;
-      for (int64_t k = 0; k < w.k; ++k)
-        sum += std::fabs(x[r * w.k + k] * dequantized.data<float>()[n * w.k + k]);
-      reference.scale[r * w.n + n] = sum;
-    }
-  return reference;
+  return groupMatmulReference(w, dtype, x, m, bias);
 }
 
 // Tolerance: the output is rounded once to the dtype (twice with a bias on
@@ -60,7 +31,7 @@ void expectMatches(const std::vector<float> &got, const Reference &reference, in
   for (size_t i = 0; i < got.size(); ++i) {
     ASSERT_TRUE(std::isfinite(got[i])) << "output " << i << " is " << got[i];
     const double tolerance = 2 * u * std::fabs(reference.y[i]) +
-                             ((weightsRounded ? u : 0.0) + 1e-5) * reference.scale[i] + 1e-6;
+                             ((weightsRounded ? u : 0.0) + 1e-5) * reference.magnitude[i] + 1e-6;
     ASSERT_NEAR(got[i], reference.y[i], tolerance) << "output " << i;
   }
 }
@@ -226,9 +197,9 @@ TEST(GpuGroupMatmul, FusedGateUpSiluMatchesTwoMatmuls) {
           const double expected = silu * uv;
           const double matmulError = (m > 4 ? eps + 1e-5 : 1e-5);
           const double tolerance = 4 * eps * std::fabs(expected) +
-                                   1.2 * matmulError * (g.scale[i] * std::fabs(uv) +
-                                                        u.scale[i] * (std::fabs(silu) + 1e-3)) +
-                                   2 * eps * (g.scale[i] + u.scale[i]) * (m > 4 ? 1.0 : 0.0) + 1e-5;
+                                   1.2 * matmulError * (g.magnitude[i] * std::fabs(uv) +
+                                                        u.magnitude[i] * (std::fabs(silu) + 1e-3)) +
+                                   2 * eps * (g.magnitude[i] + u.magnitude[i]) * (m > 4 ? 1.0 : 0.0) + 1e-5;
           ASSERT_NEAR(got[i], expected, tolerance) << "output " << i;
         }
       }

@@ -53,38 +53,10 @@ std::vector<__half> asHalves(const std::vector<float> &values) {
   return out;
 }
 
-// CPU reference y = x . W'^T (+ bias) with the blob's f16 scales, and the
-// magnitude sum |x||W'| that bounds f32 reordering error.
-struct Reference {
-  std::vector<float> y;
-  std::vector<double> magnitude;
-};
+using Reference = GroupMatmulReference;
 Reference reference(const CanonicalGroupWeights &w, const std::vector<float> &x, int64_t m,
                     const std::vector<float> *bias) {
-  const HostTensor scales = scalesRoundedTo(w, AWQ_F16);
-  const HostTensor xTensor = makeF32({m, w.k}, x);
-  HostTensor biasTensor;
-  if (bias)
-    biasTensor = makeF32({w.n}, *bias);
-  HostTensor out(AWQ_F32, {m, w.n});
-  EXPECT_EQ(awq_group_matmul(xTensor.get(), w.qweight.get(), scales.get(), w.zerosOrNull(),
-                             bias ? biasTensor.get() : nullptr, w.bits, w.groupSize, w.k,
-                             out.get()),
-            0)
-      << awq_last_error();
-  HostTensor dequantized(AWQ_F32, {w.n, w.k});
-  EXPECT_EQ(awq_dequantize_groups(w.codes.get(), scales.get(), w.zerosOrNull(), w.bits,
-                                  w.groupSize, dequantized.get()),
-            0);
-  Reference result{out.values<float>(), std::vector<double>(static_cast<size_t>(m * w.n))};
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t n = 0; n < w.n; ++n) {
-      double sum = bias ? std::fabs((*bias)[n]) : 0.0;
-      for (int64_t k = 0; k < w.k; ++k)
-        sum += std::fabs(x[r * w.k + k] * dequantized.data<float>()[n * w.k + k]);
-      result.magnitude[r * w.n + n] = sum;
-    }
-  return result;
+  return groupMatmulReference(w, AWQ_F16, x, m, bias);
 }
 
 template <int BITS, int MR, bool VEC_X>

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -89,6 +90,46 @@ inline HostTensor scalesRoundedTo(const CanonicalGroupWeights &w, int32_t dtype)
                                                 : awq_bf16_to_f32(awq_f32_to_bf16(s));
   }
   return rounded;
+}
+
+// The CPU runtime's group matmul on exactly the values a kernel sees: x and
+// bias already rounded to the dtype by the caller, scales rounded to the
+// dtype (as the blob stores them). `magnitude` is sum_k |x_k W'[n, k]| +
+// |bias[n]| per output: reordering or rounding errors scale with it.
+struct GroupMatmulReference {
+  std::vector<float> y;         // f32 [M, N]
+  std::vector<double> magnitude; // [M, N]
+};
+
+inline GroupMatmulReference groupMatmulReference(const CanonicalGroupWeights &w, int32_t dtype,
+                                                 const std::vector<float> &x, int64_t m,
+                                                 const std::vector<float> *bias) {
+  const HostTensor scales = scalesRoundedTo(w, dtype);
+  const HostTensor xTensor = makeF32({m, w.k}, x);
+  HostTensor biasTensor;
+  if (bias)
+    biasTensor = makeF32({w.n}, *bias);
+  HostTensor out(AWQ_F32, {m, w.n});
+  EXPECT_EQ(awq_group_matmul(xTensor.get(), w.qweight.get(), scales.get(), w.zerosOrNull(),
+                             bias ? biasTensor.get() : nullptr, w.bits, w.groupSize, w.k,
+                             out.get()),
+            0)
+      << awq_last_error();
+  HostTensor dequantized(AWQ_F32, {w.n, w.k});
+  EXPECT_EQ(awq_dequantize_groups(w.codes.get(), scales.get(), w.zerosOrNull(), w.bits,
+                                  w.groupSize, dequantized.get()),
+            0)
+      << awq_last_error();
+  GroupMatmulReference reference{out.values<float>(),
+                                 std::vector<double>(static_cast<size_t>(m * w.n))};
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t n = 0; n < w.n; ++n) {
+      double sum = bias ? std::fabs((*bias)[n]) : 0.0;
+      for (int64_t k = 0; k < w.k; ++k)
+        sum += std::fabs(x[r * w.k + k] * dequantized.data<float>()[n * w.k + k]);
+      reference.magnitude[r * w.n + n] = sum;
+    }
+  return reference;
 }
 
 } // namespace awq::test
