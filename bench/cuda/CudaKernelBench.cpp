@@ -138,7 +138,7 @@ Options parseOptions(int argc, char **argv) {
 }
 
 // The path awq_cuda_group_matmul takes for M (as documented in awq_cuda.h).
-int32_t dispatchedPath(int64_t m) { return m <= 4 ? 1 : (m <= 256 ? 2 : 3); }
+int32_t dispatchedPath(int64_t m) { return awq_cuda_group_matmul_dispatched_path(m); }
 
 const char *pathName(int32_t path) {
   switch (path) {
@@ -470,15 +470,14 @@ int main(int argc, char **argv) {
     }
     DeviceBuffer y(static_cast<size_t>(maxM * n * 2), "y");
     DeviceBuffer yReference(options.check ? static_cast<size_t>(maxM * n * 2) : 1, "y reference");
-    // One workspace big enough for every M and every path (the dequantize +
-    // cuBLAS path needs one; the others need none).
+    // One workspace big enough for every M, for the timed path and for the
+    // paths the correctness check compares it with (the dequantize + cuBLAS
+    // path holds W', the tensor cores their split-K partials).
     int64_t workspaceBytes = 0;
     for (int64_t m : options.ms)
-      workspaceBytes = std::max(workspaceBytes,
-                                awq_cuda_group_matmul_workspace_bytes(&blob.info, m));
-    // The forced dequantize path may want a workspace even at small M.
-    workspaceBytes = std::max(workspaceBytes,
-                              awq_cuda_group_matmul_workspace_bytes(&blob.info, 257));
+      for (int32_t path : {options.path, 2, 3})
+        workspaceBytes = std::max(
+            workspaceBytes, awq_cuda_group_matmul_path_workspace_bytes(path, &blob.info, m));
     DeviceBuffer workspace(static_cast<size_t>(std::max<int64_t>(workspaceBytes, 256)),
                            "the group-matmul workspace");
 

@@ -55,6 +55,10 @@ struct GroupWeightsView {
   const uint8_t *zeros; // [n, groups] or null (zero = 2^(bits-1))
   int bits;
   int64_t n, k, kPadded, groups, groupSize; // groupSize: effective (see layout)
+  // log2(groupSize) when it is a power of two (32, 64, 128 ...), else -1:
+  // the kernels find an input's group with a shift instead of a 64-bit
+  // division, a subroutine of dozens of instructions on the GPU.
+  int groupShift;
 };
 
 inline GroupWeightsView viewOf(const void *blobDevice, const awq_cuda_group_weights_info &info) {
@@ -69,6 +73,10 @@ inline GroupWeightsView viewOf(const void *blobDevice, const awq_cuda_group_weig
   view.kPadded = info.k_padded;
   view.groups = info.groups;
   view.groupSize = effectiveGroupSize(info.group_size, info.k, info.k_padded);
+  view.groupShift = -1;
+  for (int shift = 0; shift < 62; ++shift)
+    if (int64_t{1} << shift == view.groupSize)
+      view.groupShift = shift;
   return view;
 }
 

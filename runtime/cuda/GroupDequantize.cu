@@ -1,41 +1,90 @@
 // GroupDequantize.cu - W' in the activation dtype, for large prefill: past a
 // few hundred rows the matmul is compute-bound, and cuBLAS on a dequantized
-// copy beats any fused kernel here. One thread per 128-bit load of codes.
+// copy is the fastest path we have there.
+//
+// One thread per 32-bit code word (8 inputs at 4 bits, 4 at 8) of each of
+// its block's rows: a warp reads
+// 128 contiguous bytes of codes and, when rows of W' are whole vectors
+// (K % 8 == 0 at 4 bits, K % 4 == 0 at 8), writes 512 (256) contiguous bytes
+// with one 16-byte (8-byte) store per thread. (The first version gave each
+// thread a 128-bit load and 32 two-byte stores 64 bytes apart across the
+// warp: 150 GB/s on an H100.)
 #include "GroupMatmulKernels.cuh"
+
+#include <type_traits>
 
 namespace awq::cuda {
 namespace {
 
-template <class T, int BITS>
-__global__ void groupDequantizeKernel(GroupWeightsView weights, T *__restrict__ out) {
-  constexpr int kInputs = kInputsPerVector<BITS>;
-  const int64_t vectorsPerRow = weights.kPadded / kInputs;
-  const int64_t vector = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (vector >= weights.n * vectorsPerRow)
-    return;
-  const int64_t row = vector / vectorsPerRow;
-  const int64_t first = (vector % vectorsPerRow) * kInputs;
-  T values[kInputs];
-  dequantizeCodeVector<T, BITS>(weights, row, first, values);
+// W'[row, first .. first + 32/BITS) from code word `word` of the row.
+template <class T, int BITS, bool VECTOR_STORES>
+__device__ inline void dequantizeWordTo(const GroupWeightsView &weights, int64_t wordsPerRow,
+                                        int64_t row, int64_t word, T *__restrict__ out) {
+  constexpr int kInputsPerWord = 32 / BITS;
+  const int64_t first = word * kInputsPerWord;
+  const GroupParams params = groupParamsAt<T, BITS>(weights, row, first);
+  float codeMinusZero[kInputsPerWord];
+  if (BITS == 4)
+    dequantizeWord4(loadCodeWord(weights, wordsPerRow, row, word), params.bias,
+                    codeMinusZero);
+  else
+    dequantizeWord8(loadCodeWord(weights, wordsPerRow, row, word), params.bias,
+                    codeMinusZero);
+  __align__(16) T values[kInputsPerWord];
 #pragma unroll
-  for (int j = 0; j < kInputs; ++j)
-    if (first + j < weights.k) // the padding is not part of W'
-      out[row * weights.k + first + j] = values[j];
+  for (int j = 0; j < kInputsPerWord; ++j)
+    values[j] = fromFloat<T>(codeMinusZero[j] * params.scale);
+  T *destination = out + row * weights.k + first;
+  if (VECTOR_STORES) {
+    using Vector = std::conditional_t<BITS == 4, uint4, uint2>;
+    *reinterpret_cast<Vector *>(destination) = *reinterpret_cast<const Vector *>(values);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kInputsPerWord; ++j)
+      if (first + j < weights.k)
+        destination[j] = values[j];
+  }
+}
+
+// blockIdx.x: a block of words within a row; rows are strided over
+// blockIdx.y (a 2-D grid avoids a 64-bit division per thread).
+template <class T, int BITS, bool VECTOR_STORES>
+__global__ void groupDequantizeKernel(GroupWeightsView weights, T *__restrict__ out) {
+  constexpr int kInputsPerWord = 32 / BITS;
+  const int64_t wordsPerRow = weights.kPadded / kInputsPerWord;
+  const int64_t word = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t first = word * kInputsPerWord;
+  if (first >= weights.k)
+    return; // past the row, or all padding: not part of W'
+  for (int64_t row = blockIdx.y; row < weights.n; row += gridDim.y)
+    dequantizeWordTo<T, BITS, VECTOR_STORES>(weights, wordsPerRow, row, word, out);
+}
+
+template <class T, int BITS>
+void launchWithBits(const GroupWeightsView &weights, T *out, cudaStream_t stream) {
+  constexpr int kThreads = 256;
+  const int64_t wordsPerRow = weights.kPadded * BITS / 32;
+  const dim3 blocks(ceilDiv(wordsPerRow, kThreads),
+                    static_cast<unsigned>(weights.n < 65535 ? weights.n : 65535));
+  // Whole vectors in every row of W' (and `out` from cudaMalloc, 256-aligned).
+  const bool vectorStores =
+      weights.k % (32 / BITS) == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
+  if (vectorStores)
+    groupDequantizeKernel<T, BITS, true><<<blocks, kThreads, 0, stream>>>(weights, out);
+  else
+    groupDequantizeKernel<T, BITS, false><<<blocks, kThreads, 0, stream>>>(weights, out);
 }
 
 } // namespace
 
 template <class T>
 void launchGroupDequantize(const GroupWeightsView &weights, T *out, cudaStream_t stream) {
-  const int64_t vectors = weights.n * weights.kPadded * weights.bits / 128;
-  if (vectors == 0)
+  if (weights.n == 0)
     return;
-  constexpr int kThreads = 256;
-  const unsigned blocks = ceilDiv(vectors, kThreads);
   if (weights.bits == 4)
-    groupDequantizeKernel<T, 4><<<blocks, kThreads, 0, stream>>>(weights, out);
+    launchWithBits<T, 4>(weights, out, stream);
   else
-    groupDequantizeKernel<T, 8><<<blocks, kThreads, 0, stream>>>(weights, out);
+    launchWithBits<T, 8>(weights, out, stream);
   checkLaunch("group dequantize");
 }
 

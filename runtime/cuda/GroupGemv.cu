@@ -1,22 +1,58 @@
 // GroupGemv.cu - the decode kernel: y = x . W'^T for 1-4 rows of x, reading
 // the packed codes once at full width.
 //
-// One warp per output row n: each lane takes chunks of 32 inputs (a 128-bit
-// load at 4 bits, two at 8), so a warp streams 512 (1024) contiguous bytes
-// per step; two chunks are loaded before either is used to keep more bytes
-// in flight. Codes become (code - zero) in registers (GroupDequant.cuh) and
-// meet the activations in f32; each chunk lies inside one group, so its
-// partial sum is scaled once. A warp shuffle reduction finishes the row.
-// The gate/up variant reads two weight rows against the same activations
-// and writes SiLU(gate) * up.
+// One warp per output row n, four warps per block. Lanes walk the row in
+// 32-input chunks (128-bit code loads) for M <= 2 and in 32-bit words
+// (contiguous activation loads) for M = 3-4: GroupGemvLane.cuh says why,
+// the H100 timings in runtime/cuda/README.md say where. Codes become
+// (code - zero) in registers (GroupDequant.cuh) and meet the activations in
+// f32, scaled once per chunk or word; a warp shuffle reduction finishes the
+// row. The gate/up variant walks the gate row, then the up row, against the
+// same activations and writes SiLU(gate) * up.
+//
+// AWQ_CUDA_GEMV_LANES=chunks|words in the environment forces one mapping
+// for every M (read once; for benchmarks comparing the two).
 #include "GroupGemvLane.cuh"
+
+#include <cstdlib>
+#include <cstring>
 
 namespace awq::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 4;
 
-template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X>
+// Largest M walked in chunks by default.
+constexpr int64_t kChunkLanesMaxRows = 2;
+
+enum class LaneMapping { ByRows, Chunks, Words, Invalid };
+
+LaneMapping laneMappingFromEnvironment() {
+  static const LaneMapping mapping = [] {
+    const char *value = std::getenv("AWQ_CUDA_GEMV_LANES");
+    if (!value || !*value)
+      return LaneMapping::ByRows;
+    if (std::strcmp(value, "chunks") == 0)
+      return LaneMapping::Chunks;
+    if (std::strcmp(value, "words") == 0)
+      return LaneMapping::Words;
+    return LaneMapping::Invalid;
+  }();
+  return mapping;
+}
+
+bool useWordLanes(int64_t m) {
+  switch (laneMappingFromEnvironment()) {
+  case LaneMapping::Chunks: return false;
+  case LaneMapping::Words: return true;
+  case LaneMapping::Invalid:
+    awq::rt::raise("AWQ_CUDA_GEMV_LANES must be 'chunks' or 'words' (got '%s')",
+                   std::getenv("AWQ_CUDA_GEMV_LANES"));
+  default: return m > kChunkLanesMaxRows;
+  }
+}
+
+template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     groupGemvKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
                     const T *__restrict__ bias, T *__restrict__ y) {
@@ -26,7 +62,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     return; // whole warps leave together: the shuffles below see full warps
   float acc[MR] = {};
   float accUp[MR] = {};
-  gemvLaneSums<T, BITS, MR, GATE_UP, VEC_X>(x, weights, up, row, lane, acc, accUp);
+  gemvLaneSums<T, BITS, MR, GATE_UP, VEC_X, WORD_LANES>(x, weights, up, row, lane, acc, accUp);
 #pragma unroll
   for (int r = 0; r < MR; ++r) {
 #pragma unroll
@@ -50,10 +86,19 @@ void launchWithRows(const T *x, const GroupWeightsView &weights, const GroupWeig
   const dim3 block(kWarpsPerBlock * 32);
   // Vector activation loads need whole, 16-byte aligned vectors in every row.
   const bool vectorized = weights.k % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
-  if (vectorized)
-    groupGemvKernel<T, BITS, MR, GATE_UP, true><<<grid, block, 0, stream>>>(x, weights, up, bias, y);
+  const bool wordLanes = useWordLanes(MR);
+  if (vectorized && wordLanes)
+    groupGemvKernel<T, BITS, MR, GATE_UP, true, true><<<grid, block, 0, stream>>>(x, weights, up,
+                                                                                   bias, y);
+  else if (vectorized)
+    groupGemvKernel<T, BITS, MR, GATE_UP, true, false><<<grid, block, 0, stream>>>(x, weights, up,
+                                                                                    bias, y);
+  else if (wordLanes)
+    groupGemvKernel<T, BITS, MR, GATE_UP, false, true><<<grid, block, 0, stream>>>(x, weights, up,
+                                                                                    bias, y);
   else
-    groupGemvKernel<T, BITS, MR, GATE_UP, false><<<grid, block, 0, stream>>>(x, weights, up, bias, y);
+    groupGemvKernel<T, BITS, MR, GATE_UP, false, false><<<grid, block, 0, stream>>>(x, weights, up,
+                                                                                     bias, y);
   checkLaunch("group GEMV");
 }
 

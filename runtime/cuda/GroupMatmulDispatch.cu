@@ -33,6 +33,16 @@ Path choosePath(int64_t m) {
   return Path::DequantizeCublas;
 }
 
+// Workspace the path needs: the dequantized weight for cuBLAS, the split-K
+// partial sums for the tensor cores, none for the GEMV.
+int64_t workspaceBytesFor(Path path, const awq_cuda_group_weights_info &info, int64_t m) {
+  switch (path) {
+  case Path::Gemv: return 0;
+  case Path::TensorCore: return groupGemmTensorCoreWorkspaceBytes(m, info.n, info.k_padded);
+  default: return dequantizedBytes(info);
+  }
+}
+
 void runGroupMatmul(Path path, const void *x, int64_t m, const void *blobDevice,
                     const awq_cuda_group_weights_info &info, const void *bias, void *y,
                     void *workspace, cudaStream_t stream) {
@@ -43,10 +53,11 @@ void runGroupMatmul(Path path, const void *x, int64_t m, const void *blobDevice,
                    static_cast<long long>(kGemvMaxRows), static_cast<long long>(m));
   if (reinterpret_cast<uintptr_t>(blobDevice) % 16 != 0)
     awq::rt::raise("blob_device must be 16-byte aligned (cudaMalloc gives 256)");
-  if (path == Path::DequantizeCublas && !workspace)
+  const int64_t workspaceBytes = workspaceBytesFor(path, info, m);
+  if (workspaceBytes > 0 && !workspace)
     awq::rt::raise("M = %lld needs a workspace of %lld bytes "
                    "(awq_cuda_group_matmul_workspace_bytes)",
-                   static_cast<long long>(m), static_cast<long long>(dequantizedBytes(info)));
+                   static_cast<long long>(m), static_cast<long long>(workspaceBytes));
   const GroupWeightsView weights = viewOf(blobDevice, info);
   dispatchHalfDtype(info.scale_dtype, "the blob's dtype", [&](auto tag) {
     using T = decltype(tag);
@@ -58,14 +69,13 @@ void runGroupMatmul(Path path, const void *x, int64_t m, const void *blobDevice,
       launchGroupGemv<T>(activations, m, weights, nullptr, biasValues, out, stream);
       break;
     case Path::TensorCore:
-      launchGroupGemmTensorCore<T>(activations, m, weights, biasValues, out, stream);
+      launchGroupGemmTensorCore<T>(activations, m, weights, biasValues, out, workspace, stream);
       break;
     default: {
       T *dequantized = static_cast<T *>(workspace);
       launchGroupDequantize<T>(weights, dequantized, stream);
       gemmRowMajorTransposedWeight(info.scale_dtype, activations, m, dequantized, info.n, info.k,
-                                   out, stream);
-      addBiasToRows(info.scale_dtype, out, bias, m, info.n, stream);
+                                   bias, out, stream);
     }
     }
   });
@@ -78,9 +88,21 @@ using namespace awq::cuda;
 
 extern "C" int64_t awq_cuda_group_matmul_workspace_bytes(
     const awq_cuda_group_weights_info *blob_info, int64_t m) {
-  if (!blob_info || m <= kTensorCoreMaxRows)
+  if (!blob_info || m <= 0)
     return 0;
-  return dequantizedBytes(*blob_info);
+  return workspaceBytesFor(choosePath(m), *blob_info, m);
+}
+
+extern "C" int32_t awq_cuda_group_matmul_dispatched_path(int64_t m) {
+  return static_cast<int32_t>(choosePath(m));
+}
+
+extern "C" int64_t awq_cuda_group_matmul_path_workspace_bytes(
+    int32_t path, const awq_cuda_group_weights_info *blob_info, int64_t m) {
+  if (!blob_info || m <= 0 || path < 0 || path > 3)
+    return 0;
+  const Path chosen = path == 0 ? choosePath(m) : static_cast<Path>(path);
+  return workspaceBytesFor(chosen, *blob_info, m);
 }
 
 extern "C" awq_status awq_cuda_group_matmul_path(int32_t path, const void *x, int64_t m,

@@ -44,6 +44,14 @@ cublasHandle_t cublasFor(cudaStream_t stream) {
     checkCuda(cudaMalloc(&cached.workspace, kCublasWorkspaceBytes), "cudaMalloc (cuBLAS workspace)");
     checkCublas(cublasSetWorkspace(cached.handle, cached.workspace, kCublasWorkspaceBytes),
                 "cublasSetWorkspace");
+    // Split-K reductions in f32, not in the f16/bf16 output type: otherwise
+    // the output is rounded more than once (seen on an H100: off by several
+    // bf16 ulps from the f32 result).
+    checkCublas(cublasSetMathMode(cached.handle,
+                                  static_cast<cublasMath_t>(
+                                      CUBLAS_DEFAULT_MATH |
+                                      CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION)),
+                "cublasSetMathMode");
     cached.device = device;
   }
   checkCublas(cublasSetStream(cached.handle, stream), "cublasSetStream");
@@ -51,12 +59,23 @@ cublasHandle_t cublasFor(cudaStream_t stream) {
 }
 
 template <class T>
-__global__ void addBiasKernel(T *__restrict__ y, const T *__restrict__ bias, int64_t m,
-                              int64_t n) {
+__global__ void broadcastRowKernel(T *__restrict__ y, const T *__restrict__ row, int64_t m,
+                                   int64_t n) {
   const int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (index >= m * n)
-    return;
-  y[index] = fromFloat<T>(toFloat(y[index]) + toFloat(bias[index % n]));
+  if (index < m * n)
+    y[index] = row[index % n];
+}
+
+// y[r, :] = bias[:] for r < m.
+void broadcastBiasToRows(int32_t dtype, void *y, const void *bias, int64_t m, int64_t n,
+                         cudaStream_t stream) {
+  constexpr int kThreads = 256;
+  dispatchHalfDtype(dtype, "dtype", [&](auto tag) {
+    using T = decltype(tag);
+    broadcastRowKernel<T><<<ceilDiv(m * n, kThreads), kThreads, 0, stream>>>(
+        static_cast<T *>(y), static_cast<const T *>(bias), m, n);
+  });
+  checkLaunch("bias broadcast");
 }
 
 int checkedInt(int64_t value, const char *name) {
@@ -68,31 +87,21 @@ int checkedInt(int64_t value, const char *name) {
 } // namespace
 
 void gemmRowMajorTransposedWeight(int32_t dtype, const void *x, int64_t m, const void *w,
-                                  int64_t n, int64_t k, void *y, cudaStream_t stream) {
+                                  int64_t n, int64_t k, const void *bias, void *y,
+                                  cudaStream_t stream) {
   if (m == 0 || n == 0)
     return;
+  if (bias)
+    broadcastBiasToRows(dtype, y, bias, m, n, stream);
   // Row-major y = x . w^T is column-major y^T = w . x^T: cuBLAS sees w as a
   // column-major [k, n] matrix (transposed to [n, k]) and x as [k, m].
   const cudaDataType_t type = dtype == AWQ_F16 ? CUDA_R_16F : CUDA_R_16BF;
-  const float alpha = 1.0f, beta = 0.0f;
+  const float alpha = 1.0f, beta = bias ? 1.0f : 0.0f;
   checkCublas(cublasGemmEx(cublasFor(stream), CUBLAS_OP_T, CUBLAS_OP_N, checkedInt(n, "N"),
                            checkedInt(m, "M"), checkedInt(k, "K"), &alpha, w, type,
                            checkedInt(k, "K"), x, type, checkedInt(k, "K"), &beta, y, type,
                            checkedInt(n, "N"), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
               "cublasGemmEx");
-}
-
-void addBiasToRows(int32_t dtype, void *y, const void *bias, int64_t m, int64_t n,
-                   cudaStream_t stream) {
-  if (!bias || m == 0 || n == 0)
-    return;
-  constexpr int kThreads = 256;
-  dispatchHalfDtype(dtype, "dtype", [&](auto tag) {
-    using T = decltype(tag);
-    addBiasKernel<T><<<ceilDiv(m * n, kThreads), kThreads, 0, stream>>>(
-        static_cast<T *>(y), static_cast<const T *>(bias), m, n);
-  });
-  checkLaunch("bias add");
 }
 
 } // namespace awq::cuda
@@ -112,7 +121,6 @@ extern "C" awq_status awq_cuda_linear(const void *x, int64_t m, const void *weig
     if (!x || !weight || !y)
       awq::rt::raise("x, weight and y must be non-null device pointers");
     const cudaStream_t cudaStream = awq::cuda::asStream(stream);
-    awq::cuda::gemmRowMajorTransposedWeight(dtype, x, m, weight, n, k, y, cudaStream);
-    awq::cuda::addBiasToRows(dtype, y, bias, m, n, cudaStream);
+    awq::cuda::gemmRowMajorTransposedWeight(dtype, x, m, weight, n, k, bias, y, cudaStream);
   });
 }

@@ -88,13 +88,19 @@ awq_status awq_cuda_group_weights_unpack(const void *blob, int64_t size, awq_ten
  * aligned, as cudaMalloc gives). `blob_info` is the host-side header (from
  * awq_cuda_group_weights_get_info on the host copy), so no device read is
  * needed to launch. Dispatch by M:
- *   M <= 4:     CUDA-core GEMV, one warp per output, 128-bit weight loads,
- *               magic-number dequantization in registers;
- *   M <= 256:   tensor-core kernel (WMMA m16n16k16, i.e. mma.sync), weights
- *               dequantized tile by tile into shared memory;
+ *   M <= 4:     CUDA-core GEMV, one warp per output, 32-bit weight loads
+ *               (each lane every 32nd word of the row, so the warp's code
+ *               and activation loads are contiguous), magic-number
+ *               dequantization in registers;
+ *   M <= 64:    tensor-core kernel (WMMA m16n16k16, i.e. mma.sync), weights
+ *               dequantized tile by tile into shared memory, the next K
+ *               step's loads in flight during the products; K split over
+ *               blocks when there are too few output tiles, the f32 partial
+ *               sums added in a fixed order (deterministic);
  *   larger M:   dequantize into `workspace` and multiply with cuBLAS (f32
- *               compute). awq_cuda_group_matmul_workspace_bytes tells the
- *               size (0 when M <= 256).
+ *               compute).
+ * `workspace`: device memory of awq_cuda_group_matmul_workspace_bytes (0
+ * for the GEMV; the split-K partials or the dequantized weight otherwise).
  */
 int64_t awq_cuda_group_matmul_workspace_bytes(const awq_cuda_group_weights_info *blob_info,
                                               int64_t m);
@@ -103,7 +109,13 @@ awq_status awq_cuda_group_matmul(const void *x, int64_t m, const void *blob_devi
                                  void *y, void *workspace, void *stream);
 /* The tensor-core and dequantize+cuBLAS paths forced (tests and benchmarks
  * compare every path against the CPU reference). path: 0 = by M as above,
- * 1 = GEMV (M <= 4 only), 2 = tensor cores, 3 = dequantize + cuBLAS. */
+ * 1 = GEMV (M <= 4 only), 2 = tensor cores, 3 = dequantize + cuBLAS; the
+ * forced path's workspace is awq_cuda_group_matmul_path_workspace_bytes. */
+/* The path (1, 2 or 3 as above) that awq_cuda_group_matmul takes for M rows. */
+int32_t awq_cuda_group_matmul_dispatched_path(int64_t m);
+int64_t awq_cuda_group_matmul_path_workspace_bytes(int32_t path,
+                                                   const awq_cuda_group_weights_info *blob_info,
+                                                   int64_t m);
 awq_status awq_cuda_group_matmul_path(int32_t path, const void *x, int64_t m,
                                       const void *blob_device,
                                       const awq_cuda_group_weights_info *blob_info,

@@ -3,9 +3,11 @@
 // awq_group_matmul for every bits / group size / zero point / dtype
 // combination, plus an overflow case. The argument checks run without a GPU.
 #include "CudaTestUtil.h"
+
 #include "GroupWeightsFixture.h"
 
 #include <cmath>
+#include <tuple>
 
 using namespace awq::test;
 
@@ -49,9 +51,7 @@ std::vector<float> runGroupMatmul(int32_t path, const std::vector<uint8_t> &blob
   if (bias)
     biasDevice = DeviceBuffer::from(toHalfVector(dtype, *bias));
   DeviceBuffer yDevice(static_cast<size_t>(m * info.n) * 2);
-  const int64_t workspaceBytes =
-      path == DequantizeCublas ? info.n * info.k * 2 + 256
-                               : awq_cuda_group_matmul_workspace_bytes(&info, m);
+  const int64_t workspaceBytes = awq_cuda_group_matmul_path_workspace_bytes(path, &info, m);
   DeviceBuffer workspace(static_cast<size_t>(workspaceBytes));
   EXPECT_EQ(awq_cuda_group_matmul_path(path, xDevice.get(), m, blobDevice.get(), &info,
                                        bias ? biasDevice.get() : nullptr, yDevice.get(),
@@ -118,6 +118,36 @@ TEST(GpuGroupMatmul, UnalignedKAndOneGroupPerRow) {
                         path != Gemv);
         }
       }
+}
+
+TEST(GpuGroupMatmul, TensorCoresSplitOverKMatchTheCpu) {
+  AWQ_REQUIRE_GPU();
+  // Few output tiles and long rows: the tensor-core path splits K over
+  // blocks and adds their f32 partials. K = 2080 is 17 steps of 128 inputs
+  // (the last one partial), split 6 ways with a short last split; K = 1001
+  // takes the scalar activation loads; N = 72 and M = 77 leave partial tiles.
+  unsigned seed = 700;
+  for (int32_t dtype : {AWQ_F16, AWQ_BF16})
+    for (const auto &[bits, groupSize, k] :
+         {std::tuple<int32_t, int64_t, int64_t>{4, 128, 2080}, {8, 32, 2080}, {4, 64, 1001}}) {
+      const CanonicalGroupWeights w = makeGroupWeights(bits, groupSize, k, 72, true, seed++);
+      const std::vector<uint8_t> blob = packForCuda(w, dtype);
+      awq_cuda_group_weights_info info{};
+      ASSERT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()),
+                                                &info),
+                0);
+      const std::vector<float> bias = roundThrough(dtype, randomFloats(w.n, seed++));
+      for (int64_t m : {5, 64, 77}) {
+        SCOPED_TRACE(w.describe() + (dtype == AWQ_F16 ? " f16" : " bf16") +
+                     " M=" + std::to_string(m));
+        // The split's partials are what the workspace holds.
+        EXPECT_GT(awq_cuda_group_matmul_path_workspace_bytes(TensorCore, &info, m), m * w.n * 4);
+        const std::vector<float> x = activations(dtype, m * k, seed++);
+        const Reference reference = cpuReference(w, dtype, x, m, &bias);
+        expectMatches(runGroupMatmul(TensorCore, blob, dtype, x, m, &bias), reference, dtype,
+                      true);
+      }
+    }
 }
 
 TEST(GpuGroupMatmul, LargeActivationsOverLongRowsStayFinite) {
@@ -226,12 +256,27 @@ TEST(GpuLinear, DenseCublasMatchesTheCpu) {
                                     yDevice.get(), nullptr));
       AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
       const std::vector<float> got = fromHalfVector(dtype, yDevice.download<uint16_t>());
-      // Two roundings of the output (GEMM, then bias add) and f32 compute.
+      // The product x . W^T is rounded to the dtype at its own magnitude
+      // (u |p|) and the bias add rounds again (u |y|), after an f32
+      // accumulation of K products whose error is at most
+      // K * 2^-23 * sum |x w| even if the tensor cores truncate. (cuBLAS
+      // rounds the product before adding C with beta = 1 too: seen on an H100,
+      // bf16, M = 1, an output off by 7 ulps of |y| where |p| >> |y|.)
       const double u = unitRoundoff(dtype);
-      for (size_t i = 0; i < got.size(); ++i)
-        ASSERT_NEAR(got[i], expected.data<float>()[i],
-                    3 * u * std::fabs(expected.data<float>()[i]) + 1e-3)
-            << "output " << i;
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t c = 0; c < n; ++c) {
+          double magnitude = 0.0, product = 0.0;
+          for (int64_t i = 0; i < k; ++i) {
+            const double term = static_cast<double>(x[r * k + i]) * weight[c * k + i];
+            magnitude += std::fabs(term);
+            product += term;
+          }
+          const double accumulation = k * std::ldexp(1.0, -23) * magnitude;
+          const double want = expected.data<float>()[r * n + c];
+          ASSERT_NEAR(got[r * n + c], want,
+                      u * (std::fabs(product) + std::fabs(want)) + 2 * accumulation)
+              << "output " << r << ", " << c;
+        }
     }
 }
 
@@ -277,6 +322,19 @@ TEST(CudaGroupMatmulArgs, RejectsBadCallsWithAMessage) {
   EXPECT_EQ(awq_cuda_group_matmul(somePointer, 0, somePointer, &info, nullptr, somePointer,
                                   nullptr, nullptr),
             0);
+  // Workspace: none for the GEMV, none for the tensor cores on a 64-input
+  // row (one K step, nothing to split), the dequantized weight past 256 rows.
   EXPECT_EQ(awq_cuda_group_matmul_workspace_bytes(&info, 4), 0);
+  EXPECT_EQ(awq_cuda_group_matmul_workspace_bytes(&info, 16), 0);
   EXPECT_EQ(awq_cuda_group_matmul_workspace_bytes(&info, 257), (8 * 64 * 2 + 255) / 256 * 256);
+  EXPECT_EQ(awq_cuda_group_matmul_path_workspace_bytes(DequantizeCublas, &info, 1),
+            (8 * 64 * 2 + 255) / 256 * 256);
+  EXPECT_EQ(awq_cuda_group_matmul_path_workspace_bytes(Gemv, &info, 1), 0);
+  // The dispatch: GEMV to 4 rows, tensor cores to 64, dequantize + cuBLAS past.
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(1), Gemv);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(4), Gemv);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(5), TensorCore);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(64), TensorCore);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(65), DequantizeCublas);
+  EXPECT_EQ(awq_cuda_group_matmul_path_workspace_bytes(9, &info, 1), 0);
 }

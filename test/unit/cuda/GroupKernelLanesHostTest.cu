@@ -25,7 +25,7 @@ awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
 }
 
 // What the GEMV kernel writes for y[r, row], in f32 before the final rounding.
-template <int BITS, int MR, bool GATE_UP, bool VEC_X>
+template <int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
 std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::GroupWeightsView &w,
                               const awq::cuda::GroupWeightsView &up, const __half *bias) {
   std::vector<float> y(static_cast<size_t>(MR * w.n));
@@ -33,7 +33,8 @@ std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::Gro
     float total[MR] = {}, totalUp[MR] = {};
     for (int lane = 0; lane < awq::cuda::kWarpLanes; ++lane) {
       float acc[MR] = {}, accUp[MR] = {};
-      awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, VEC_X>(x.data(), w, up, row, lane, acc,
+      awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, VEC_X, WORD_LANES>(x.data(), w, up, row,
+                                                                             lane, acc,
                                                                  accUp);
       for (int r = 0; r < MR; ++r) {
         total[r] += acc[r];
@@ -59,22 +60,29 @@ Reference reference(const CanonicalGroupWeights &w, const std::vector<float> &x,
   return groupMatmulReference(w, AWQ_F16, x, m, bias);
 }
 
-template <int BITS, int MR, bool VEC_X>
-void checkGemvLanes(int64_t groupSize, int64_t k, bool hasZeros, unsigned seed) {
+template <int BITS, int MR, bool VEC_X, bool WORD_LANES>
+void checkGemvLanesWith(int64_t groupSize, int64_t k, bool hasZeros, unsigned seed) {
   const CanonicalGroupWeights w = makeGroupWeights(BITS, groupSize, k, 9, hasZeros, seed);
   SCOPED_TRACE(w.describe() + " M=" + std::to_string(MR) + (VEC_X ? " vector" : " scalar") +
-               " loads");
+               " loads, lanes walk " + (WORD_LANES ? "words" : "chunks"));
   const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
   const awq::cuda::GroupWeightsView view = awq::cuda::viewOf(blob.data(), infoOf(blob));
   const std::vector<float> x = roundThrough(AWQ_F16, randomFloats(MR * k, seed + 1, -2.0f, 2.0f));
   const std::vector<float> bias = roundThrough(AWQ_F16, randomFloats(w.n, seed + 2));
   const std::vector<__half> biasHalves = asHalves(bias);
   const std::vector<float> got =
-      gemvOnHost<BITS, MR, false, VEC_X>(asHalves(x), view, view, biasHalves.data());
+      gemvOnHost<BITS, MR, false, VEC_X, WORD_LANES>(asHalves(x), view, view, biasHalves.data());
   const Reference expected = reference(w, x, MR, &bias);
   // Same products, summed in another order in f32.
   for (size_t i = 0; i < got.size(); ++i)
     ASSERT_NEAR(got[i], expected.y[i], 1e-5 * expected.magnitude[i] + 1e-6) << "output " << i;
+}
+
+// Both ways the GEMV's lanes can walk a row (GroupGemvLane.cuh).
+template <int BITS, int MR, bool VEC_X>
+void checkGemvLanes(int64_t groupSize, int64_t k, bool hasZeros, unsigned seed) {
+  checkGemvLanesWith<BITS, MR, VEC_X, false>(groupSize, k, hasZeros, seed);
+  checkGemvLanesWith<BITS, MR, VEC_X, true>(groupSize, k, hasZeros, seed);
 }
 
 } // namespace
@@ -84,12 +92,13 @@ TEST(CudaGemvLanesHost, AllLanesSumToTheCpuResult) {
   // loads and a padded last chunk; group = K = 172: one group per row.
   checkGemvLanes<4, 1, true>(32, 384, true, 1);
   checkGemvLanes<4, 4, true>(128, 384, false, 2);
-  checkGemvLanes<4, 3, true>(64, 2048, true, 3); // > 32 chunks: lanes take several
+  checkGemvLanes<4, 3, true>(64, 2048, true, 3); // > 32 x 4 chunks: lanes take several steps
   checkGemvLanes<4, 1, false>(32, 172, true, 4);
   checkGemvLanes<4, 2, false>(172, 172, false, 5);
   checkGemvLanes<8, 1, true>(32, 384, true, 6);
   checkGemvLanes<8, 4, false>(64, 172, true, 7);
   checkGemvLanes<8, 2, true>(128, 4096, false, 8);
+  checkGemvLanes<4, 1, true>(128, 11008, true, 9); // > 32 x 16 words: several word steps
 }
 
 TEST(CudaGemvLanesHost, FusedGateUpLanesGiveSiluTimesUp) {
@@ -98,17 +107,22 @@ TEST(CudaGemvLanesHost, FusedGateUpLanesGiveSiluTimesUp) {
   const std::vector<uint8_t> gateBlob = packForCuda(gate, AWQ_F16);
   const std::vector<uint8_t> upBlob = packForCuda(up, AWQ_F16);
   const std::vector<float> x = roundThrough(AWQ_F16, randomFloats(2 * 256, 22, -2.0f, 2.0f));
-  const std::vector<float> got = gemvOnHost<4, 2, true, true>(
-      asHalves(x), awq::cuda::viewOf(gateBlob.data(), infoOf(gateBlob)),
-      awq::cuda::viewOf(upBlob.data(), infoOf(upBlob)), nullptr);
   const Reference g = reference(gate, x, 2, nullptr);
   const Reference u = reference(up, x, 2, nullptr);
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double silu = g.y[i] / (1.0 + std::exp(-static_cast<double>(g.y[i])));
-    // Each factor is within 1e-5 of its magnitude sum; the product carries it.
-    const double tolerance =
-        1e-5 * (g.magnitude[i] * std::fabs(u.y[i]) + u.magnitude[i] * std::fabs(silu)) + 1e-6;
-    ASSERT_NEAR(got[i], silu * u.y[i], tolerance) << "output " << i;
+  const auto gateView = awq::cuda::viewOf(gateBlob.data(), infoOf(gateBlob));
+  const auto upView = awq::cuda::viewOf(upBlob.data(), infoOf(upBlob));
+  for (bool wordLanes : {false, true}) {
+    SCOPED_TRACE(wordLanes ? "lanes walk words" : "lanes walk chunks");
+    const std::vector<float> got =
+        wordLanes ? gemvOnHost<4, 2, true, true, true>(asHalves(x), gateView, upView, nullptr)
+                  : gemvOnHost<4, 2, true, true, false>(asHalves(x), gateView, upView, nullptr);
+    for (size_t i = 0; i < got.size(); ++i) {
+      const double silu = g.y[i] / (1.0 + std::exp(-static_cast<double>(g.y[i])));
+      // Each factor is within 1e-5 of its magnitude sum; the product carries it.
+      const double tolerance =
+          1e-5 * (g.magnitude[i] * std::fabs(u.y[i]) + u.magnitude[i] * std::fabs(silu)) + 1e-6;
+      ASSERT_NEAR(got[i], silu * u.y[i], tolerance) << "output " << i;
+    }
   }
 }
 

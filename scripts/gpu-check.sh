@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# gpu-check.sh - every GPU check of the CUDA target in one run, for a machine with an
+# NVIDIA GPU (the H100/H200 lent to development sessions): the GPU unit tests, the same
+# under compute-sanitizer, and the kernel and decode benchmarks.
+#
+#   scripts/gpu-check.sh BUILD OUT [STEPS]
+#
+# BUILD holds already built binaries laid out as in a build folder
+# (test/unit/cuda/AWQCudaTests, bench/cuda/awq-cuda-{kernel,decode}-bench) and, where the
+# GPU machine lacks them, shared libraries under BUILD/lib (OpenBLAS for the CPU reference
+# the tests compare with). OUT receives logs.tar.gz (one log per step), summary.txt and
+# the benchmarks' JSON. STEPS is a
+# comma-separated subset of: tests,memcheck,racecheck,initcheck,cublas-racecheck,
+# cublas-initcheck,kernels,lanes,decode,paths,profile
+# (default: all). Each step has its own time limit, so one slow step cannot eat the others;
+# the summary at the end says which passed.
+set -u
+build=$(cd "${1:?usage: gpu-check.sh BUILD OUT [STEPS]}" && pwd)
+out=${2:?usage: gpu-check.sh BUILD OUT [STEPS]}
+steps=${3:-tests,memcheck,racecheck,initcheck,cublas-racecheck,cublas-initcheck,kernels,lanes,decode,paths,profile}
+mkdir -p "$out"
+logs=$(mktemp -d)
+# The logs come back even when an outer time limit stops the run.
+trap 'tar czf "$out/logs.tar.gz" -C "$logs" .' EXIT
+trap 'exit 143' TERM
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+# cuBLAS: the toolkit's, else the one in the Python environment's nvidia wheels.
+cublas_dirs=$(find /usr/local/cuda/lib64 /usr/local/cuda/targets /usr/lib /opt -name 'libcublas.so.13' \
+  -printf '%h\n' 2>/dev/null | sort -u | tr '\n' ':')
+export LD_LIBRARY_PATH="$build/lib:${cublas_dirs}${LD_LIBRARY_PATH:-}"
+
+tests=$build/test/unit/cuda/AWQCudaTests
+summary=()
+step() { # name limit_seconds command...
+  local name=$1 limit=$2; shift 2
+  [[ ",$steps," == *",$name,"* ]] || return 0
+  echo "=== $name (limit ${limit}s): $*" >&2
+  local start=$SECONDS
+  timeout "$limit" "$@" > "$logs/$name.log" 2>&1
+  local rc=$?
+  summary+=("$name: exit $rc in $((SECONDS - start)) s")
+  tail -n 25 "$logs/$name.log" >&2
+}
+
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.max.mem,driver_version \
+  --format=csv > "$logs/device.txt" 2>&1
+cat "$logs/device.txt" >&2
+echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >&2
+
+step tests 180 "$tests" --gtest_filter='Gpu*'
+# The same commands as test/Cuda/compute-sanitizer.test (which says why cuBLAS's
+# kernels are excluded), then the two exclusions' evidence without them: racecheck on
+# the test whose dequantize + cuBLAS path runs a split-K GEMM, initcheck on the fused
+# gate/up, whose SiLU kernel reads cuBLAS's outputs past 64 rows.
+step memcheck 240 compute-sanitizer --tool memcheck --error-exitcode 1 "$tests" --gtest_filter='Gpu*'
+step racecheck 240 compute-sanitizer --tool racecheck --error-exitcode 1 "$tests" \
+  --gtest_filter='GpuGroupMatmul*:GpuDecoderOps.Attention*:-GpuGroupMatmul.LargeActivations*'
+step initcheck 240 compute-sanitizer --tool initcheck --error-exitcode 1 --check-api-memory-access no \
+  "$tests" --gtest_filter='Gpu*:-GpuGroupMatmul.FusedGateUp*'
+step cublas-racecheck 120 compute-sanitizer --tool racecheck --error-exitcode 1 "$tests" \
+  --gtest_filter='GpuGroupMatmul.LargeActivations*'
+step cublas-initcheck 120 compute-sanitizer --tool initcheck --error-exitcode 1 "$tests" \
+  --gtest_filter='GpuGroupMatmul.FusedGateUp*'
+step kernels 240 python3 "$here/bench/cuda_bench.py" --build "$build" --skip-decode \
+  --json-out "$out/kernels.json"
+# The GEMV's two lane mappings (GroupGemvLane.cuh) at every M it serves.
+lanes() {
+  local bench=$build/bench/cuda/awq-cuda-kernel-bench
+  for mapping in chunks words; do
+    echo "## AWQ_CUDA_GEMV_LANES=$mapping"
+    AWQ_CUDA_GEMV_LANES=$mapping "$bench" --path 1 --ms 1,2,3,4 --methods rotate --no-check
+  done
+}
+[[ ",$steps," == *",lanes,"* ]] && { export -f lanes; export build; step lanes 200 bash -c lanes; }
+step decode 300 python3 "$here/bench/cuda_bench.py" --build "$build" --skip-kernels \
+  --dtypes f16 --json-out "$out/decode.json"
+# Each W4 path forced at every M where it applies: where the dispatch thresholds should lie.
+paths() {
+  local bench=$build/bench/cuda/awq-cuda-kernel-bench
+  "$bench" --path 1 --ms 1,2,4 --methods rotate --shapes 4096x4096,8192x28672 --no-check
+  "$bench" --path 2 --ms 1,4,16,64,256,1024 --methods rotate --shapes 4096x4096,8192x28672 --no-check
+  "$bench" --path 3 --ms 1,4,16,64,256,1024 --methods rotate --shapes 4096x4096,8192x28672 --no-check
+}
+[[ ",$steps," == *",paths,"* ]] && { export -f paths; export build; step paths 200 bash -c paths; }
+
+# Nsight Compute on one launch of each W4 kernel at a shape it serves: where the time goes
+# (DRAM throughput, issue-slot use, stall reasons). Clocks as ncu locks them (base), so
+# read the percentages, not the times.
+profile() {
+  local bench=$build/bench/cuda/awq-cuda-kernel-bench
+  local sections="--section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis --section WarpStateStats --section Occupancy --section LaunchStats"
+  ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
+  AWQ_CUDA_GEMV_LANES=words ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 4 --methods flush --no-check --target-ms 1
+  ncu $sections -k regex:groupGemmTensorCore -c 1 "$bench" --shapes 8192x28672 --ms 16 --path 2 --methods flush --no-check --target-ms 1
+}
+[[ ",$steps," == *",profile,"* ]] && { export -f profile; export build; step profile 240 bash -c profile; }
+
+printf '%s\n' "${summary[@]}" | tee "$out/summary.txt" >&2
