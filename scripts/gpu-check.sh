@@ -64,10 +64,10 @@ step cublas-initcheck 120 compute-sanitizer --tool initcheck --error-exitcode 1 
   --gtest_filter='GpuGroupMatmul.FusedGateUp*'
 step kernels 240 python3 "$here/bench/cuda_bench.py" --build "$build" --skip-decode \
   --json-out "$out/kernels.json"
-# The GEMV's two lane mappings (GroupGemvLane.cuh) at every M it serves.
+# The GEMV's kernels (GroupGemv.cu: staged chunks, chunks, words) at every M it serves.
 lanes() {
   local bench=$build/bench/cuda/awq-cuda-kernel-bench
-  for mapping in chunks words; do
+  for mapping in staged chunks words; do
     echo "## AWQ_CUDA_GEMV_LANES=$mapping"
     AWQ_CUDA_GEMV_LANES=$mapping "$bench" --path 1 --ms 1,2,3,4 --methods rotate --no-check
   done
@@ -90,7 +90,8 @@ paths() {
 profile() {
   local bench=$build/bench/cuda/awq-cuda-kernel-bench
   local sections="--section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis --section WarpStateStats --section Occupancy --section LaunchStats"
-  ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
+  ncu $sections -k regex:groupGemv -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
+  AWQ_CUDA_GEMV_LANES=chunks ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
   AWQ_CUDA_GEMV_LANES=words ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 4 --methods flush --no-check --target-ms 1
   ncu $sections -k regex:groupGemmTensorCore -c 1 "$bench" --shapes 8192x28672 --ms 16 --path 2 --methods flush --no-check --target-ms 1
 }

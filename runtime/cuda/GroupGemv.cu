@@ -1,19 +1,24 @@
 // GroupGemv.cu - the decode kernel: y = x . W'^T for 1-4 rows of x, reading
 // the packed codes once at full width.
 //
-// One warp per output row n, four warps per block. Lanes walk the row in
-// 32-input chunks (128-bit code loads) for M <= 2 and in 32-bit words
-// (contiguous activation loads) for M = 3-4: GroupGemvLane.cuh says why,
-// the H100 timings in runtime/cuda/README.md say where. Codes become
+// One warp per output row n. Lanes walk the row in 32-input chunks (128-bit
+// code loads) or in 32-bit words (contiguous activation loads): see
+// GroupGemvLane.cuh. For 4-bit chunks at M = 2-4, x is first staged in
+// shared memory (swizzled against bank conflicts) by a persistent grid of
+// 16-warp blocks whose warps then take rows in turn: read from global
+// memory, each lane's activation loads spread over 16 cache lines per
+// instruction and the L1 became the limit as M grew (Nsight Compute on an
+// H100 at M = 1: L1 91%, DRAM 41%; staged: L1 30%). Codes become
 // (code - zero) in registers (GroupDequant.cuh) and meet the activations in
 // f32, scaled once per chunk or word; a warp shuffle reduction finishes the
 // row. The gate/up variant walks the gate row, then the up row, against the
 // same activations and writes SiLU(gate) * up.
 //
-// AWQ_CUDA_GEMV_LANES=chunks|words in the environment forces one mapping
-// for every M (read once; for benchmarks comparing the two).
+// AWQ_CUDA_GEMV_LANES=staged|chunks|words in the environment forces one
+// kernel for every M it can serve (read once; for benchmarks comparing them).
 #include "GroupGemvLane.cuh"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -22,47 +27,56 @@ namespace {
 
 constexpr int kWarpsPerBlock = 4;
 
-// Largest M walked in chunks by default.
+// By default (H100 timings, runtime/cuda/README.md): M = 1 walks chunks
+// with x read through the L1 (staging x only adds its copy there), M = 2-4
+// walks chunks over x staged in shared memory; where staging does not apply
+// (8 bits, or x too large), M <= 2 walks chunks and M = 3-4 words.
+constexpr int64_t kStagedMinRows = 2;
 constexpr int64_t kChunkLanesMaxRows = 2;
+// The staged kernel's block: 16 warps share one copy of x.
+constexpr int kStagedWarpsPerBlock = 16;
+// Shared memory for x beyond this (M x K x 2 bytes: K > 49152 at M = 1) goes
+// back to the unstaged kernel, so two staged blocks still fit on an SM.
+constexpr int64_t kStagedMaxBytes = 96 << 10;
 
-enum class LaneMapping { ByRows, Chunks, Words, Invalid };
+enum class GemvKernel { ByRows, Staged, Chunks, Words, Invalid };
 
-LaneMapping laneMappingFromEnvironment() {
-  static const LaneMapping mapping = [] {
+GemvKernel kernelFromEnvironment() {
+  static const GemvKernel kernel = [] {
     const char *value = std::getenv("AWQ_CUDA_GEMV_LANES");
     if (!value || !*value)
-      return LaneMapping::ByRows;
+      return GemvKernel::ByRows;
+    if (std::strcmp(value, "staged") == 0)
+      return GemvKernel::Staged;
     if (std::strcmp(value, "chunks") == 0)
-      return LaneMapping::Chunks;
+      return GemvKernel::Chunks;
     if (std::strcmp(value, "words") == 0)
-      return LaneMapping::Words;
-    return LaneMapping::Invalid;
+      return GemvKernel::Words;
+    return GemvKernel::Invalid;
   }();
-  return mapping;
+  return kernel;
 }
 
-bool useWordLanes(int64_t m) {
-  switch (laneMappingFromEnvironment()) {
-  case LaneMapping::Chunks: return false;
-  case LaneMapping::Words: return true;
-  case LaneMapping::Invalid:
-    awq::rt::raise("AWQ_CUDA_GEMV_LANES must be 'chunks' or 'words' (got '%s')",
+GemvKernel chooseKernel(int64_t m, int bits, int64_t stagedBytes) {
+  const bool stagedFits = bits == 4 && stagedBytes <= kStagedMaxBytes;
+  switch (kernelFromEnvironment()) {
+  case GemvKernel::Staged: return stagedFits ? GemvKernel::Staged : GemvKernel::Chunks;
+  case GemvKernel::Chunks: return GemvKernel::Chunks;
+  case GemvKernel::Words: return GemvKernel::Words;
+  case GemvKernel::Invalid:
+    awq::rt::raise("AWQ_CUDA_GEMV_LANES must be 'staged', 'chunks' or 'words' (got '%s')",
                    std::getenv("AWQ_CUDA_GEMV_LANES"));
-  default: return m > kChunkLanesMaxRows;
+  default:
+    if (m >= kStagedMinRows && stagedFits)
+      return GemvKernel::Staged;
+    return m <= kChunkLanesMaxRows ? GemvKernel::Chunks : GemvKernel::Words;
   }
 }
 
-template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32)
-    groupGemvKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
-                    const T *__restrict__ bias, T *__restrict__ y) {
-  const int lane = threadIdx.x % 32;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
-  if (row >= weights.n)
-    return; // whole warps leave together: the shuffles below see full warps
-  float acc[MR] = {};
-  float accUp[MR] = {};
-  gemvLaneSums<T, BITS, MR, GATE_UP, VEC_X, WORD_LANES>(x, weights, up, row, lane, acc, accUp);
+// y[r, row] from the warp's lane sums (lane 0 writes).
+template <class T, int MR, bool GATE_UP>
+__device__ inline void reduceAndStore(float acc[MR], float accUp[MR], int lane, int64_t row,
+                                      int64_t n, const T *__restrict__ bias, T *__restrict__ y) {
 #pragma unroll
   for (int r = 0; r < MR; ++r) {
 #pragma unroll
@@ -76,7 +90,73 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     return;
 #pragma unroll
   for (int r = 0; r < MR; ++r)
-    y[r * weights.n + row] = fromFloat<T>(gemvOutput<T, GATE_UP>(acc[r], accUp[r], bias, row));
+    y[r * n + row] = fromFloat<T>(gemvOutput<T, GATE_UP>(acc[r], accUp[r], bias, row));
+}
+
+// 4-bit chunks with x staged in shared memory: the block copies x (MR rows,
+// swizzled 16-byte pieces) once, then each warp takes rows
+// warp, warp + warps in the grid, ...
+template <class T, int MR, bool GATE_UP, bool VEC_X>
+__global__ void __launch_bounds__(kStagedWarpsPerBlock * 32)
+    groupGemvStagedKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
+                          const T *__restrict__ bias, T *__restrict__ y) {
+  extern __shared__ uint4 stagedPieces[];
+  const int64_t piecesPerRow = weights.kPadded / 8;
+  for (int64_t i = threadIdx.x; i < MR * piecesPerRow; i += blockDim.x) {
+    const int r = static_cast<int>(i / piecesPerRow);
+    const int64_t piece = i - r * piecesPerRow;
+    stagedPieces[r * piecesPerRow + stagedPieceIndex(piece)] =
+        activationPiece<T, VEC_X>(x, weights.k, r, piece);
+  }
+  __syncthreads();
+  const StagedActivations<T> activations{stagedPieces, piecesPerRow};
+  const int lane = threadIdx.x % 32;
+  const int64_t warpsInGrid = static_cast<int64_t>(gridDim.x) * kStagedWarpsPerBlock;
+  for (int64_t row = static_cast<int64_t>(blockIdx.x) * kStagedWarpsPerBlock + threadIdx.x / 32;
+       row < weights.n; row += warpsInGrid) {
+    float acc[MR] = {};
+    float accUp[MR] = {};
+    gemvLaneSums<T, 4, MR, GATE_UP, false>(activations, weights, up, row, lane, acc, accUp);
+    reduceAndStore<T, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
+  }
+}
+
+template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+    groupGemvKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
+                    const T *__restrict__ bias, T *__restrict__ y) {
+  const int lane = threadIdx.x % 32;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
+  if (row >= weights.n)
+    return; // whole warps leave together: the shuffles below see full warps
+  float acc[MR] = {};
+  float accUp[MR] = {};
+  const GlobalActivations<T, VEC_X> activations{x, weights.k};
+  gemvLaneSums<T, BITS, MR, GATE_UP, WORD_LANES>(activations, weights, up, row, lane, acc, accUp);
+  reduceAndStore<T, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
+}
+
+// The staged kernel on a persistent grid: as many 16-warp blocks as fit on
+// the GPU at once (its shared memory depends on K), no more than the rows need.
+template <class T, int MR, bool GATE_UP, bool VEC_X>
+void launchStaged(const T *x, const GroupWeightsView &weights, const GroupWeightsView &up,
+                  const T *bias, T *y, int64_t stagedBytes, cudaStream_t stream) {
+  const auto kernel = groupGemvStagedKernel<T, MR, GATE_UP, VEC_X>;
+  constexpr int kThreads = kStagedWarpsPerBlock * 32;
+  const int bytes = static_cast<int>(stagedBytes);
+  checkCuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes),
+            "cudaFuncSetAttribute (staged GEMV shared memory)");
+  int device = 0, multiprocessors = 0, blocksPerMultiprocessor = 0;
+  checkCuda(cudaGetDevice(&device), "cudaGetDevice");
+  checkCuda(cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device),
+            "cudaDeviceGetAttribute");
+  checkCuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocksPerMultiprocessor, kernel,
+                                                          kThreads, bytes),
+            "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+  const int64_t blocksForRows = ceilDiv(weights.n, kStagedWarpsPerBlock);
+  const int64_t resident = static_cast<int64_t>(multiprocessors) * std::max(blocksPerMultiprocessor, 1);
+  const unsigned blocks = static_cast<unsigned>(std::min(blocksForRows, resident));
+  kernel<<<blocks, kThreads, bytes, stream>>>(x, weights, up, bias, y);
 }
 
 template <class T, int BITS, int MR, bool GATE_UP>
@@ -86,19 +166,26 @@ void launchWithRows(const T *x, const GroupWeightsView &weights, const GroupWeig
   const dim3 block(kWarpsPerBlock * 32);
   // Vector activation loads need whole, 16-byte aligned vectors in every row.
   const bool vectorized = weights.k % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
-  const bool wordLanes = useWordLanes(MR);
-  if (vectorized && wordLanes)
+  const int64_t stagedBytes = MR * weights.kPadded * 2;
+  const GemvKernel kernel = chooseKernel(MR, BITS, stagedBytes);
+  if (BITS == 4 && kernel == GemvKernel::Staged) {
+    if (vectorized)
+      launchStaged<T, MR, GATE_UP, true>(x, weights, up, bias, y, stagedBytes, stream);
+    else
+      launchStaged<T, MR, GATE_UP, false>(x, weights, up, bias, y, stagedBytes, stream);
+  } else if (vectorized && kernel == GemvKernel::Words) {
     groupGemvKernel<T, BITS, MR, GATE_UP, true, true><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                    bias, y);
-  else if (vectorized)
+  } else if (vectorized) {
     groupGemvKernel<T, BITS, MR, GATE_UP, true, false><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                     bias, y);
-  else if (wordLanes)
+  } else if (kernel == GemvKernel::Words) {
     groupGemvKernel<T, BITS, MR, GATE_UP, false, true><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                     bias, y);
-  else
+  } else {
     groupGemvKernel<T, BITS, MR, GATE_UP, false, false><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                      bias, y);
+  }
   checkLaunch("group GEMV");
 }
 

@@ -32,9 +32,64 @@ constexpr int kWarpLanes = 32;
 constexpr int kGemvChunksInFlight = 4;
 constexpr int kGemvWordsInFlight = 16;
 
+// Where a lane's activations come from: x in global memory (read through
+// the L1), or x staged once per block in shared memory (GroupGemv.cu). Both
+// give x[r, k0 .. k0 + COUNT) as f32, 0 past k.
+template <class T, bool VEC_X> struct GlobalActivations {
+  const T *x;
+  int64_t k;
+  template <int COUNT>
+  __host__ __device__ void load(int r, int64_t k0, float out[COUNT]) const {
+    loadActivations<T, COUNT, VEC_X>(x + r * k, k0, k, out);
+  }
+};
+
+// x staged as 16-byte pieces of 8 inputs. A chunk-walking warp reads piece w
+// of 32 consecutive chunks at once; stored plainly those pieces are 64 bytes
+// apart and pile onto the same banks (a 16-way conflict), so piece w of chunk
+// c sits at slot (w + c / 2) mod 4 of the chunk's four: any 8 consecutive
+// chunks then cover all 32 banks and a warp's read takes the minimum 4
+// shared-memory wavefronts.
+__host__ __device__ inline int64_t stagedPieceIndex(int64_t piece) {
+  const int64_t chunk = piece >> 2;
+  return (chunk << 2) + (((piece & 3) + (chunk >> 1)) & 3);
+}
+
+// Piece `piece` (inputs 8 piece .. 8 piece + 7) of row r of x, 0 past k.
+template <class T, bool VEC_X>
+__host__ __device__ inline uint4 activationPiece(const T *x, int64_t k, int r, int64_t piece) {
+  const int64_t k0 = piece * 8;
+  const T *row = x + r * k;
+  if constexpr (VEC_X) {
+    return k0 < k ? *reinterpret_cast<const uint4 *>(row + k0) : make_uint4(0, 0, 0, 0);
+  } else {
+    T values[8];
+    for (int j = 0; j < 8; ++j)
+      values[j] = k0 + j < k ? row[k0 + j] : fromFloat<T>(0.0f);
+    uint4 vector;
+    memcpy(&vector, values, sizeof vector);
+    return vector;
+  }
+}
+
+template <class T> struct StagedActivations {
+  const uint4 *pieces; // [rows][piecesPerRow], swizzled by stagedPieceIndex
+  int64_t piecesPerRow;
+  template <int COUNT>
+  __host__ __device__ void load(int r, int64_t k0, float out[COUNT]) const {
+    static_assert(COUNT == 8, "staged activations serve 4-bit words (8 inputs)");
+    const uint4 vector = pieces[r * piecesPerRow + stagedPieceIndex(k0 / 8)];
+    T values[8];
+    memcpy(values, &vector, sizeof vector);
+    AWQ_UNROLL
+    for (int j = 0; j < 8; ++j)
+      out[j] = toFloat(values[j]);
+  }
+};
+
 // sum over one word's inputs of (code - zero) * x[r, k0 + j], for every row r.
-template <class T, int BITS, int MR, bool VEC_X>
-__host__ __device__ inline void wordDotProducts(uint32_t code, __half2 bias, const T *x, int64_t k,
+template <class T, int BITS, int MR, class Activations>
+__host__ __device__ inline void wordDotProducts(uint32_t code, __half2 bias, const Activations &x,
                                                 int64_t k0, float partial[MR]) {
   constexpr int kInputsPerWord = 32 / BITS;
   float weight[kInputsPerWord];
@@ -45,7 +100,7 @@ __host__ __device__ inline void wordDotProducts(uint32_t code, __half2 bias, con
   AWQ_UNROLL
   for (int r = 0; r < MR; ++r) {
     float activation[kInputsPerWord];
-    loadActivations<T, kInputsPerWord, VEC_X>(x + r * k, k0, k, activation);
+    x.template load<kInputsPerWord>(r, k0, activation);
     float sum = 0.0f;
     AWQ_UNROLL
     for (int j = 0; j < kInputsPerWord; ++j)
@@ -56,8 +111,8 @@ __host__ __device__ inline void wordDotProducts(uint32_t code, __half2 bias, con
 
 // acc[r] += lane `lane`'s share of x[r, :] . W'[row, :], chunk by chunk:
 // each chunk lies in one group, so its sum is scaled once.
-template <class T, int BITS, int MR, bool VEC_X, int IN_FLIGHT>
-__host__ __device__ inline void chunkLaneSums(const T *x, const GroupWeightsView &weights,
+template <class T, int BITS, int MR, int IN_FLIGHT, class Activations>
+__host__ __device__ inline void chunkLaneSums(const Activations &x, const GroupWeightsView &weights,
                                               int64_t row, int lane, float acc[MR]) {
   constexpr int kInputsPerWord = 32 / BITS;
   constexpr int kVectors = BITS / 4; // 128-bit loads per chunk of 32 inputs
@@ -86,9 +141,8 @@ __host__ __device__ inline void chunkLaneSums(const T *x, const GroupWeightsView
       AWQ_UNROLL
       for (int word = 0; word < BITS; ++word) { // 32 inputs, 32 / BITS per word
         float partial[MR];
-        wordDotProducts<T, BITS, MR, VEC_X>(words[word], params[c].bias, x, weights.k,
-                                            chunk * kChunkInputs + word * kInputsPerWord,
-                                            partial);
+        wordDotProducts<T, BITS, MR>(words[word], params[c].bias, x,
+                                     chunk * kChunkInputs + word * kInputsPerWord, partial);
         AWQ_UNROLL
         for (int r = 0; r < MR; ++r)
           chunkSum[r] += partial[r];
@@ -101,8 +155,8 @@ __host__ __device__ inline void chunkLaneSums(const T *x, const GroupWeightsView
 }
 
 // acc[r] += lane `lane`'s share of x[r, :] . W'[row, :], word by word.
-template <class T, int BITS, int MR, bool VEC_X, int IN_FLIGHT>
-__host__ __device__ inline void wordLaneSums(const T *x, const GroupWeightsView &weights,
+template <class T, int BITS, int MR, int IN_FLIGHT, class Activations>
+__host__ __device__ inline void wordLaneSums(const Activations &x, const GroupWeightsView &weights,
                                              int64_t row, int lane, float acc[MR]) {
   constexpr int kInputsPerWord = 32 / BITS;
   const int64_t wordsPerRow = weights.kPadded / kInputsPerWord;
@@ -123,8 +177,7 @@ __host__ __device__ inline void wordLaneSums(const T *x, const GroupWeightsView 
       if (word >= wordsPerRow)
         break;
       float partial[MR];
-      wordDotProducts<T, BITS, MR, VEC_X>(codes[u], params[u].bias, x, weights.k,
-                                          word * kInputsPerWord, partial);
+      wordDotProducts<T, BITS, MR>(codes[u], params[u].bias, x, word * kInputsPerWord, partial);
       AWQ_UNROLL
       for (int r = 0; r < MR; ++r)
         acc[r] = fmaf(partial[r], params[u].scale, acc[r]);
@@ -134,18 +187,18 @@ __host__ __device__ inline void wordLaneSums(const T *x, const GroupWeightsView 
 
 // acc[r] (and accUp[r] with GATE_UP) += lane `lane`'s share of
 // x[r, :] . W'[row, :] (and of x[r, :] . Wu'[row, :]).
-template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
-__host__ __device__ inline void gemvLaneSums(const T *x, const GroupWeightsView &weights,
+template <class T, int BITS, int MR, bool GATE_UP, bool WORD_LANES, class Activations>
+__host__ __device__ inline void gemvLaneSums(const Activations &x, const GroupWeightsView &weights,
                                              const GroupWeightsView &up, int64_t row, int lane,
                                              float acc[MR], float accUp[MR]) {
   if (WORD_LANES) {
-    wordLaneSums<T, BITS, MR, VEC_X, kGemvWordsInFlight>(x, weights, row, lane, acc);
+    wordLaneSums<T, BITS, MR, kGemvWordsInFlight>(x, weights, row, lane, acc);
     if (GATE_UP)
-      wordLaneSums<T, BITS, MR, VEC_X, kGemvWordsInFlight>(x, up, row, lane, accUp);
+      wordLaneSums<T, BITS, MR, kGemvWordsInFlight>(x, up, row, lane, accUp);
   } else {
-    chunkLaneSums<T, BITS, MR, VEC_X, kGemvChunksInFlight>(x, weights, row, lane, acc);
+    chunkLaneSums<T, BITS, MR, kGemvChunksInFlight>(x, weights, row, lane, acc);
     if (GATE_UP)
-      chunkLaneSums<T, BITS, MR, VEC_X, kGemvChunksInFlight>(x, up, row, lane, accUp);
+      chunkLaneSums<T, BITS, MR, kGemvChunksInFlight>(x, up, row, lane, accUp);
   }
 }
 

@@ -88,10 +88,10 @@ awq_status awq_cuda_group_weights_unpack(const void *blob, int64_t size, awq_ten
  * aligned, as cudaMalloc gives). `blob_info` is the host-side header (from
  * awq_cuda_group_weights_get_info on the host copy), so no device read is
  * needed to launch. Dispatch by M:
- *   M <= 4:     CUDA-core GEMV, one warp per output, 32-bit weight loads
- *               (each lane every 32nd word of the row, so the warp's code
- *               and activation loads are contiguous), magic-number
- *               dequantization in registers;
+ *   M <= 4:     CUDA-core GEMV, one warp per output, magic-number
+ *               dequantization in registers, f32 sums; at 4 bits and M >= 2
+ *               the activations are staged once per block in shared memory
+ *               (AWQ_CUDA_GEMV_LANES=staged|chunks|words forces a variant);
  *   M <= 64:    tensor-core kernel (WMMA m16n16k16, i.e. mma.sync), weights
  *               dequantized tile by tile into shared memory, the next K
  *               step's loads in flight during the products; K split over

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <set>
 
 using namespace awq::test;
 
@@ -24,18 +25,42 @@ awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
   return info;
 }
 
+// How the GEMV's lanes walk a row (GroupGemvLane.cuh, GroupGemv.cu).
+enum class Walk { Chunks, Words, StagedChunks };
+
+const char *walkName(Walk walk) {
+  switch (walk) {
+  case Walk::Chunks: return "chunks";
+  case Walk::Words: return "words";
+  default: return "chunks over x staged as the kernel stages it";
+  }
+}
+
 // What the GEMV kernel writes for y[r, row], in f32 before the final rounding.
-template <int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
+template <int BITS, int MR, bool GATE_UP, bool VEC_X, Walk WALK>
 std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::GroupWeightsView &w,
                               const awq::cuda::GroupWeightsView &up, const __half *bias) {
+  // The staged kernel's copy of x: the same two functions it calls per piece.
+  const int64_t piecesPerRow = w.kPadded / 8;
+  std::vector<uint4> pieces(static_cast<size_t>(MR * piecesPerRow));
+  if (WALK == Walk::StagedChunks)
+    for (int r = 0; r < MR; ++r)
+      for (int64_t piece = 0; piece < piecesPerRow; ++piece)
+        pieces[r * piecesPerRow + awq::cuda::stagedPieceIndex(piece)] =
+            awq::cuda::activationPiece<__half, VEC_X>(x.data(), w.k, r, piece);
   std::vector<float> y(static_cast<size_t>(MR * w.n));
   for (int64_t row = 0; row < w.n; ++row) {
     float total[MR] = {}, totalUp[MR] = {};
     for (int lane = 0; lane < awq::cuda::kWarpLanes; ++lane) {
       float acc[MR] = {}, accUp[MR] = {};
-      awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, VEC_X, WORD_LANES>(x.data(), w, up, row,
-                                                                             lane, acc,
-                                                                 accUp);
+      if constexpr (WALK == Walk::StagedChunks)
+        awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, false>(
+            awq::cuda::StagedActivations<__half>{pieces.data(), piecesPerRow}, w, up, row, lane,
+            acc, accUp);
+      else
+        awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, WALK == Walk::Words>(
+            awq::cuda::GlobalActivations<__half, VEC_X>{x.data(), w.k}, w, up, row, lane, acc,
+            accUp);
       for (int r = 0; r < MR; ++r) {
         total[r] += acc[r];
         totalUp[r] += accUp[r];
@@ -60,29 +85,31 @@ Reference reference(const CanonicalGroupWeights &w, const std::vector<float> &x,
   return groupMatmulReference(w, AWQ_F16, x, m, bias);
 }
 
-template <int BITS, int MR, bool VEC_X, bool WORD_LANES>
+template <int BITS, int MR, bool VEC_X, Walk WALK>
 void checkGemvLanesWith(int64_t groupSize, int64_t k, bool hasZeros, unsigned seed) {
   const CanonicalGroupWeights w = makeGroupWeights(BITS, groupSize, k, 9, hasZeros, seed);
   SCOPED_TRACE(w.describe() + " M=" + std::to_string(MR) + (VEC_X ? " vector" : " scalar") +
-               " loads, lanes walk " + (WORD_LANES ? "words" : "chunks"));
+               " loads, lanes walk " + walkName(WALK));
   const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
   const awq::cuda::GroupWeightsView view = awq::cuda::viewOf(blob.data(), infoOf(blob));
   const std::vector<float> x = roundThrough(AWQ_F16, randomFloats(MR * k, seed + 1, -2.0f, 2.0f));
   const std::vector<float> bias = roundThrough(AWQ_F16, randomFloats(w.n, seed + 2));
   const std::vector<__half> biasHalves = asHalves(bias);
   const std::vector<float> got =
-      gemvOnHost<BITS, MR, false, VEC_X, WORD_LANES>(asHalves(x), view, view, biasHalves.data());
+      gemvOnHost<BITS, MR, false, VEC_X, WALK>(asHalves(x), view, view, biasHalves.data());
   const Reference expected = reference(w, x, MR, &bias);
   // Same products, summed in another order in f32.
   for (size_t i = 0; i < got.size(); ++i)
     ASSERT_NEAR(got[i], expected.y[i], 1e-5 * expected.magnitude[i] + 1e-6) << "output " << i;
 }
 
-// Both ways the GEMV's lanes can walk a row (GroupGemvLane.cuh).
+// Every way the GEMV's lanes can walk a row (the staged one serves 4 bits).
 template <int BITS, int MR, bool VEC_X>
 void checkGemvLanes(int64_t groupSize, int64_t k, bool hasZeros, unsigned seed) {
-  checkGemvLanesWith<BITS, MR, VEC_X, false>(groupSize, k, hasZeros, seed);
-  checkGemvLanesWith<BITS, MR, VEC_X, true>(groupSize, k, hasZeros, seed);
+  checkGemvLanesWith<BITS, MR, VEC_X, Walk::Chunks>(groupSize, k, hasZeros, seed);
+  checkGemvLanesWith<BITS, MR, VEC_X, Walk::Words>(groupSize, k, hasZeros, seed);
+  if constexpr (BITS == 4)
+    checkGemvLanesWith<BITS, MR, VEC_X, Walk::StagedChunks>(groupSize, k, hasZeros, seed);
 }
 
 } // namespace
@@ -101,6 +128,28 @@ TEST(CudaGemvLanesHost, AllLanesSumToTheCpuResult) {
   checkGemvLanes<4, 1, true>(128, 11008, true, 9); // > 32 x 16 words: several word steps
 }
 
+TEST(CudaGemvLanesHost, StagedActivationsAreSwizzledWithoutBankConflicts) {
+  // Within each chunk the four pieces are a permutation of its four slots,
+  // and a warp reading piece w of 8 consecutive chunks touches 8 different
+  // 16-byte bank groups (all 32 banks): the fewest shared-memory wavefronts.
+  for (int64_t chunk = 0; chunk < 64; ++chunk) {
+    std::set<int64_t> slots;
+    for (int64_t w = 0; w < 4; ++w) {
+      const int64_t index = awq::cuda::stagedPieceIndex(chunk * 4 + w);
+      EXPECT_EQ(index / 4, chunk);
+      slots.insert(index);
+    }
+    EXPECT_EQ(slots.size(), 4u) << "chunk " << chunk;
+  }
+  for (int64_t first = 0; first < 64; ++first)
+    for (int64_t w = 0; w < 4; ++w) {
+      std::set<int64_t> bankGroups;
+      for (int64_t chunk = first; chunk < first + 8; ++chunk)
+        bankGroups.insert(awq::cuda::stagedPieceIndex(chunk * 4 + w) % 8);
+      EXPECT_EQ(bankGroups.size(), 8u) << "chunks " << first << "+, piece " << w;
+    }
+}
+
 TEST(CudaGemvLanesHost, FusedGateUpLanesGiveSiluTimesUp) {
   const CanonicalGroupWeights gate = makeGroupWeights(4, 64, 256, 7, true, 20);
   const CanonicalGroupWeights up = makeGroupWeights(4, 64, 256, 7, true, 21);
@@ -111,11 +160,16 @@ TEST(CudaGemvLanesHost, FusedGateUpLanesGiveSiluTimesUp) {
   const Reference u = reference(up, x, 2, nullptr);
   const auto gateView = awq::cuda::viewOf(gateBlob.data(), infoOf(gateBlob));
   const auto upView = awq::cuda::viewOf(upBlob.data(), infoOf(upBlob));
-  for (bool wordLanes : {false, true}) {
-    SCOPED_TRACE(wordLanes ? "lanes walk words" : "lanes walk chunks");
+  for (Walk walk : {Walk::Chunks, Walk::Words, Walk::StagedChunks}) {
+    SCOPED_TRACE(std::string("lanes walk ") + walkName(walk));
+    const std::vector<__half> xHalves = asHalves(x);
     const std::vector<float> got =
-        wordLanes ? gemvOnHost<4, 2, true, true, true>(asHalves(x), gateView, upView, nullptr)
-                  : gemvOnHost<4, 2, true, true, false>(asHalves(x), gateView, upView, nullptr);
+        walk == Walk::Chunks  ? gemvOnHost<4, 2, true, true, Walk::Chunks>(xHalves, gateView,
+                                                                          upView, nullptr)
+        : walk == Walk::Words ? gemvOnHost<4, 2, true, true, Walk::Words>(xHalves, gateView,
+                                                                          upView, nullptr)
+                              : gemvOnHost<4, 2, true, true, Walk::StagedChunks>(
+                                    xHalves, gateView, upView, nullptr);
     for (size_t i = 0; i < got.size(); ++i) {
       const double silu = g.y[i] / (1.0 + std::exp(-static_cast<double>(g.y[i])));
       // Each factor is within 1e-5 of its magnitude sum; the product carries it.
