@@ -19,6 +19,7 @@
 #include "GroupGemvLane.cuh"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -144,17 +145,26 @@ void launchStaged(const T *x, const GroupWeightsView &weights, const GroupWeight
   const auto kernel = groupGemvStagedKernel<T, MR, GATE_UP, VEC_X>;
   constexpr int kThreads = kStagedWarpsPerBlock * 32;
   const int bytes = static_cast<int>(stagedBytes);
-  checkCuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes),
-            "cudaFuncSetAttribute (staged GEMV shared memory)");
   int device = 0, multiprocessors = 0, blocksPerMultiprocessor = 0;
   checkCuda(cudaGetDevice(&device), "cudaGetDevice");
+  // Once per kernel and device: allow the most shared memory any launch asks
+  // for (launches inside CUDA graph capture then make no attribute calls).
+  static std::atomic<uint64_t> configuredDevices{0};
+  const uint64_t deviceBit = device < 64 ? uint64_t{1} << device : 0;
+  if (!deviceBit || !(configuredDevices.load() & deviceBit)) {
+    checkCuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                   static_cast<int>(kStagedMaxBytes)),
+              "cudaFuncSetAttribute (staged GEMV shared memory)");
+    configuredDevices.fetch_or(deviceBit);
+  }
   checkCuda(cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device),
             "cudaDeviceGetAttribute");
   checkCuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocksPerMultiprocessor, kernel,
                                                           kThreads, bytes),
             "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
   const int64_t blocksForRows = ceilDiv(weights.n, kStagedWarpsPerBlock);
-  const int64_t resident = static_cast<int64_t>(multiprocessors) * std::max(blocksPerMultiprocessor, 1);
+  const int64_t resident =
+      static_cast<int64_t>(multiprocessors) * std::max(blocksPerMultiprocessor, 1);
   const unsigned blocks = static_cast<unsigned>(std::min(blocksForRows, resident));
   kernel<<<blocks, kThreads, bytes, stream>>>(x, weights, up, bias, y);
 }

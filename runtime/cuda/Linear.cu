@@ -44,9 +44,9 @@ cublasHandle_t cublasFor(cudaStream_t stream) {
     checkCuda(cudaMalloc(&cached.workspace, kCublasWorkspaceBytes), "cudaMalloc (cuBLAS workspace)");
     checkCublas(cublasSetWorkspace(cached.handle, cached.workspace, kCublasWorkspaceBytes),
                 "cublasSetWorkspace");
-    // Split-K reductions in f32, not in the f16/bf16 output type: otherwise
-    // the output is rounded more than once (seen on an H100: off by several
-    // bf16 ulps from the f32 result).
+    // Split-K reductions in f32, not in the f16/bf16 output type, so they
+    // add no roundings of their own. (cuBLAS still rounds x . W^T before
+    // adding C = bias: the cuBLAS linear's test states both roundings.)
     checkCublas(cublasSetMathMode(cached.handle,
                                   static_cast<cublasMath_t>(
                                       CUBLAS_DEFAULT_MATH |
