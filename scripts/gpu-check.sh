@@ -11,8 +11,12 @@
 # the tests compare with). OUT receives logs.tar.gz (one log per step), summary.txt and
 # the benchmarks' JSON. STEPS is a
 # comma-separated subset of: tests,memcheck,racecheck,initcheck,cublas-racecheck,
-# cublas-initcheck,kernels,lanes,decode,paths,profile
-# (default: all). Each step has its own time limit, so one slow step cannot eat the others;
+# cublas-initcheck,kernels,lanes,decode,paths,profile,models,models-memcheck
+# (default: all but the models steps). The models steps run libraries compiled here with
+# awq-compile --target=cuda: BUILD/bin/awq-run (its libraries in BUILD/lib) on
+# BUILD/models/*-cuda.so, with ids.npy, tok512.bin and text.txt beside them; raw outputs
+# land in OUT/models/NAME/ for comparison with the CPU libraries on the machine that
+# compiled them. Each step has its own time limit, so one slow step cannot eat the others;
 # the summary at the end says which passed.
 set -u
 build=$(cd "${1:?usage: gpu-check.sh BUILD OUT [STEPS]}" && pwd)
@@ -96,5 +100,36 @@ profile() {
   ncu $sections -k regex:groupGemmTensorCore -c 1 "$bench" --shapes 8192x28672 --ms 16 --path 2 --methods flush --no-check --target-ms 1
 }
 [[ ",$steps," == *",profile,"* ]] && { export -f profile; export build; step profile 240 bash -c profile; }
+
+# Compiled models on the GPU through awq-run: outputs on fixed token ids (every library
+# but the KV-cache and stories ones), perplexity (stories*: the protocol of
+# scripts/main-job.sh), greedy generation with a KV cache (*kv*), and --bench.
+models() {
+  local run=$build/bin/awq-run dir=$build/models
+  for so in "$dir"/*-cuda.so; do
+    local name; name=$(basename "$so" .so)
+    echo "--- $name"
+    case $name in
+      stories*) "$run" "$so" --perplexity "$dir/text.txt" --tokenizer "$dir/tok512.bin" \
+                  --documents=blank-line --first 120 --window 512 ;;
+      *kv*) "$run" "$so" --generate "5 17 42 7" --tokenizer token-ids --max-tokens 12 --print-ids ;;
+      *) "$run" "$so" --input input_ids="$dir/ids.npy" --output-dir "$out/models/$name" ;;
+    esac
+    echo "exit $?"
+    "$run" "$so" --bench --bench-prompt=16 --bench-decode=16 --bench-repeats=3
+  done
+}
+models_memcheck() {
+  for name in llama-w4-cuda gpt2-w4-cuda; do
+    compute-sanitizer --tool memcheck --error-exitcode 1 "$build/bin/awq-run" \
+      "$build/models/$name.so" --input input_ids="$build/models/ids.npy"
+    echo "$name: exit $?"
+  done
+}
+if [[ ",$steps," == *",models,"* || ",$steps," == *",models-memcheck,"* ]]; then
+  export -f models models_memcheck; export build out
+  step models 240 bash -c models
+  step models-memcheck 240 bash -c models_memcheck
+fi
 
 printf '%s\n' "${summary[@]}" | tee "$out/summary.txt" >&2

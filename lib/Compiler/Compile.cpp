@@ -224,12 +224,18 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
 
   ConvertAWQToRuntimeOptions lowerOptions;
   lowerOptions.weightsFile = options.weightsFile;
+  lowerOptions.target = options.target;
+  const bool cuda = options.target == "cuda";
   AWQPrepackWeightsOptions prepackOptions;
   prepackOptions.activations = options.activations;
-  if (failed(runPasses("prepack weights + lower to runtime calls", [&](PassManager &pm) {
-        pm.addPass(createAWQPrepackWeights(prepackOptions));
-        pm.addPass(createConvertAWQToRuntime(lowerOptions));
-      })))
+  // The CPU blobs are the CPU kernels' layout; the CUDA backend packs the
+  // canonical weights for its kernels instead.
+  if (failed(runPasses(cuda ? "lower to CUDA node calls" : "prepack weights + lower to runtime calls",
+                       [&](PassManager &pm) {
+                         if (!cuda)
+                           pm.addPass(createAWQPrepackWeights(prepackOptions));
+                         pm.addPass(createConvertAWQToRuntime(lowerOptions));
+                       })))
     return failure();
   if (options.emit == EmitKind::RuntimeMLIR)
     return writeMLIR(module, options);
@@ -301,7 +307,7 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
       return failure();
   }
   llvmModule.reset();
-  if (llvm::Error error = linkModelLibrary(objectPath, temporaryLibrary))
+  if (llvm::Error error = linkModelLibrary(objectPath, temporaryLibrary, cuda))
     return emitError(module, llvm::toString(std::move(error)));
   if (std::error_code ec = llvm::sys::fs::rename(temporaryLibrary, options.outputPath))
     return emitError(module, "cannot write '" + options.outputPath + "': " + ec.message());

@@ -2,6 +2,8 @@
 
 #include "Linker.h"
 
+#include "awq/Compiler/Compile.h"
+
 #include "awq/Compiler/RuntimeLinkConfig.h"
 
 #include "llvm/ADT/ScopeExit.h"
@@ -18,7 +20,16 @@ using namespace llvm;
 
 namespace awq {
 
-Error linkModelLibrary(StringRef objectPath, StringRef libraryPath) {
+bool hasCudaTarget() { return AWQ_HAVE_CUDA_TARGET != 0; }
+
+Error linkModelLibrary(StringRef objectPath, StringRef libraryPath, bool cuda) {
+#if !AWQ_HAVE_CUDA_TARGET
+  if (cuda)
+    return createStringError(inconvertibleErrorCode(),
+                             "--target=cuda: this awq-compile was built without CUDA (no nvcc "
+                             "was found when it was configured), so it has no GPU runtime to "
+                             "link; rebuild with the CUDA toolkit installed");
+#endif
   // Export the public API only.
   SmallString<128> versionScript, linkLog;
   if (std::error_code ec =
@@ -38,16 +49,33 @@ Error linkModelLibrary(StringRef objectPath, StringRef libraryPath) {
     script << "{ global: awq_model_*; local: *; };\n";
   }
 
-  std::vector<std::string> args = {
-      AWQ_LINK_DRIVER, "-shared", "-fuse-ld=lld", "-o", libraryPath.str(),
-      objectPath.str(),
-      // The API lives in an archive member nothing in the object references.
-      "-Wl,--whole-archive", AWQ_MODEL_RUNTIME_ARCHIVE, "-Wl,--no-whole-archive",
-      AWQ_RUNTIME_ARCHIVE, "-Wl,--version-script=" + versionScript.str().str(),
-      "-Wl,-Bsymbolic", "-Wl,-z,noexecstack"};
+  // The API lives in archive members nothing in the object references; the
+  // backend is the host one or, for --target=cuda, the device one.
+  std::vector<std::string> args = {AWQ_LINK_DRIVER, "-shared", "-fuse-ld=lld", "-o",
+                                   libraryPath.str(), objectPath.str(), "-Wl,--whole-archive",
+                                   AWQ_MODEL_API_ARCHIVE};
+#if AWQ_HAVE_CUDA_TARGET
+  if (cuda) {
+    args.push_back(AWQ_CUDA_MODEL_RUNTIME_ARCHIVE);
+    args.push_back("-Wl,--no-whole-archive");
+    args.push_back(AWQ_CUDA_RUNTIME_ARCHIVE);
+  }
+#endif
+  if (!cuda) {
+    args.push_back(AWQ_MODEL_RUNTIME_ARCHIVE);
+    args.push_back("-Wl,--no-whole-archive");
+  }
+  args.insert(args.end(), {AWQ_RUNTIME_ARCHIVE, "-Wl,--version-script=" + versionScript.str().str(),
+                           "-Wl,-Bsymbolic", "-Wl,-z,noexecstack"});
   for (const char *flag : AWQ_RUNTIME_LINK_FLAGS)
     if (*flag)
       args.push_back(flag);
+#if AWQ_HAVE_CUDA_TARGET
+  if (cuda)
+    for (const char *flag : AWQ_CUDA_LINK_FLAGS)
+      if (*flag)
+        args.push_back(flag);
+#endif
   std::vector<StringRef> argRefs(args.begin(), args.end());
 
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(linkLog),

@@ -11,7 +11,10 @@ namespace awq {
 /// `libraryPath`, exporting only the awq_model_* API (a version script hides
 /// the runtime, so a host linking its own runtime copy cannot clash). Uses the
 /// C++ driver the project was built with; its output is in the error.
-llvm::Error linkModelLibrary(llvm::StringRef objectPath, llvm::StringRef libraryPath);
+/// `cuda`: the device backend (AWQCudaModelRuntime) and the CUDA libraries
+/// instead of the host backend; an error when this build has no CUDA.
+llvm::Error linkModelLibrary(llvm::StringRef objectPath, llvm::StringRef libraryPath,
+                             bool cuda = false);
 
 } // namespace awq
 

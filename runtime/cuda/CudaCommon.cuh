@@ -37,9 +37,20 @@ template <class Body> void dispatchHalfDtype(int32_t dtype, const char *role, Bo
     awq::rt::raise("%s must be f16 or bf16 (awq_dtype %d given)", role, dtype);
 }
 
+// Calls body(T{}) with T = float, __half or __nv_bfloat16 for AWQ_F32, AWQ_F16
+// or AWQ_BF16 (the ops a compiled model runs on f32 graphs too).
+template <class Body> void dispatchFloatDtype(int32_t dtype, const char *role, Body &&body) {
+  if (dtype == AWQ_F32)
+    body(float{});
+  else
+    dispatchHalfDtype(dtype, role, body);
+}
+
+__host__ __device__ inline float toFloat(float v) { return v; }
 __host__ __device__ inline float toFloat(__half v) { return __half2float(v); }
 __host__ __device__ inline float toFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
 template <class T> __host__ __device__ inline T fromFloat(float v);
+template <> __host__ __device__ inline float fromFloat<float>(float v) { return v; }
 template <> __host__ __device__ inline __half fromFloat<__half>(float v) {
   return __float2half_rn(v);
 }

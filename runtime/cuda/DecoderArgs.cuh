@@ -24,6 +24,11 @@ inline void requireHalfDtype(int32_t dtype) {
     awq::rt::raise("dtype must be f16 or bf16 (awq_dtype %d given)", dtype);
 }
 
+inline void requireFloatDtype(int32_t dtype) {
+  if (dtype != AWQ_F32 && dtype != AWQ_F16 && dtype != AWQ_BF16)
+    awq::rt::raise("dtype must be f32, f16 or bf16 (awq_dtype %d given)", dtype);
+}
+
 // Blocks along grid x (at most 2^31 - 1) for one block per `what`.
 inline unsigned gridX(int64_t blocks, const char *what) {
   if (blocks > INT32_MAX)

@@ -80,7 +80,7 @@ void checkNormArgs(const void *x, const void *gamma, int64_t rows, int64_t dim, 
   requirePositive(dim, "dim");
   if (!(eps >= 0.0f) || std::isinf(eps))
     awq::rt::raise("eps must be finite and >= 0 (%g given)", static_cast<double>(eps));
-  requireHalfDtype(dtype);
+  requireFloatDtype(dtype);
 }
 
 } // namespace
@@ -90,7 +90,7 @@ extern "C" awq_status awq_cuda_rms_norm(const void *x, const void *gamma, int64_
   return awq::rt::guard("awq_cuda_rms_norm", [&] {
     checkNormArgs(x, gamma, rows, dim, eps, dtype, y);
     const unsigned blocks = gridX(rows, "rows");
-    dispatchHalfDtype(dtype, "dtype", [&](auto tag) {
+    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
       rmsNormKernel<T><<<blocks, normThreads(dim), 0, asStream(stream)>>>(
           static_cast<const T *>(x), static_cast<const T *>(gamma), dim, eps, static_cast<T *>(y));
@@ -105,7 +105,7 @@ extern "C" awq_status awq_cuda_layer_norm(const void *x, const void *gamma, cons
   return awq::rt::guard("awq_cuda_layer_norm", [&] {
     checkNormArgs(x, gamma, rows, dim, eps, dtype, y); // beta may be NULL
     const unsigned blocks = gridX(rows, "rows");
-    dispatchHalfDtype(dtype, "dtype", [&](auto tag) {
+    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
       layerNormKernel<T><<<blocks, normThreads(dim), 0, asStream(stream)>>>(
           static_cast<const T *>(x), static_cast<const T *>(gamma), static_cast<const T *>(beta),

@@ -78,13 +78,13 @@ void broadcastBiasToRows(int32_t dtype, void *y, const void *bias, int64_t m, in
   checkLaunch("bias broadcast");
 }
 
+} // namespace
+
 int checkedInt(int64_t value, const char *name) {
   if (value > INT_MAX)
     awq::rt::raise("%s = %lld exceeds cuBLAS's 32-bit sizes", name, static_cast<long long>(value));
   return static_cast<int>(value);
 }
-
-} // namespace
 
 void gemmRowMajorTransposedWeight(int32_t dtype, const void *x, int64_t m, const void *w,
                                   int64_t n, int64_t k, const void *bias, void *y,
@@ -122,5 +122,48 @@ extern "C" awq_status awq_cuda_linear(const void *x, int64_t m, const void *weig
       awq::rt::raise("x, weight and y must be non-null device pointers");
     const cudaStream_t cudaStream = awq::cuda::asStream(stream);
     awq::cuda::gemmRowMajorTransposedWeight(dtype, x, m, weight, n, k, bias, y, cudaStream);
+  });
+}
+
+extern "C" awq_status awq_cuda_matmul(const void *a, const void *b, int64_t batch, int64_t m,
+                                      int64_t n, int64_t k, int32_t b_transposed,
+                                      int64_t a_batch_stride, int64_t b_batch_stride,
+                                      int32_t dtype, void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_matmul", [&] {
+    if (batch < 0 || m < 0 || n < 0 || k < 0)
+      awq::rt::raise("sizes must be >= 0 (batch = %lld, M = %lld, N = %lld, K = %lld)",
+                     static_cast<long long>(batch), static_cast<long long>(m),
+                     static_cast<long long>(n), static_cast<long long>(k));
+    if (a_batch_stride < 0 || b_batch_stride < 0)
+      awq::rt::raise("batch strides must be >= 0");
+    if (dtype != AWQ_F32 && dtype != AWQ_F16 && dtype != AWQ_BF16)
+      awq::rt::raise("dtype must be f32, f16 or bf16 (awq_dtype %d)", dtype);
+    if (batch * m * n == 0)
+      return;
+    if (!a || !b || !y)
+      awq::rt::raise("a, b and y must be non-null device pointers");
+    const cudaStream_t cudaStream = awq::cuda::asStream(stream);
+    if (k == 0) {
+      awq::cuda::checkCuda(
+          cudaMemsetAsync(y, 0, static_cast<size_t>(batch * m * n) * awq_dtype_size(dtype),
+                          cudaStream),
+          "cudaMemsetAsync");
+      return;
+    }
+    // Row-major y = a . b is column-major y^T = b^T . a^T: cuBLAS multiplies
+    // b (column-major [n, k], or [k, n] transposed) by a (column-major [k, m]).
+    const cudaDataType_t type =
+        dtype == AWQ_F32 ? CUDA_R_32F : (dtype == AWQ_F16 ? CUDA_R_16F : CUDA_R_16BF);
+    const float alpha = 1.0f, beta = 0.0f;
+    using awq::cuda::checkedInt;
+    const int ldb = b_transposed ? checkedInt(k, "K") : checkedInt(n, "N");
+    awq::cuda::checkCublas(
+        cublasGemmStridedBatchedEx(
+            awq::cuda::cublasFor(cudaStream), b_transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+            CUBLAS_OP_N, checkedInt(n, "N"), checkedInt(m, "M"), checkedInt(k, "K"), &alpha, b,
+            type, ldb, b_batch_stride, a, type, checkedInt(k, "K"), a_batch_stride, &beta, y, type,
+            checkedInt(n, "N"), m * n, checkedInt(batch, "batch"), CUBLAS_COMPUTE_32F,
+            CUBLAS_GEMM_DEFAULT),
+        "cublasGemmStridedBatchedEx");
   });
 }

@@ -140,7 +140,7 @@ awq_status awq_cuda_linear(const void *x, int64_t m, const void *weight, int64_t
 /* ---- The rest of a decoder ---------------------------------------------- */
 /* All in `dtype` (f16/bf16) unless stated, row-major, contiguous. */
 
-/* y[rows, dim] = x / sqrt(mean(x^2) + eps) * gamma. */
+/* y[rows, dim] = x / sqrt(mean(x^2) + eps) * gamma. The norms also take f32. */
 awq_status awq_cuda_rms_norm(const void *x, const void *gamma, int64_t rows, int64_t dim,
                              float eps, int32_t dtype, void *y, void *stream);
 /* y = (x - mean) / sqrt(var + eps) * gamma + beta (beta may be NULL). */
@@ -183,6 +183,38 @@ awq_status awq_cuda_attention(const void *q, const void *k_cache, const void *v_
                               int64_t batch, int64_t q_len, int64_t heads, int64_t kv_heads,
                               int64_t head_dim, int64_t capacity, const int32_t *past_len,
                               float scale, int32_t dtype, void *out, void *stream);
+
+/* ---- Generic graph ops (what a compiled model's ONNX nodes run) ---------- */
+/* Float dtypes f32, f16 or bf16 throughout, math in f32, contiguous row-major. */
+
+/* Batched y[b] = a[b] . op(b[b]) for b < batch: a [M, K], b [K, N] (or [N, K]
+ * when b_transposed), y [M, N]; batch strides in elements (0 repeats one
+ * matrix for every batch item); cuBLAS with f32 compute. */
+awq_status awq_cuda_matmul(const void *a, const void *b, int64_t batch, int64_t m, int64_t n,
+                           int64_t k, int32_t b_transposed, int64_t a_batch_stride,
+                           int64_t b_batch_stride, int32_t dtype, void *y, void *stream);
+/* y[i] = op(x[i]) for an awq_unary_op from NEG to GELU_TANH (not NOT). */
+int awq_cuda_unary_supported(int32_t op);
+awq_status awq_cuda_unary(int32_t op, const void *x, int64_t count, int32_t dtype, void *y,
+                          void *stream);
+/* y[i] = op(a[.], b[.]) for an awq_binary_op from ADD to MAX over the output
+ * shape[rank]; a_strides / b_strides give each input's element stride per
+ * output dim (0 where it broadcasts). */
+int awq_cuda_binary_supported(int32_t op);
+awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *a_strides, const void *b,
+                           const int64_t *b_strides, const int64_t *shape, int32_t rank,
+                           int32_t dtype, void *y, void *stream);
+/* y[i] = x[index[i]] for i < count, elements of element_bytes (1, 2, 4, 8);
+ * index int64 on the device. Every data-movement op (transpose, slice,
+ * concat, expand, gather) of a compiled model is this with its own index map. */
+awq_status awq_cuda_gather_by_index(const void *x, const int64_t *index, int64_t count,
+                                    int32_t element_bytes, void *y, void *stream);
+/* y = x converted between float dtypes (round to nearest even). */
+awq_status awq_cuda_cast(const void *x, int32_t from_dtype, int64_t count, int32_t to_dtype,
+                         void *y, void *stream);
+/* Softmax over the last axis of x[rows, dim] (f32 max, sum and quotient). */
+awq_status awq_cuda_softmax(const void *x, int64_t rows, int64_t dim, int32_t dtype, void *y,
+                            void *stream);
 
 #ifdef __cplusplus
 }

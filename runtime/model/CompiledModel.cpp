@@ -4,6 +4,7 @@
 // An instance owns the slot descriptors and the planned intermediate buffers;
 // buffers only grow (to the largest tensor any run puts in them), so after
 // the first run of a given size a run allocates nothing.
+#include "ModelBackend.h"
 #include "ModelDescription.h"
 
 #include "../cpu/RuntimeInternal.h"
@@ -68,12 +69,6 @@ void mapWeights(const std::string &name, MappedFile &file) {
   close(fd);
 }
 
-struct Buffer {
-  void *data = nullptr;
-  size_t capacity = 0;
-  ~Buffer() { std::free(data); }
-};
-
 awq_model_tensor_info infoOf(const ModelPort &port) {
   awq_model_tensor_info info{};
   info.name = port.name.c_str();
@@ -88,38 +83,12 @@ awq_model_tensor_info infoOf(const ModelPort &port) {
 
 struct awq_model {
   ModelDescription description;
-  int32_t numThreads = 0;
   MappedFile weights;
-  std::vector<awq_tensor> slots;
   // The slots holding inputs and constants before any run (node results are
   // rewritten by every run).
   std::vector<awq_tensor> initialSlots;
-  std::vector<Buffer> buffers;
-
-  // The node allocator: hands out the buffer planned for the output's slot.
-  static void *allocate(void *context, awq_tensor *output) {
-    auto *model = static_cast<awq_model *>(context);
-    ptrdiff_t slot = output - model->slots.data();
-    if (slot < 0 || slot >= static_cast<ptrdiff_t>(model->slots.size()))
-      return nullptr;
-    int32_t bufferIndex = model->description.slotBuffers[slot];
-    if (bufferIndex < 0)
-      return nullptr;
-    size_t bytes = static_cast<size_t>(numel(output)) * awq_dtype_size(output->dtype);
-    Buffer &buffer = model->buffers[bufferIndex];
-    if (bytes > buffer.capacity || !buffer.data) {
-      // Round up so a slowly growing sequence does not reallocate each step.
-      size_t capacity = std::max<size_t>(64, (std::max(bytes, buffer.capacity * 5 / 4) + 63) &
-                                                 ~static_cast<size_t>(63));
-      void *data = std::aligned_alloc(64, capacity);
-      if (!data)
-        return nullptr;
-      std::free(buffer.data);
-      buffer.data = data;
-      buffer.capacity = capacity;
-    }
-    return buffer.data;
-  }
+  std::vector<awq_tensor> slots;
+  std::unique_ptr<ModelBackend> backend;
 };
 
 namespace {
@@ -144,10 +113,10 @@ void createModel(int32_t numThreads, awq_model **result) {
     raise("the result pointer is NULL");
   auto model = std::make_unique<awq_model>();
   model->description = parseModelDescription(awq_compiled_model_description);
-  model->numThreads = numThreads;
   const ModelDescription &description = model->description;
   if (!description.weightsFile.empty())
     mapWeights(description.weightsFile, model->weights);
+  model->backend = createModelBackend(description, numThreads);
   model->initialSlots.assign(description.numSlots, awq_tensor{});
   for (size_t i = 0; i < description.constants.size(); ++i) {
     const ModelConstant &constant = description.constants[i];
@@ -156,18 +125,19 @@ void createModel(int32_t numThreads, awq_model **result) {
     slot.rank = static_cast<int32_t>(constant.type.dims.size());
     for (int32_t d = 0; d < slot.rank; ++d)
       slot.shape[d] = constant.type.dims[d];
+    const void *hostData = nullptr;
     if (description.weightsFile.empty()) {
-      slot.data = const_cast<void *>(awq_compiled_model_constants[i]);
+      hostData = awq_compiled_model_constants[i];
     } else {
       if (constant.fileOffset > model->weights.size ||
           constant.bytes > model->weights.size - constant.fileOffset)
         raise("the weights file '%s' is too short (%zu bytes) for the constant in slot %u",
               description.weightsFile.c_str(), model->weights.size, constant.slot);
-      slot.data = static_cast<uint8_t *>(model->weights.data) + constant.fileOffset;
+      hostData = static_cast<uint8_t *>(model->weights.data) + constant.fileOffset;
     }
+    slot.data = model->backend->placeConstant(constant, hostData);
   }
   model->slots = model->initialSlots;
-  model->buffers.resize(description.numBuffers);
   *result = model.release();
 }
 
@@ -188,13 +158,7 @@ void runModel(awq_model *model, const awq_tensor *inputs, int32_t numInputs,
   model->slots = model->initialSlots;
   for (int32_t i = 0; i < numInputs; ++i)
     model->slots[description.inputs[i].slot] = inputs[i];
-  if (model->numThreads > 0)
-    awq_set_num_threads(model->numThreads);
-  awq_node_allocator allocator{model, &awq_model::allocate};
-  if (awq_compiled_model_graph(model->slots.data(), &allocator) != 0)
-    throw OpError{awq_last_error()}; // the node already named itself
-  for (int32_t i = 0; i < numOutputs; ++i)
-    outputs[i] = model->slots[description.outputs[i].slot];
+  model->backend->run(model->slots, outputs, numOutputs);
 }
 
 // Errors raised here read "awq_model_run: ..."; a failing node's own message
@@ -272,11 +236,7 @@ const char *awq_model_metadata(const awq_model *model, const char *key) {
 }
 
 size_t awq_model_workspace_bytes(const awq_model *model) {
-  size_t total = 0;
-  if (model)
-    for (const Buffer &buffer : model->buffers)
-      total += buffer.capacity;
-  return total;
+  return model ? model->backend->workspaceBytes() : 0;
 }
 
 } // extern "C"

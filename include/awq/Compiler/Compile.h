@@ -41,6 +41,10 @@ struct CompileOptions {
   /// How activations meet 4-bit weights in the compiled kernels: "int8"
   /// (fastest, like onnxruntime's accuracy_level 4) or "f32" (exact).
   std::string activations = "int8";
+  /// "cpu" or "cuda": the library runs its graph on the CPU runtime, or on the
+  /// GPU (float tensors in device memory, awq_cuda_node_* entries, the
+  /// weights packed for the CUDA kernels when a model is first run).
+  std::string target = "cpu";
   /// Non-empty: the constants go to this side file next to the output
   /// (mapped when the library creates a model) instead of its read-only data.
   std::string weightsFile;
@@ -49,6 +53,10 @@ struct CompileOptions {
   /// Timing and progress lines go here (may be null).
   llvm::raw_ostream *progress = nullptr;
 };
+
+/// Whether this build can link --target=cuda libraries (the CUDA runtime was
+/// built, i.e. nvcc was found when awq was configured).
+bool hasCudaTarget();
 
 /// Runs the stages from the imported `module` (onnx dialect) to
 /// `options.emit` and writes the result to `options.outputPath`, atomically

@@ -59,6 +59,10 @@ def ConvertAWQToRuntime : Pass<"convert-awq-to-runtime", "::mlir::ModuleOp"> {
     the op.
   }];
   let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Which node entries the graph calls: \"cpu\" (awq_node_*) or "
+           "\"cuda\" (awq_cuda_node_*: the device forms of runtime/cuda/model, "
+           "with the CPU entry as the fallback of each)">,
     Option<"weightsFile", "weights-file", "std::string", /*default=*/"\"\"",
            "Leave the constants out of the library: the description names "
            "this side file (next to the library) and each constant's offset "

@@ -165,6 +165,10 @@ FailureOr<func::FuncOp> ConvertAWQToRuntimePass::findModelFunction() {
 void ConvertAWQToRuntimePass::runOnOperation() {
   ModuleOp module = getOperation();
   MLIRContext *context = &getContext();
+  if (target != "cpu" && target != "cuda") {
+    module.emitError("convert-awq-to-runtime: target='") << target << "' is neither 'cpu' nor 'cuda'";
+    return signalPassFailure();
+  }
   FailureOr<func::FuncOp> maybeModel = findModelFunction();
   if (failed(maybeModel))
     return signalPassFailure();
@@ -212,7 +216,9 @@ void ConvertAWQToRuntimePass::runOnOperation() {
     FailureOr<std::vector<uint8_t>> encoded = encodeNode(&op);
     if (failed(encoded))
       return signalPassFailure();
-    NodeCall call{&op, symbol, std::move(*encoded), {}, firstResult,
+    // The CUDA backend defines awq_cuda_node_X beside every awq_node_X.
+    std::string entrySymbol = target == "cuda" ? "awq_cuda_" + std::string(symbol + 4) : symbol;
+    NodeCall call{&op, std::move(entrySymbol), std::move(*encoded), {}, firstResult,
                   static_cast<int32_t>(op.getNumResults())};
     // Absent optional inputs (ONNX's `none`, awq's missing bias) are null.
     for (Value input : getNodeInputs(&op))

@@ -1,0 +1,292 @@
+// GraphKernels.cu - the generic kernels a compiled model's ONNX nodes run on
+// the device: elementwise unary and broadcasting binary ops, softmax over the
+// last axis, float casts, and the gather by a precomputed index map that
+// carries every data-movement op (Transpose, Slice, Concat, Expand, Gather...;
+// see runtime/cuda/model/CudaNodes.cpp).
+#include "DecoderArgs.cuh"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace awq::cuda;
+
+namespace {
+
+constexpr int kThreads = 256;
+// Grid-stride loops past this many blocks: enough to fill any current GPU.
+constexpr int64_t kMaxBlocks = 1 << 16;
+
+unsigned gridFor(int64_t count) {
+  return static_cast<unsigned>(
+      std::max<int64_t>(1, std::min(kMaxBlocks, (count + kThreads - 1) / kThreads)));
+}
+
+#define AWQ_GRID_STRIDE_LOOP(i, count)                                                            \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (count);       \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
+// The same formulas as the CPU runtime's awq_unary (runtime/cpu/Elementwise.cpp),
+// in f32 with CUDA's correctly rounded or 1-2 ulp libm.
+__device__ float applyUnary(int32_t op, float x) {
+  switch (op) {
+  case AWQ_UNARY_NEG: return -x;
+  case AWQ_UNARY_ABS: return fabsf(x);
+  case AWQ_UNARY_SQRT: return sqrtf(x);
+  case AWQ_UNARY_RECIPROCAL: return 1.0f / x;
+  case AWQ_UNARY_EXP: return expf(x);
+  case AWQ_UNARY_LOG: return logf(x);
+  case AWQ_UNARY_ERF: return erff(x);
+  case AWQ_UNARY_TANH: return tanhf(x);
+  case AWQ_UNARY_SIGMOID: return 1.0f / (1.0f + expf(-x));
+  case AWQ_UNARY_SIN: return sinf(x);
+  case AWQ_UNARY_COS: return cosf(x);
+  case AWQ_UNARY_FLOOR: return floorf(x);
+  case AWQ_UNARY_CEIL: return ceilf(x);
+  case AWQ_UNARY_RELU: return x > 0.0f ? x : 0.0f;
+  case AWQ_UNARY_SILU: return x / (1.0f + expf(-x));
+  case AWQ_UNARY_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+  case AWQ_UNARY_GELU_TANH: {
+    const float inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);
+    return 0.5f * x * (1.0f + tanhf(inner));
+  }
+  default: return x; // excluded by the host-side check
+  }
+}
+
+__device__ float applyBinary(int32_t op, float a, float b) {
+  switch (op) {
+  case AWQ_BINARY_ADD: return a + b;
+  case AWQ_BINARY_SUB: return a - b;
+  case AWQ_BINARY_MUL: return a * b;
+  case AWQ_BINARY_DIV: return a / b;
+  case AWQ_BINARY_POW: return powf(a, b);
+  case AWQ_BINARY_MIN: return fminf(a, b);
+  case AWQ_BINARY_MAX: return fmaxf(a, b);
+  default: return a; // excluded by the host-side check
+  }
+}
+
+template <class T>
+__global__ void unaryKernel(int32_t op, const T *__restrict__ x, int64_t count, T *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = fromFloat<T>(applyUnary(op, toFloat(x[i]))); }
+}
+
+// Shape and strides by value: a launch argument, no device copy.
+struct BroadcastShape {
+  int32_t rank;
+  int64_t shape[AWQ_MAX_RANK];
+  int64_t aStrides[AWQ_MAX_RANK];
+  int64_t bStrides[AWQ_MAX_RANK];
+};
+
+template <class T>
+__global__ void binaryKernel(int32_t op, const T *__restrict__ a, const T *__restrict__ b,
+                             BroadcastShape layout, int64_t count, T *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) {
+    int64_t rest = i, aOffset = 0, bOffset = 0;
+    for (int32_t d = layout.rank - 1; d >= 0; --d) {
+      const int64_t coordinate = rest % layout.shape[d];
+      rest /= layout.shape[d];
+      aOffset += coordinate * layout.aStrides[d];
+      bOffset += coordinate * layout.bStrides[d];
+    }
+    y[i] = fromFloat<T>(applyBinary(op, toFloat(a[aOffset]), toFloat(b[bOffset])));
+  }
+}
+
+// Copies whole elements of `Word` bytes.
+template <class Word>
+__global__ void gatherKernel(const Word *__restrict__ x, const int64_t *__restrict__ index,
+                             int64_t count, Word *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = x[index[i]]; }
+}
+
+template <class From, class To>
+__global__ void castKernel(const From *__restrict__ x, int64_t count, To *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = fromFloat<To>(toFloat(x[i])); }
+}
+
+// One block per row: max, then sum of exp(x - max), then the quotients; f32
+// throughout (the three passes re-read the row from L1/L2, not DRAM).
+template <class T>
+__global__ void softmaxKernel(const T *__restrict__ x, int64_t dim, T *__restrict__ y) {
+  __shared__ float scratch[32];
+  const T *in = x + static_cast<int64_t>(blockIdx.x) * dim;
+  T *out = y + static_cast<int64_t>(blockIdx.x) * dim;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+
+  float maximum = -INFINITY;
+  for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
+    maximum = fmaxf(maximum, toFloat(in[i]));
+  for (int offset = 16; offset > 0; offset /= 2)
+    maximum = fmaxf(maximum, __shfl_xor_sync(0xffffffffu, maximum, offset));
+  if (lane == 0)
+    scratch[warp] = maximum;
+  __syncthreads();
+  maximum = lane < warps ? scratch[lane] : -INFINITY;
+  for (int offset = 16; offset > 0; offset /= 2)
+    maximum = fmaxf(maximum, __shfl_xor_sync(0xffffffffu, maximum, offset));
+  __syncthreads();
+  // A row of -inf (fully masked) gives NaN, as onnxruntime and the CPU runtime do.
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
+    sum += expf(toFloat(in[i]) - maximum);
+  for (int offset = 16; offset > 0; offset /= 2)
+    sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+  if (lane == 0)
+    scratch[warp] = sum;
+  __syncthreads();
+  sum = lane < warps ? scratch[lane] : 0.0f;
+  for (int offset = 16; offset > 0; offset /= 2)
+    sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+  const float inverse = 1.0f / sum;
+  for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
+    out[i] = fromFloat<T>(expf(toFloat(in[i]) - maximum) * inverse);
+}
+
+bool isDeviceUnary(int32_t op) { return op >= AWQ_UNARY_NEG && op <= AWQ_UNARY_GELU_TANH; }
+bool isDeviceBinary(int32_t op) { return op >= AWQ_BINARY_ADD && op <= AWQ_BINARY_MAX; }
+
+void requireCount(int64_t count) {
+  if (count < 0)
+    awq::rt::raise("count must be >= 0 (%lld given)", static_cast<long long>(count));
+}
+
+} // namespace
+
+extern "C" int awq_cuda_unary_supported(int32_t op) { return isDeviceUnary(op) ? 1 : 0; }
+extern "C" int awq_cuda_binary_supported(int32_t op) { return isDeviceBinary(op) ? 1 : 0; }
+
+extern "C" awq_status awq_cuda_unary(int32_t op, const void *x, int64_t count, int32_t dtype,
+                                     void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_unary", [&] {
+    if (!isDeviceUnary(op))
+      awq::rt::raise("unary op %d has no CUDA kernel", op);
+    requireCount(count);
+    requireFloatDtype(dtype);
+    if (count == 0)
+      return;
+    requireNonNull(x, "x");
+    requireNonNull(y, "y");
+    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
+      using T = decltype(tag);
+      unaryKernel<T><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          op, static_cast<const T *>(x), count, static_cast<T *>(y));
+    });
+    checkLaunch("unary");
+  });
+}
+
+extern "C" awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *a_strides,
+                                      const void *b, const int64_t *b_strides,
+                                      const int64_t *shape, int32_t rank, int32_t dtype, void *y,
+                                      void *stream) {
+  return awq::rt::guard("awq_cuda_binary", [&] {
+    if (!isDeviceBinary(op))
+      awq::rt::raise("binary op %d has no CUDA kernel", op);
+    if (rank < 0 || rank > AWQ_MAX_RANK)
+      awq::rt::raise("rank %d is outside [0, %d]", rank, AWQ_MAX_RANK);
+    requireFloatDtype(dtype);
+    BroadcastShape layout{};
+    layout.rank = rank;
+    int64_t count = 1;
+    for (int32_t d = 0; d < rank; ++d) {
+      if (shape[d] < 0)
+        awq::rt::raise("dim %d is negative", d);
+      layout.shape[d] = shape[d];
+      layout.aStrides[d] = a_strides[d];
+      layout.bStrides[d] = b_strides[d];
+      count *= shape[d];
+    }
+    if (count == 0)
+      return;
+    requireNonNull(a, "a");
+    requireNonNull(b, "b");
+    requireNonNull(y, "y");
+    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
+      using T = decltype(tag);
+      binaryKernel<T><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          op, static_cast<const T *>(a), static_cast<const T *>(b), layout, count,
+          static_cast<T *>(y));
+    });
+    checkLaunch("binary");
+  });
+}
+
+extern "C" awq_status awq_cuda_gather_by_index(const void *x, const int64_t *index, int64_t count,
+                                               int32_t element_bytes, void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_gather_by_index", [&] {
+    requireCount(count);
+    if (count == 0)
+      return;
+    requireNonNull(x, "x");
+    requireNonNull(index, "index");
+    requireNonNull(y, "y");
+    const unsigned blocks = gridFor(count);
+    const cudaStream_t cudaStream = asStream(stream);
+    switch (element_bytes) {
+    case 1:
+      gatherKernel<uint8_t><<<blocks, kThreads, 0, cudaStream>>>(
+          static_cast<const uint8_t *>(x), index, count, static_cast<uint8_t *>(y));
+      break;
+    case 2:
+      gatherKernel<uint16_t><<<blocks, kThreads, 0, cudaStream>>>(
+          static_cast<const uint16_t *>(x), index, count, static_cast<uint16_t *>(y));
+      break;
+    case 4:
+      gatherKernel<uint32_t><<<blocks, kThreads, 0, cudaStream>>>(
+          static_cast<const uint32_t *>(x), index, count, static_cast<uint32_t *>(y));
+      break;
+    case 8:
+      gatherKernel<uint64_t><<<blocks, kThreads, 0, cudaStream>>>(
+          static_cast<const uint64_t *>(x), index, count, static_cast<uint64_t *>(y));
+      break;
+    default:
+      awq::rt::raise("element_bytes must be 1, 2, 4 or 8 (%d given)", element_bytes);
+    }
+    checkLaunch("gather_by_index");
+  });
+}
+
+extern "C" awq_status awq_cuda_cast(const void *x, int32_t from_dtype, int64_t count,
+                                    int32_t to_dtype, void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_cast", [&] {
+    requireCount(count);
+    requireFloatDtype(from_dtype);
+    requireFloatDtype(to_dtype);
+    if (count == 0)
+      return;
+    requireNonNull(x, "x");
+    requireNonNull(y, "y");
+    dispatchFloatDtype(from_dtype, "from_dtype", [&](auto fromTag) {
+      dispatchFloatDtype(to_dtype, "to_dtype", [&](auto toTag) {
+        using From = decltype(fromTag);
+        using To = decltype(toTag);
+        castKernel<From, To><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+            static_cast<const From *>(x), count, static_cast<To *>(y));
+      });
+    });
+    checkLaunch("cast");
+  });
+}
+
+extern "C" awq_status awq_cuda_softmax(const void *x, int64_t rows, int64_t dim, int32_t dtype,
+                                       void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_softmax", [&] {
+    requireCount(rows);
+    requirePositive(dim, "dim");
+    requireFloatDtype(dtype);
+    if (rows == 0)
+      return;
+    requireNonNull(x, "x");
+    requireNonNull(y, "y");
+    const int64_t warps = std::min<int64_t>(32, std::max<int64_t>(1, (dim + 127) / 128));
+    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
+      using T = decltype(tag);
+      softmaxKernel<T><<<gridX(rows, "rows"), static_cast<unsigned>(warps * 32), 0,
+                         asStream(stream)>>>(static_cast<const T *>(x), dim,
+                                             static_cast<T *>(y));
+    });
+    checkLaunch("softmax");
+  });
+}

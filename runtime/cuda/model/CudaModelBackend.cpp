@@ -1,0 +1,211 @@
+// CudaModelBackend.cpp - device placement, the planned buffers and the run of
+// a model library compiled with --target=cuda (see CudaModelBackend.h).
+#include "CudaModelBackend.h"
+
+#include "RuntimeInternal.h"
+#include "awq_compiled_model.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using awq::rt::raise;
+
+namespace awq::cuda {
+namespace {
+
+void checkCudaCall(cudaError_t error, const char *what) {
+  if (error != cudaSuccess)
+    raise("%s: %s", what, cudaGetErrorString(error));
+}
+
+thread_local CudaModelBackend *runningBackend = nullptr;
+
+// Sets the running backend for the duration of a graph run.
+struct RunningScope {
+  explicit RunningScope(CudaModelBackend *backend) { runningBackend = backend; }
+  ~RunningScope() { runningBackend = nullptr; }
+};
+
+size_t bytesOf(const awq_tensor &tensor) {
+  return static_cast<size_t>(awq::rt::numel(&tensor)) * awq_dtype_size(tensor.dtype);
+}
+
+} // namespace
+
+DeviceBuffer &DeviceBuffer::operator=(DeviceBuffer &&other) noexcept {
+  std::swap(data, other.data);
+  std::swap(capacity, other.capacity);
+  return *this;
+}
+DeviceBuffer::~DeviceBuffer() {
+  if (data)
+    cudaFree(data);
+}
+void *DeviceBuffer::reserve(size_t bytes) {
+  if (data && bytes <= capacity)
+    return data;
+  size_t newCapacity = roundedCapacity(bytes, capacity);
+  void *newData = nullptr;
+  if (cudaMalloc(&newData, newCapacity) != cudaSuccess) {
+    cudaGetLastError(); // clear the sticky-free out-of-memory error
+    return nullptr;
+  }
+  if (data)
+    cudaFree(data); // stream-ordered work on it finished: cudaFree synchronizes
+  data = newData;
+  capacity = newCapacity;
+  return data;
+}
+
+HostBuffer &HostBuffer::operator=(HostBuffer &&other) noexcept {
+  std::swap(data, other.data);
+  std::swap(capacity, other.capacity);
+  return *this;
+}
+HostBuffer::~HostBuffer() { std::free(data); }
+void *HostBuffer::reserve(size_t bytes) {
+  if (data && bytes <= capacity)
+    return data;
+  size_t newCapacity = roundedCapacity(bytes, capacity);
+  void *newData = std::aligned_alloc(64, newCapacity);
+  if (!newData)
+    return nullptr;
+  std::free(data);
+  data = newData;
+  capacity = newCapacity;
+  return data;
+}
+
+CudaModelBackend::CudaModelBackend(const awq::rt::ModelDescription &description,
+                                   int32_t numThreads)
+    : description_(description), numThreads_(numThreads), buffers_(description.numBuffers),
+      inputs_(description.inputs.size()), outputs_(description.outputs.size()) {
+  if (awq_cuda_device_count() == 0)
+    raise("this model library was compiled with --target=cuda and needs an NVIDIA GPU, but "
+          "the CUDA driver reports no device (compile with --target=cpu for this machine)");
+  checkCudaCall(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  constants_.reserve(description.constants.size());
+}
+
+CudaModelBackend::~CudaModelBackend() {
+  if (stream_) {
+    cudaStreamSynchronize(stream_);
+    cudaStreamDestroy(stream_);
+  }
+}
+
+void *CudaModelBackend::placeConstant(const awq::rt::ModelConstant &constant,
+                                      const void *hostData) {
+  if (!livesOnDevice(constant.type.dtype))
+    return const_cast<void *>(hostData);
+  DeviceBuffer &buffer = constants_.emplace_back();
+  const size_t bytes = static_cast<size_t>(constant.bytes);
+  if (!buffer.reserve(bytes))
+    raise("out of GPU memory uploading a %zu-byte constant (slot %u)", bytes, constant.slot);
+  checkCudaCall(cudaMemcpy(buffer.data, hostData, bytes, cudaMemcpyHostToDevice),
+                "uploading a constant");
+  hostConstants_[buffer.data] = hostData;
+  return buffer.data;
+}
+
+const void *CudaModelBackend::hostConstant(const void *deviceData) const {
+  auto found = hostConstants_.find(deviceData);
+  return found == hostConstants_.end() ? nullptr : found->second;
+}
+
+void CudaModelBackend::download(const awq_tensor &deviceTensor, void *hostData) {
+  const size_t bytes = bytesOf(deviceTensor);
+  if (bytes == 0)
+    return;
+  checkCudaCall(
+      cudaMemcpyAsync(hostData, deviceTensor.data, bytes, cudaMemcpyDeviceToHost, stream_),
+      "copying a tensor to the host");
+  checkCudaCall(cudaStreamSynchronize(stream_), "running the model on the GPU");
+}
+
+void *CudaModelBackend::scratch(Scratch role, size_t bytes) {
+  void *data = scratch_[static_cast<int>(role)].reserve(std::max<size_t>(bytes, 1));
+  if (!data)
+    raise("out of GPU memory (%zu bytes of scratch)", bytes);
+  return data;
+}
+
+void *CudaModelBackend::allocate(void *context, awq_tensor *output) {
+  auto *self = static_cast<CudaModelBackend *>(context);
+  ptrdiff_t slot = output - self->slots_;
+  if (slot < 0 || slot >= static_cast<ptrdiff_t>(self->description_.numSlots))
+    return nullptr;
+  int32_t bufferIndex = self->description_.slotBuffers[slot];
+  if (bufferIndex < 0)
+    return nullptr;
+  PlannedBuffer &buffer = self->buffers_[bufferIndex];
+  const size_t bytes = bytesOf(*output);
+  return livesOnDevice(output->dtype) ? buffer.device.reserve(bytes) : buffer.host.reserve(bytes);
+}
+
+void CudaModelBackend::run(std::vector<awq_tensor> &slots, awq_tensor *outputs,
+                           int32_t numOutputs) {
+  if (numThreads_ > 0)
+    awq_set_num_threads(numThreads_); // for the nodes that run on the host
+  // Float inputs go to the device; integer ones (token ids) stay where they are.
+  for (size_t i = 0; i < description_.inputs.size(); ++i) {
+    awq_tensor &slot = slots[description_.inputs[i].slot];
+    if (!livesOnDevice(slot.dtype))
+      continue;
+    const size_t bytes = bytesOf(slot);
+    void *device = inputs_[i].reserve(bytes);
+    if (!device)
+      raise("out of GPU memory for input '%s'", description_.inputs[i].name.c_str());
+    if (bytes)
+      checkCudaCall(cudaMemcpyAsync(device, slot.data, bytes, cudaMemcpyHostToDevice, stream_),
+                    "copying an input to the GPU");
+    slot.data = device;
+  }
+  slots_ = slots.data();
+  awq_node_allocator allocator{this, &CudaModelBackend::allocate};
+  {
+    RunningScope scope(this);
+    if (awq_compiled_model_graph(slots.data(), &allocator) != 0) {
+      cudaStreamSynchronize(stream_);
+      throw awq::rt::OpError{awq_last_error()}; // the node already named itself
+    }
+  }
+  checkCudaCall(cudaStreamSynchronize(stream_), "running the model on the GPU");
+  for (int32_t i = 0; i < numOutputs; ++i) {
+    const awq_tensor &slot = slots[description_.outputs[i].slot];
+    outputs[i] = slot;
+    if (!livesOnDevice(slot.dtype))
+      continue;
+    void *host = outputs_[i].reserve(bytesOf(slot));
+    if (!host)
+      raise("out of memory for output '%s'", description_.outputs[i].name.c_str());
+    download(slot, host);
+    outputs[i].data = host;
+  }
+}
+
+size_t CudaModelBackend::workspaceBytes() const {
+  size_t total = 0;
+  for (const PlannedBuffer &buffer : buffers_)
+    total += buffer.device.capacity + buffer.host.capacity;
+  for (const DeviceBuffer &buffer : scratch_)
+    total += buffer.capacity;
+  return total;
+}
+
+CudaModelBackend &currentCudaBackend() {
+  if (!runningBackend)
+    raise("a CUDA node entry ran outside a CUDA model's run");
+  return *runningBackend;
+}
+
+} // namespace awq::cuda
+
+namespace awq::rt {
+
+std::unique_ptr<ModelBackend> createModelBackend(const ModelDescription &description,
+                                                 int32_t numThreads) {
+  return std::make_unique<awq::cuda::CudaModelBackend>(description, numThreads);
+}
+
+} // namespace awq::rt

@@ -1,0 +1,112 @@
+// CudaModelBackend.h - the backend of a model library compiled with
+// --target=cuda: float tensors (f32/f16/bf16: activations and float weights)
+// live in device memory, integer and bool tensors (token ids, shapes,
+// indices, masks) in host memory, where the CPU runtime computes them. The
+// graph calls the awq_cuda_node_* entries (CudaNodes.cpp), which run float
+// work on the device and read the backend through currentCudaBackend().
+#ifndef AWQ_RUNTIME_CUDA_MODEL_CUDAMODELBACKEND_H
+#define AWQ_RUNTIME_CUDA_MODEL_CUDAMODELBACKEND_H
+
+#include "../../model/ModelBackend.h"
+#include "awq_cuda.h"
+
+#include <cuda_runtime.h>
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace awq::cuda {
+
+// Where tensors of `dtype` live in a CUDA model: true for float dtypes.
+inline bool livesOnDevice(int32_t dtype) {
+  return dtype == AWQ_F32 || dtype == AWQ_F16 || dtype == AWQ_BF16;
+}
+
+// Device memory that only grows (scratch and planned buffers).
+struct DeviceBuffer : awq::rt::GrowingBuffer {
+  DeviceBuffer() = default;
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  DeviceBuffer(DeviceBuffer &&other) noexcept { *this = std::move(other); }
+  DeviceBuffer &operator=(DeviceBuffer &&other) noexcept;
+  ~DeviceBuffer();
+  // At least `bytes` (previous contents are not kept); nullptr when out of memory.
+  void *reserve(size_t bytes);
+};
+
+// Host memory that only grows, 64-byte aligned.
+struct HostBuffer : awq::rt::GrowingBuffer {
+  HostBuffer() = default;
+  HostBuffer(const HostBuffer &) = delete;
+  HostBuffer &operator=(const HostBuffer &) = delete;
+  HostBuffer(HostBuffer &&other) noexcept { *this = std::move(other); }
+  HostBuffer &operator=(HostBuffer &&other) noexcept;
+  ~HostBuffer();
+  void *reserve(size_t bytes);
+};
+
+// A group matmul's weights packed for the kernels and uploaded.
+struct PackedGroupWeights {
+  DeviceBuffer blob;
+  awq_cuda_group_weights_info info{};
+};
+
+// What a data-movement node computed for one set of input shapes: per output
+// its shape and either a contiguous source range or an index map.
+struct IndexMapOutput {
+  awq_tensor shape{};        // dtype unused, rank and dims
+  int64_t sourceOffset = -1; // >= 0: out = source[offset .. offset + numel)
+  DeviceBuffer index;        // else: out[i] = source[index[i]] (int64)
+};
+struct IndexMap {
+  std::vector<IndexMapOutput> outputs;
+};
+
+class CudaModelBackend final : public awq::rt::ModelBackend {
+public:
+  CudaModelBackend(const awq::rt::ModelDescription &description, int32_t numThreads);
+  ~CudaModelBackend() override;
+
+  void *placeConstant(const awq::rt::ModelConstant &constant, const void *hostData) override;
+  void run(std::vector<awq_tensor> &slots, awq_tensor *outputs, int32_t numOutputs) override;
+  size_t workspaceBytes() const override;
+
+  cudaStream_t stream() const { return stream_; }
+  // The host copy of a constant placed on the device (its data in the
+  // library), or nullptr for memory that is not a constant.
+  const void *hostConstant(const void *deviceData) const;
+  // Copies a device tensor into host memory (synchronizes the stream).
+  void download(const awq_tensor &deviceTensor, void *hostData);
+  // Device scratch for one purpose inside a node (stream-ordered reuse).
+  enum class Scratch { CastInput, CastOutput, Workspace, Staging, Count };
+  void *scratch(Scratch role, size_t bytes);
+
+  std::map<const void *, PackedGroupWeights> packedWeights; // by qweight's host data
+  std::unordered_map<std::string, IndexMap> indexMaps;       // by node + input shapes
+
+private:
+  static void *allocate(void *context, awq_tensor *output);
+
+  const awq::rt::ModelDescription &description_;
+  int32_t numThreads_;
+  cudaStream_t stream_ = nullptr;
+  awq_tensor *slots_ = nullptr;
+  struct PlannedBuffer {
+    DeviceBuffer device;
+    HostBuffer host;
+  };
+  std::vector<PlannedBuffer> buffers_;
+  std::vector<DeviceBuffer> constants_, inputs_;
+  std::vector<HostBuffer> outputs_;
+  std::unordered_map<const void *, const void *> hostConstants_;
+  DeviceBuffer scratch_[static_cast<int>(Scratch::Count)];
+};
+
+// The backend running the graph on this thread (the node entries' context).
+CudaModelBackend &currentCudaBackend();
+
+} // namespace awq::cuda
+
+#endif // AWQ_RUNTIME_CUDA_MODEL_CUDAMODELBACKEND_H

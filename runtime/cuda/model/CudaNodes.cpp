@@ -1,0 +1,747 @@
+// CudaNodes.cpp - the node entries of a model library compiled with
+// --target=cuda: awq_cuda_node_<prefix>_<op> for every CPU entry of
+// NodeList.def (the compiler calls these instead of awq_node_*).
+//
+// Each entry runs its node on the device when its inputs are where the
+// device op wants them (float data on the device, see livesOnDevice) and the
+// op has a device form below; otherwise it runs the CPU entry on host copies
+// and places the results (the host fallback). The op semantics stay in one
+// place: shapes come from the CPU runtime's shape functions, and every
+// data-movement op (Transpose, Slice, Concat, Expand, Gather, ...) runs the
+// CPU entry itself once on an index tensor to learn where each output element
+// comes from, then gathers on the device with that (cached) index map.
+#include "CudaModelBackend.h"
+
+#include "nodes/NodeCall.h"
+#include "nodes/NodeEntries.h"
+
+#include <cstring>
+#include <string>
+
+using namespace awq::rt;
+
+namespace awq::cuda {
+namespace {
+
+// One call of an entry, as the graph made it.
+struct RawCall {
+  const uint8_t *node;
+  const awq_tensor *const *inputs;
+  int32_t numInputs;
+  awq_tensor *outputs;
+  int32_t numOutputs;
+  const awq_node_allocator *allocator;
+  awq_node_fn cpuEntry;
+};
+
+// The call being run on this thread (device bodies read it for the CPU entry).
+thread_local const RawCall *currentCall = nullptr;
+
+bool onDevice(const awq_tensor *tensor) { return tensor && livesOnDevice(tensor->dtype); }
+
+size_t bytesOf(const awq_tensor &tensor) {
+  return static_cast<size_t>(numel(&tensor)) * awq_dtype_size(tensor.dtype);
+}
+
+void checkStatus(awq_status status) {
+  if (status != 0)
+    throw OpError{awq_last_error()};
+}
+
+void checkCudaCall(cudaError_t error, const char *what) {
+  if (error != cudaSuccess)
+    raise("%s: %s", what, cudaGetErrorString(error));
+}
+
+// Temporary host outputs of a CPU entry.
+struct HostOutputs {
+  std::vector<HostBuffer> buffers;
+  static void *allocate(void *context, awq_tensor *output) {
+    auto *self = static_cast<HostOutputs *>(context);
+    return self->buffers.emplace_back().reserve(std::max<size_t>(bytesOf(*output), 1));
+  }
+  awq_node_allocator allocator() { return {this, &HostOutputs::allocate}; }
+};
+
+// Gets the graph's memory for `output` (dtype and shape set): the planned
+// buffer, on the device for float dtypes.
+void allocateOutput(const RawCall &call, awq_tensor *output) {
+  output->data = call.allocator->allocate(call.allocator->context, output);
+  if (!output->data)
+    raise("out of %s memory allocating output #%d (%s %s)",
+          livesOnDevice(output->dtype) ? "GPU" : "host",
+          static_cast<int>(output - call.outputs), awq_dtype_name(output->dtype),
+          shapeString(output).c_str());
+}
+
+// Runs the CPU entry on host copies of the inputs and moves its results to
+// where the graph keeps them.
+void runOnHost(const RawCall &call) {
+  CudaModelBackend &backend = currentCudaBackend();
+  std::vector<HostBuffer> staging(call.numInputs);
+  std::vector<awq_tensor> hostInputs(call.numInputs);
+  std::vector<const awq_tensor *> inputs(call.numInputs);
+  for (int32_t i = 0; i < call.numInputs; ++i) {
+    const awq_tensor *input = call.inputs[i];
+    inputs[i] = input;
+    if (!onDevice(input))
+      continue;
+    hostInputs[i] = *input;
+    hostInputs[i].data = staging[i].reserve(std::max<size_t>(bytesOf(*input), 1));
+    if (!hostInputs[i].data)
+      raise("out of host memory copying input #%d to the host", i);
+    backend.download(*input, hostInputs[i].data);
+    inputs[i] = &hostInputs[i];
+  }
+  HostOutputs results;
+  awq_node_allocator hostAllocator = results.allocator();
+  std::vector<awq_tensor> hostOutputs(call.numOutputs);
+  checkStatus(call.cpuEntry(call.node, inputs.data(), call.numInputs, hostOutputs.data(),
+                            call.numOutputs, &hostAllocator));
+  for (int32_t i = 0; i < call.numOutputs; ++i) {
+    awq_tensor *output = &call.outputs[i];
+    *output = hostOutputs[i];
+    allocateOutput(call, output);
+    const size_t bytes = bytesOf(*output);
+    if (bytes == 0)
+      continue;
+    if (livesOnDevice(output->dtype))
+      // From pageable memory: returns once the data is staged, so the
+      // temporary can go.
+      checkCudaCall(cudaMemcpyAsync(output->data, hostOutputs[i].data, bytes,
+                                    cudaMemcpyHostToDevice, backend.stream()),
+                    "copying a result to the GPU");
+    else
+      std::memcpy(output->data, hostOutputs[i].data, bytes);
+  }
+}
+
+// ---- Elementwise -----------------------------------------------------------
+
+void runUnary(NodeCall &call, awq_unary_op op) {
+  const awq_tensor *x = call.input(0);
+  call.runSingle([&](awq_tensor *out) { return awq_unary_shape(op, x, out); },
+                 [&](awq_tensor *out) {
+                   return awq_cuda_unary(op, x->data, numel(out), out->dtype, out->data,
+                                         currentCudaBackend().stream());
+                 });
+}
+
+template <awq_unary_op Op> void unaryBody(NodeCall &call) { runUnary(call, Op); }
+
+// ONNX Gelu (`approximate`), com.microsoft Gelu / FastGelu, awq.gelu.
+template <bool AlwaysTanh> void geluBody(NodeCall &call) {
+  const bool useTanh = AlwaysTanh || call.node.getString("approximate", "none") == "tanh";
+  runUnary(call, useTanh ? AWQ_UNARY_GELU_TANH : AWQ_UNARY_GELU);
+}
+
+// Element strides of `input` over the dims of `out` (0 where it broadcasts).
+std::vector<int64_t> broadcastStrides(const awq_tensor *input, const awq_tensor *out) {
+  std::vector<int64_t> strides(out->rank, 0);
+  int64_t stride = 1;
+  for (int32_t d = input->rank - 1, o = out->rank - 1; d >= 0; --d, --o) {
+    strides[o] = input->shape[d] == 1 ? 0 : stride;
+    stride *= input->shape[d];
+  }
+  return strides;
+}
+
+void runBinary(awq_binary_op op, const awq_tensor *a, const awq_tensor *b, awq_tensor *out) {
+  const std::vector<int64_t> aStrides = broadcastStrides(a, out), bStrides = broadcastStrides(b, out);
+  checkStatus(awq_cuda_binary(op, a->data, aStrides.data(), b->data, bStrides.data(), out->shape,
+                              out->rank, out->dtype, out->data, currentCudaBackend().stream()));
+}
+
+template <awq_binary_op Op> void binaryBody(NodeCall &call) {
+  const awq_tensor *a = call.input(0), *b = call.input(1);
+  call.runSingle([&](awq_tensor *out) { return awq_binary_shape(Op, a, b, out); },
+                 [&](awq_tensor *out) {
+                   runBinary(Op, a, b, out);
+                   return 0;
+                 });
+}
+
+// Cast between float dtypes (ONNX FLOAT = 1, FLOAT16 = 10, BFLOAT16 = 16).
+int32_t floatDtypeOfONNX(int64_t onnxType) {
+  switch (onnxType) {
+  case 1: return AWQ_F32;
+  case 10: return AWQ_F16;
+  case 16: return AWQ_BF16;
+  default: return 0;
+  }
+}
+
+void castBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0);
+  const int32_t to = floatDtypeOfONNX(call.node.getInt("to", 0));
+  call.runSingle([&](awq_tensor *out) { return awq_cast_shape(x, to, out); },
+                 [&](awq_tensor *out) {
+                   return awq_cuda_cast(x->data, x->dtype, numel(out), to, out->data,
+                                        currentCudaBackend().stream());
+                 });
+}
+
+// ---- Softmax, norms, matrix products ---------------------------------------
+
+void softmaxBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0);
+  const int64_t axis = call.node.getInt("axis", call.node.opset() < 13 ? 1 : -1);
+  call.runSingle([&](awq_tensor *out) { return awq_softmax_shape(x, axis, out); },
+                 [&](awq_tensor *out) {
+                   const int64_t dim = x->shape[x->rank - 1];
+                   return awq_cuda_softmax(x->data, numel(x) / dim, dim, x->dtype, out->data,
+                                           currentCudaBackend().stream());
+                 });
+}
+
+void rmsNormBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *gamma = call.input(1);
+  const float eps = call.node.getFloat("epsilon");
+  call.runSingle([&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, 0.0f, out); },
+                 [&](awq_tensor *out) {
+                   const int64_t dim = x->shape[x->rank - 1];
+                   return awq_cuda_rms_norm(x->data, gamma->data, numel(x) / dim, dim, eps,
+                                            x->dtype, out->data, currentCudaBackend().stream());
+                 });
+}
+
+// awq.layer_norm and ONNX LayerNormalization over the last axis.
+void layerNormBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *gamma = call.input(1);
+  const awq_tensor *beta = call.optionalInput(2);
+  const float eps = call.node.getFloat("epsilon", 1e-5f);
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_layer_norm_shape(x, gamma, beta, -1, eps, out); },
+      [&](awq_tensor *out) {
+        const int64_t dim = x->shape[x->rank - 1];
+        return awq_cuda_layer_norm(x->data, gamma->data, beta ? beta->data : nullptr,
+                                   numel(x) / dim, dim, eps, x->dtype, out->data,
+                                   currentCudaBackend().stream());
+      });
+}
+
+// The batch layout of a MatMul cuBLAS can run as one strided batched GEMM.
+struct MatmulBatches {
+  int64_t batch = 1, m = 0, k = 0, n = 0, aStride = 0, bStride = 0;
+};
+std::optional<MatmulBatches> matmulBatches(const awq_tensor *a, const awq_tensor *b) {
+  if (a->rank < 2 || b->rank < 2)
+    return std::nullopt;
+  MatmulBatches layout;
+  layout.k = a->shape[a->rank - 1];
+  layout.n = b->shape[b->rank - 1];
+  const int64_t rowsA = a->shape[a->rank - 2];
+  if (b->rank == 2) { // one weight for every row of a: a single GEMM
+    layout.m = numel(a) / std::max<int64_t>(layout.k, 1);
+    return layout;
+  }
+  layout.m = rowsA;
+  const int64_t batchB = numel(b) / std::max<int64_t>(layout.k * layout.n, 1);
+  if (a->rank == 2) { // a repeated for every batch of b
+    layout.batch = batchB;
+    layout.bStride = layout.k * layout.n;
+    return layout;
+  }
+  if (a->rank != b->rank)
+    return std::nullopt;
+  for (int32_t d = 0; d < a->rank - 2; ++d)
+    if (a->shape[d] != b->shape[d])
+      return std::nullopt;
+  layout.batch = batchB;
+  layout.aStride = rowsA * layout.k;
+  layout.bStride = layout.k * layout.n;
+  return layout;
+}
+
+void matmulBody(NodeCall &call) {
+  const awq_tensor *a = call.input(0), *b = call.input(1);
+  call.runSingle([&](awq_tensor *out) { return awq_matmul_shape(a, b, out); },
+                 [&](awq_tensor *out) {
+                   const MatmulBatches layout = *matmulBatches(a, b);
+                   return awq_cuda_matmul(a->data, b->data, layout.batch, layout.m, layout.n,
+                                          layout.k, 0, layout.aStride, layout.bStride, a->dtype,
+                                          out->data, currentCudaBackend().stream());
+                 });
+}
+
+// awq.linear: x[..., K] . W (W [K, N], or [N, K] with transpose_weight) + bias.
+void linearBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *weight = call.input(1);
+  const awq_tensor *bias = call.optionalInput(2);
+  const int weightIsNK = call.node.getInt("transpose_weight", 0) != 0;
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_linear_shape(x, weight, bias, weightIsNK, out); },
+      [&](awq_tensor *out) {
+        const int64_t k = x->shape[x->rank - 1], n = out->shape[out->rank - 1];
+        checkStatus(awq_cuda_matmul(x->data, weight->data, 1, numel(x) / k, n, k, weightIsNK, 0,
+                                    0, x->dtype, out->data, currentCudaBackend().stream()));
+        if (bias)
+          runBinary(AWQ_BINARY_ADD, out, bias, out);
+        return 0;
+      });
+}
+
+// The host copy of a weight operand: constants placed on the device keep
+// their library copy; integer constants never left the host.
+awq_tensor hostWeight(const awq_tensor *weight, const char *role) {
+  awq_tensor host = *weight;
+  if (onDevice(weight)) {
+    host.data = const_cast<void *>(currentCudaBackend().hostConstant(weight->data));
+    if (!host.data)
+      raise("%s must be a constant of the model to run on the GPU", role);
+  }
+  return host;
+}
+
+// The weights packed for the CUDA kernels (awq_cuda_group_weights_pack) on
+// the first run, then reused: keyed by the codes' constant data.
+const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
+  CudaModelBackend &backend = currentCudaBackend();
+  const awq_tensor *qweight = call.input(1), *scales = call.input(2);
+  const awq_tensor *zeros = call.optionalInput(3);
+  auto found = backend.packedWeights.find(qweight->data);
+  if (found != backend.packedWeights.end())
+    return found->second;
+  const awq_tensor hostCodes = hostWeight(qweight, "qweight");
+  const awq_tensor hostScales = hostWeight(scales, "scales");
+  awq_tensor hostZeros{};
+  if (zeros)
+    hostZeros = hostWeight(zeros, "zero_points");
+  const auto bits = static_cast<int32_t>(call.node.getInt("bits"));
+  const int64_t groupSize = call.node.getInt("group_size"), k = call.node.getInt("in_features");
+  awq_tensor blob{};
+  checkStatus(awq_cuda_group_weights_pack_shape(&hostCodes, &hostScales,
+                                                zeros ? &hostZeros : nullptr, bits, groupSize, k,
+                                                computeDtype, &blob));
+  HostBuffer hostBlob;
+  blob.data = hostBlob.reserve(bytesOf(blob));
+  if (!blob.data)
+    raise("out of host memory packing the weights");
+  checkStatus(awq_cuda_group_weights_pack(&hostCodes, &hostScales, zeros ? &hostZeros : nullptr,
+                                          bits, groupSize, k, computeDtype, &blob));
+  PackedGroupWeights packed;
+  checkStatus(awq_cuda_group_weights_get_info(blob.data, blob.shape[0], &packed.info));
+  if (!packed.blob.reserve(bytesOf(blob)))
+    raise("out of GPU memory for the packed weights (%zu bytes)", bytesOf(blob));
+  checkCudaCall(cudaMemcpy(packed.blob.data, blob.data, bytesOf(blob), cudaMemcpyHostToDevice),
+                "uploading the packed weights");
+  return backend.packedWeights.emplace(qweight->data, std::move(packed)).first->second;
+}
+
+// awq.group_matmul on the fused dequantize-multiply kernels. The kernels take
+// f16/bf16 activations: an f32 graph runs them in f16 (x rounded to f16 on
+// the way in, y widened on the way out, the bias added in f32).
+void groupMatmulBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *qweight = call.input(1), *scales = call.input(2);
+  const awq_tensor *zeros = call.optionalInput(3), *bias = call.optionalInput(4);
+  const auto bits = static_cast<int32_t>(call.node.getInt("bits"));
+  const int64_t groupSize = call.node.getInt("group_size"), k = call.node.getInt("in_features");
+  const int32_t computeDtype = x->dtype == AWQ_F32 ? AWQ_F16 : x->dtype;
+  call.runSingle(
+      [&](awq_tensor *out) {
+        return awq_group_matmul_shape(x, qweight, scales, zeros, bias, bits, groupSize, k, out);
+      },
+      [&](awq_tensor *out) {
+        CudaModelBackend &backend = currentCudaBackend();
+        const PackedGroupWeights &weights = packedWeights(call, computeDtype);
+        const int64_t m = numel(x) / k, n = weights.info.n;
+        const void *xs = x->data;
+        void *ys = out->data;
+        const bool widen = x->dtype != computeDtype;
+        if (widen) {
+          void *narrowX = backend.scratch(CudaModelBackend::Scratch::CastInput,
+                                          static_cast<size_t>(m * k) * 2);
+          checkStatus(awq_cuda_cast(x->data, x->dtype, m * k, computeDtype, narrowX,
+                                    backend.stream()));
+          xs = narrowX;
+          ys = backend.scratch(CudaModelBackend::Scratch::CastOutput,
+                               static_cast<size_t>(m * n) * 2);
+        }
+        const int64_t workspaceBytes = awq_cuda_group_matmul_workspace_bytes(&weights.info, m);
+        void *workspace = workspaceBytes > 0
+                              ? backend.scratch(CudaModelBackend::Scratch::Workspace,
+                                                static_cast<size_t>(workspaceBytes))
+                              : nullptr;
+        checkStatus(awq_cuda_group_matmul(xs, m, weights.blob.data, &weights.info,
+                                          widen ? nullptr : (bias ? bias->data : nullptr), ys,
+                                          workspace, backend.stream()));
+        if (widen) {
+          checkStatus(awq_cuda_cast(ys, computeDtype, m * n, out->dtype, out->data,
+                                    backend.stream()));
+          if (bias)
+            runBinary(AWQ_BINARY_ADD, out, bias, out);
+        }
+        return 0;
+      });
+}
+
+// ---- Data movement by index maps -------------------------------------------
+
+// Which inputs carry the data a movement op moves: the first, or all (Concat).
+enum class DataInputs { First, All };
+
+bool isDataInput(DataInputs data, int32_t index) { return data == DataInputs::All || index == 0; }
+
+// The cache key: the node, every input's shape, and the values of the small
+// host inputs (shapes, starts, axes, indices) the mapping depends on.
+std::string indexMapKey(const RawCall &call, DataInputs data) {
+  std::string key(reinterpret_cast<const char *>(&call.node), sizeof(call.node));
+  for (int32_t i = 0; i < call.numInputs; ++i) {
+    const awq_tensor *input = call.inputs[i];
+    if (!input) {
+      key += '-';
+      continue;
+    }
+    key.append(reinterpret_cast<const char *>(&input->rank), sizeof(input->rank));
+    key.append(reinterpret_cast<const char *>(input->shape), sizeof(int64_t) * input->rank);
+    if (!isDataInput(data, i))
+      key.append(static_cast<const char *>(input->data), bytesOf(*input));
+  }
+  return key;
+}
+
+// Runs the CPU entry with each data input replaced by int64 element numbers
+// (continuing across inputs), so each output element says where it came from.
+IndexMap buildIndexMap(const RawCall &call, DataInputs data) {
+  std::vector<HostBuffer> numbers(call.numInputs);
+  std::vector<awq_tensor> numbered(call.numInputs);
+  std::vector<const awq_tensor *> inputs(call.inputs, call.inputs + call.numInputs);
+  int64_t next = 0;
+  for (int32_t i = 0; i < call.numInputs; ++i) {
+    if (!inputs[i] || !isDataInput(data, i))
+      continue;
+    numbered[i] = *inputs[i];
+    numbered[i].dtype = AWQ_I64;
+    const int64_t count = numel(inputs[i]);
+    auto *values = static_cast<int64_t *>(
+        numbers[i].reserve(std::max<size_t>(1, static_cast<size_t>(count) * sizeof(int64_t))));
+    if (!values)
+      raise("out of host memory for an index map");
+    for (int64_t e = 0; e < count; ++e)
+      values[e] = next + e;
+    next += count;
+    numbered[i].data = values;
+    inputs[i] = &numbered[i];
+  }
+  HostOutputs results;
+  awq_node_allocator hostAllocator = results.allocator();
+  std::vector<awq_tensor> outputs(call.numOutputs);
+  checkStatus(call.cpuEntry(call.node, inputs.data(), call.numInputs, outputs.data(),
+                            call.numOutputs, &hostAllocator));
+  IndexMap map;
+  map.outputs.resize(call.numOutputs);
+  for (int32_t o = 0; o < call.numOutputs; ++o) {
+    if (outputs[o].dtype != AWQ_I64)
+      raise("internal error: output #%d of a data-movement op is not an index map", o);
+    IndexMapOutput &mapped = map.outputs[o];
+    mapped.shape = outputs[o];
+    mapped.shape.data = nullptr;
+    const auto *index = static_cast<const int64_t *>(outputs[o].data);
+    const int64_t count = numel(&outputs[o]);
+    bool contiguous = true;
+    for (int64_t e = 1; e < count && contiguous; ++e)
+      contiguous = index[e] == index[0] + e;
+    if (contiguous) {
+      mapped.sourceOffset = count ? index[0] : 0;
+      continue;
+    }
+    const size_t bytes = static_cast<size_t>(count) * sizeof(int64_t);
+    if (!mapped.index.reserve(bytes))
+      raise("out of GPU memory for an index map (%zu bytes)", bytes);
+    checkCudaCall(cudaMemcpy(mapped.index.data, index, bytes, cudaMemcpyHostToDevice),
+                  "uploading an index map");
+  }
+  return map;
+}
+
+// Index maps kept per model instance; a decoder with a growing sequence adds
+// one per step, so the cache starts over past this many.
+constexpr size_t kMaxIndexMaps = 4096;
+
+void runMovement(DataInputs data) {
+  const RawCall &call = *currentCall;
+  CudaModelBackend &backend = currentCudaBackend();
+  const std::string key = indexMapKey(call, data);
+  auto found = backend.indexMaps.find(key);
+  if (found == backend.indexMaps.end()) {
+    if (backend.indexMaps.size() >= kMaxIndexMaps)
+      backend.indexMaps.clear();
+    found = backend.indexMaps.emplace(key, buildIndexMap(call, data)).first;
+  }
+  const IndexMap &map = found->second;
+
+  // The source: the data input, or the data inputs one after another.
+  int32_t dtype = 0;
+  std::vector<const awq_tensor *> sources;
+  for (int32_t i = 0; i < call.numInputs; ++i)
+    if (call.inputs[i] && isDataInput(data, i)) {
+      sources.push_back(call.inputs[i]);
+      dtype = call.inputs[i]->dtype;
+    }
+  const size_t elementBytes = awq_dtype_size(dtype);
+  const void *source = sources.empty() ? nullptr : sources[0]->data;
+  if (sources.size() > 1) {
+    size_t total = 0;
+    for (const awq_tensor *input : sources)
+      total += bytesOf(*input);
+    auto *staging = static_cast<uint8_t *>(
+        backend.scratch(CudaModelBackend::Scratch::Staging, total));
+    size_t offset = 0;
+    for (const awq_tensor *input : sources) {
+      if (bytesOf(*input))
+        checkCudaCall(cudaMemcpyAsync(staging + offset, input->data, bytesOf(*input),
+                                      cudaMemcpyDeviceToDevice, backend.stream()),
+                      "staging a concatenated input");
+      offset += bytesOf(*input);
+    }
+    source = staging;
+  }
+
+  for (int32_t o = 0; o < call.numOutputs; ++o) {
+    const IndexMapOutput &mapped = map.outputs[o];
+    awq_tensor *output = &call.outputs[o];
+    *output = mapped.shape;
+    output->dtype = dtype;
+    allocateOutput(call, output);
+    const int64_t count = numel(output);
+    if (count == 0)
+      continue;
+    if (mapped.sourceOffset >= 0)
+      checkCudaCall(cudaMemcpyAsync(output->data,
+                                    static_cast<const uint8_t *>(source) +
+                                        mapped.sourceOffset * elementBytes,
+                                    count * elementBytes, cudaMemcpyDeviceToDevice,
+                                    backend.stream()),
+                    "copying a tensor on the GPU");
+    else
+      checkStatus(awq_cuda_gather_by_index(source, static_cast<const int64_t *>(mapped.index.data),
+                                           count, static_cast<int32_t>(elementBytes),
+                                           output->data, backend.stream()));
+  }
+}
+
+void firstInputMovementBody(NodeCall &) { runMovement(DataInputs::First); }
+void allInputsMovementBody(NodeCall &) { runMovement(DataInputs::All); }
+
+// ---- When each device form applies -----------------------------------------
+
+bool firstOnDevice(const NodeReader &, const RawCall &call) {
+  return call.numInputs >= 1 && onDevice(call.inputs[0]);
+}
+
+bool unaryOnDevice(const NodeReader &, const RawCall &call) {
+  // FastGelu's optional bias is left to the CPU entry.
+  return call.numInputs >= 1 && onDevice(call.inputs[0]) &&
+         (call.numInputs == 1 || !call.inputs[1]);
+}
+
+bool bothOnDeviceSameDtype(const NodeReader &, const RawCall &call) {
+  return call.numInputs == 2 && onDevice(call.inputs[0]) && onDevice(call.inputs[1]) &&
+         call.inputs[0]->dtype == call.inputs[1]->dtype;
+}
+
+bool castOnDevice(const NodeReader &node, const RawCall &call) {
+  return call.numInputs == 1 && onDevice(call.inputs[0]) &&
+         floatDtypeOfONNX(node.getInt("to", 0)) != 0;
+}
+
+bool softmaxOnDevice(const NodeReader &node, const RawCall &call) {
+  if (call.numInputs != 1 || !onDevice(call.inputs[0]) || call.inputs[0]->rank < 1)
+    return false;
+  const int32_t rank = call.inputs[0]->rank;
+  const int64_t axis = node.getInt("axis", node.opset() < 13 ? 1 : -1);
+  return (axis == -1 || axis == rank - 1) && call.inputs[0]->shape[rank - 1] > 0;
+}
+
+// x and gamma (and beta) on the device in one dtype, gamma over the last axis.
+bool normOnDevice(const NodeReader &node, const RawCall &call) {
+  if (call.numInputs < 2 || !onDevice(call.inputs[0]) || !onDevice(call.inputs[1]))
+    return false;
+  const awq_tensor *x = call.inputs[0], *gamma = call.inputs[1];
+  const awq_tensor *beta = call.numInputs > 2 ? call.inputs[2] : nullptr;
+  if (x->rank < 1 || gamma->dtype != x->dtype || x->shape[x->rank - 1] <= 0 ||
+      numel(gamma) != x->shape[x->rank - 1] || (beta && (!onDevice(beta) || beta->dtype != x->dtype)))
+    return false;
+  if (node.getInt("unit_offset", 0) != 0) // Gemma's (1 + w): the CPU entry has it
+    return false;
+  if (node.opType() == "LayerNormalization")
+    return call.numOutputs == 1 && (node.getInt("axis", -1) == -1 ||
+                                    node.getInt("axis", -1) == x->rank - 1);
+  return true;
+}
+
+bool matmulOnDevice(const NodeReader &node, const RawCall &call) {
+  return bothOnDeviceSameDtype(node, call) && matmulBatches(call.inputs[0], call.inputs[1]);
+}
+
+bool linearOnDevice(const NodeReader &, const RawCall &call) {
+  if (call.numInputs < 2 || !onDevice(call.inputs[0]) || !onDevice(call.inputs[1]) ||
+      call.inputs[1]->dtype != call.inputs[0]->dtype)
+    return false;
+  const awq_tensor *bias = call.numInputs > 2 ? call.inputs[2] : nullptr;
+  return !bias || (onDevice(bias) && bias->dtype == call.inputs[0]->dtype);
+}
+
+// The kernels' formats: 4 or 8 bits, groups of a multiple of 32 inputs (or
+// one per row), constant weights; anything else runs on the CPU entry.
+bool groupMatmulOnDevice(const NodeReader &node, const RawCall &call) {
+  if (call.numInputs < 3 || !onDevice(call.inputs[0]) || !call.inputs[1] || !call.inputs[2])
+    return false;
+  const int64_t bits = node.getInt("bits", 0), groupSize = node.getInt("group_size", 0);
+  const int64_t k = node.getInt("in_features", 0);
+  if ((bits != 4 && bits != 8) || node.getString("layout", "row_major") != "row_major" ||
+      !(groupSize >= k || (groupSize > 0 && groupSize % 32 == 0)))
+    return false;
+  const awq_tensor *bias = call.numInputs > 4 ? call.inputs[4] : nullptr;
+  if (bias && (!onDevice(bias) || bias->dtype != call.inputs[0]->dtype))
+    return false;
+  // The weights must be constants (their host copy is what gets packed).
+  CudaModelBackend &backend = currentCudaBackend();
+  for (int32_t i = 1; i < 4 && i < call.numInputs; ++i)
+    if (call.inputs[i] && onDevice(call.inputs[i]) && !backend.hostConstant(call.inputs[i]->data))
+      return false;
+  return true;
+}
+
+// Float data on the device, everything else (shapes, indices) on the host.
+template <DataInputs Data> bool movementOnDevice(const NodeReader &, const RawCall &call) {
+  bool any = false;
+  int32_t dtype = 0;
+  for (int32_t i = 0; i < call.numInputs; ++i) {
+    const awq_tensor *input = call.inputs[i];
+    if (!input)
+      continue;
+    if (!isDataInput(Data, i)) {
+      if (onDevice(input))
+        return false;
+      continue;
+    }
+    if (!onDevice(input) || (any && input->dtype != dtype))
+      return false;
+    any = true;
+    dtype = input->dtype;
+  }
+  return any;
+}
+
+// ---- The table -------------------------------------------------------------
+
+using Applies = bool (*)(const NodeReader &, const RawCall &);
+
+struct DeviceForm {
+  const char *prefix;
+  const char *opType;
+  Applies applies;
+  NodeBody body; // nullptr: the CPU entry runs as it is (it reads no float data)
+};
+
+const DeviceForm kDeviceForms[] = {
+    {"onnx", "Neg", unaryOnDevice, unaryBody<AWQ_UNARY_NEG>},
+    {"onnx", "Abs", unaryOnDevice, unaryBody<AWQ_UNARY_ABS>},
+    {"onnx", "Sqrt", unaryOnDevice, unaryBody<AWQ_UNARY_SQRT>},
+    {"onnx", "Reciprocal", unaryOnDevice, unaryBody<AWQ_UNARY_RECIPROCAL>},
+    {"onnx", "Exp", unaryOnDevice, unaryBody<AWQ_UNARY_EXP>},
+    {"onnx", "Log", unaryOnDevice, unaryBody<AWQ_UNARY_LOG>},
+    {"onnx", "Erf", unaryOnDevice, unaryBody<AWQ_UNARY_ERF>},
+    {"onnx", "Tanh", unaryOnDevice, unaryBody<AWQ_UNARY_TANH>},
+    {"onnx", "Sigmoid", unaryOnDevice, unaryBody<AWQ_UNARY_SIGMOID>},
+    {"onnx", "Sin", unaryOnDevice, unaryBody<AWQ_UNARY_SIN>},
+    {"onnx", "Cos", unaryOnDevice, unaryBody<AWQ_UNARY_COS>},
+    {"onnx", "Floor", unaryOnDevice, unaryBody<AWQ_UNARY_FLOOR>},
+    {"onnx", "Ceil", unaryOnDevice, unaryBody<AWQ_UNARY_CEIL>},
+    {"onnx", "Relu", unaryOnDevice, unaryBody<AWQ_UNARY_RELU>},
+    {"onnx", "Gelu", unaryOnDevice, geluBody<false>},
+    {"ms", "Gelu", unaryOnDevice, geluBody<false>},
+    {"ms", "FastGelu", unaryOnDevice, geluBody<true>},
+    {"awq", "silu", unaryOnDevice, unaryBody<AWQ_UNARY_SILU>},
+    {"awq", "gelu", unaryOnDevice, geluBody<false>},
+    {"onnx", "Add", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_ADD>},
+    {"onnx", "Sub", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_SUB>},
+    {"onnx", "Mul", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_MUL>},
+    {"onnx", "Div", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_DIV>},
+    {"onnx", "Pow", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_POW>},
+    {"awq", "scale", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_DIV>},
+    {"onnx", "Cast", castOnDevice, castBody},
+    {"onnx", "Softmax", softmaxOnDevice, softmaxBody},
+    {"onnx", "LayerNormalization", normOnDevice, layerNormBody},
+    {"awq", "layer_norm", normOnDevice, layerNormBody},
+    {"awq", "rms_norm", normOnDevice, rmsNormBody},
+    {"onnx", "MatMul", matmulOnDevice, matmulBody},
+    {"awq", "linear", linearOnDevice, linearBody},
+    {"awq", "group_matmul", groupMatmulOnDevice, groupMatmulBody},
+    {"onnx", "Identity", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Reshape", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Flatten", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Squeeze", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Unsqueeze", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Transpose", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Slice", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Split", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Expand", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Gather", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Concat", movementOnDevice<DataInputs::All>, allInputsMovementBody},
+    // Shape reads only the dims, which the host has.
+    {"onnx", "Shape", firstOnDevice, nullptr},
+};
+
+const DeviceForm *findDeviceForm(const char *prefix, const char *opType) {
+  for (const DeviceForm &form : kDeviceForms)
+    if (std::strcmp(form.prefix, prefix) == 0 && std::strcmp(form.opType, opType) == 0)
+      return &form;
+  return nullptr;
+}
+
+// "<op type> node '<name>'" for errors outside the op's own checks.
+std::string nodeWhere(const uint8_t *node, const char *opType) {
+  std::string type = opType, name;
+  NodeReader::readHeader(node, &type, &name);
+  return type + " node '" + name + "'";
+}
+
+awq_status runCudaNode(const char *opType, const DeviceForm *form, const RawCall &call) noexcept {
+  try {
+    if (form) {
+      const NodeReader reader(call.node);
+      if (form->applies(reader, call)) {
+        if (!form->body)
+          return call.cpuEntry(call.node, call.inputs, call.numInputs, call.outputs,
+                               call.numOutputs, call.allocator);
+        const RawCall *outer = currentCall;
+        currentCall = &call;
+        const awq_status status = runNode(opType, form->body, call.node, call.inputs,
+                                          call.numInputs, call.outputs, call.numOutputs,
+                                          call.allocator);
+        currentCall = outer;
+        return status;
+      }
+    }
+    runOnHost(call);
+    return 0;
+  } catch (const OpError &error) {
+    // A CPU entry's own failure already names the node.
+    if (error.message != awq_last_error())
+      setLastError(nodeWhere(call.node, opType).c_str(), error.message.c_str());
+  } catch (const std::exception &error) {
+    setLastError(nodeWhere(call.node, opType).c_str(), error.what());
+  }
+  return 1;
+}
+
+} // namespace
+} // namespace awq::cuda
+
+// awq_cuda_node_<prefix>_<op>: the device form of the op when it has one and
+// applies, else the CPU entry on the host.
+#define AWQ_NODE(prefix, opType)                                                                   \
+  extern "C" awq_status awq_cuda_node_##prefix##_##opType(                                         \
+      const uint8_t *node, const awq_tensor *const *inputs, int32_t numInputs,                     \
+      awq_tensor *outputs, int32_t numOutputs, const awq_node_allocator *allocator) {              \
+    static const awq::cuda::DeviceForm *const form =                                               \
+        awq::cuda::findDeviceForm(#prefix, #opType);                                               \
+    const awq::cuda::RawCall call{node,    inputs,    numInputs,                                   \
+                                  outputs, numOutputs, allocator,                                  \
+                                  awq_node_##prefix##_##opType};                                   \
+    return awq::cuda::runCudaNode(#opType, form, call);                                            \
+  }
+#include "nodes/NodeList.def"
+#undef AWQ_NODE

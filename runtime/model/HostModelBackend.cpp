@@ -1,0 +1,85 @@
+// HostModelBackend.cpp - the CPU model library's backend: constants stay where
+// the loader mapped them, intermediates live in the planned host buffers, and
+// the graph calls the CPU node entries (awq_node_*).
+#include "ModelBackend.h"
+
+#include "../cpu/RuntimeInternal.h"
+#include "awq_compiled_model.h"
+
+#include <cstdlib>
+
+namespace awq::rt {
+namespace {
+
+struct HostBuffer : GrowingBuffer {
+  HostBuffer() = default;
+  HostBuffer(const HostBuffer &) = delete;
+  HostBuffer &operator=(const HostBuffer &) = delete;
+  ~HostBuffer() { std::free(data); }
+};
+
+class HostModelBackend final : public ModelBackend {
+public:
+  HostModelBackend(const ModelDescription &description, int32_t numThreads)
+      : description_(description), numThreads_(numThreads), buffers_(description.numBuffers) {}
+
+  void *placeConstant(const ModelConstant &, const void *hostData) override {
+    return const_cast<void *>(hostData);
+  }
+
+  void run(std::vector<awq_tensor> &slots, awq_tensor *outputs, int32_t numOutputs) override {
+    if (numThreads_ > 0)
+      awq_set_num_threads(numThreads_);
+    slots_ = slots.data();
+    awq_node_allocator allocator{this, &HostModelBackend::allocate};
+    if (awq_compiled_model_graph(slots.data(), &allocator) != 0)
+      throw OpError{awq_last_error()}; // the node already named itself
+    for (int32_t i = 0; i < numOutputs; ++i)
+      outputs[i] = slots[description_.outputs[i].slot];
+  }
+
+  size_t workspaceBytes() const override {
+    size_t total = 0;
+    for (const HostBuffer &buffer : buffers_)
+      total += buffer.capacity;
+    return total;
+  }
+
+private:
+  // The node allocator: hands out the buffer planned for the output's slot.
+  static void *allocate(void *context, awq_tensor *output) {
+    auto *self = static_cast<HostModelBackend *>(context);
+    ptrdiff_t slot = output - self->slots_;
+    if (slot < 0 || slot >= static_cast<ptrdiff_t>(self->description_.numSlots))
+      return nullptr;
+    int32_t bufferIndex = self->description_.slotBuffers[slot];
+    if (bufferIndex < 0)
+      return nullptr;
+    size_t bytes = static_cast<size_t>(numel(output)) * awq_dtype_size(output->dtype);
+    HostBuffer &buffer = self->buffers_[bufferIndex];
+    if (bytes > buffer.capacity || !buffer.data) {
+      size_t capacity = GrowingBuffer::roundedCapacity(bytes, buffer.capacity);
+      void *data = std::aligned_alloc(64, capacity);
+      if (!data)
+        return nullptr;
+      std::free(buffer.data);
+      buffer.data = data;
+      buffer.capacity = capacity;
+    }
+    return buffer.data;
+  }
+
+  const ModelDescription &description_;
+  int32_t numThreads_;
+  std::vector<HostBuffer> buffers_;
+  awq_tensor *slots_ = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<ModelBackend> createModelBackend(const ModelDescription &description,
+                                                 int32_t numThreads) {
+  return std::make_unique<HostModelBackend>(description, numThreads);
+}
+
+} // namespace awq::rt

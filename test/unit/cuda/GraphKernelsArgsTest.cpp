@@ -1,0 +1,59 @@
+// GraphKernelsArgsTest.cpp - the generic graph kernels (awq_cuda.h, "Generic
+// graph ops") reject bad arguments with a message before any CUDA call, so
+// these run without a GPU. Their numerics are checked on a GPU by
+// test/Cuda/compiled-model.test (whole models against the CPU libraries).
+#include "awq_cuda.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+std::string lastError() { return awq_last_error(); }
+
+TEST(GraphKernelsArgs, UnaryRejectsOpsWithoutAKernel) {
+  EXPECT_TRUE(awq_cuda_unary_supported(AWQ_UNARY_GELU_TANH));
+  EXPECT_FALSE(awq_cuda_unary_supported(AWQ_UNARY_NOT));
+  float x = 0;
+  EXPECT_NE(awq_cuda_unary(AWQ_UNARY_NOT, &x, 1, AWQ_F32, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_unary: unary op 18 has no CUDA kernel");
+  EXPECT_NE(awq_cuda_unary(AWQ_UNARY_NEG, &x, 1, AWQ_I64, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_unary: dtype must be f32, f16 or bf16 (awq_dtype 4 given)");
+  // Nothing to do is not an error, even with null pointers.
+  EXPECT_EQ(awq_cuda_unary(AWQ_UNARY_NEG, nullptr, 0, AWQ_F16, nullptr, nullptr), 0);
+}
+
+TEST(GraphKernelsArgs, BinaryChecksOpAndRank) {
+  EXPECT_TRUE(awq_cuda_binary_supported(AWQ_BINARY_MAX));
+  EXPECT_FALSE(awq_cuda_binary_supported(AWQ_BINARY_EQUAL));
+  const int64_t shape[1] = {4}, strides[1] = {1};
+  float a = 0;
+  EXPECT_NE(awq_cuda_binary(AWQ_BINARY_LESS, &a, strides, &a, strides, shape, 1, AWQ_F32, &a,
+                            nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_binary: binary op 9 has no CUDA kernel");
+  EXPECT_NE(awq_cuda_binary(AWQ_BINARY_ADD, &a, strides, &a, strides, shape, 9, AWQ_F32, &a,
+                            nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_binary: rank 9 is outside [0, 8]");
+}
+
+TEST(GraphKernelsArgs, GatherCastSoftmaxMatmulArguments) {
+  int64_t index = 0;
+  float x = 0;
+  EXPECT_NE(awq_cuda_gather_by_index(&x, &index, 1, 3, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gather_by_index: element_bytes must be 1, 2, 4 or 8 (3 given)");
+  EXPECT_NE(awq_cuda_gather_by_index(nullptr, &index, 1, 4, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gather_by_index: x must not be null");
+  EXPECT_NE(awq_cuda_cast(&x, AWQ_F32, 1, AWQ_I32, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_cast: dtype must be f32, f16 or bf16 (awq_dtype 5 given)");
+  EXPECT_NE(awq_cuda_softmax(&x, 1, 0, AWQ_F32, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_softmax: dim must be positive (0 given)");
+  EXPECT_NE(awq_cuda_matmul(&x, &x, 1, 2, 2, 2, 0, -1, 0, AWQ_F32, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_matmul: batch strides must be >= 0");
+  EXPECT_NE(awq_cuda_matmul(&x, &x, 1, 2, 2, 2, 0, 0, 0, AWQ_I8, &x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_matmul: dtype must be f32, f16 or bf16 (awq_dtype 6)");
+}
+
+} // namespace
