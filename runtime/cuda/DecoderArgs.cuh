@@ -37,6 +37,15 @@ inline unsigned gridX(int64_t blocks, const char *what) {
   return static_cast<unsigned>(blocks);
 }
 
+// Elementwise kernels: blocks of this many threads in grid-stride loops over at
+// most kMaxElementwiseBlocks blocks (enough to fill any current GPU).
+constexpr int kElementwiseThreads = 256;
+constexpr int64_t kMaxElementwiseBlocks = 1 << 16;
+inline unsigned elementwiseBlocks(int64_t count) {
+  const int64_t blocks = (count + kElementwiseThreads - 1) / kElementwiseThreads;
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks < kMaxElementwiseBlocks ? blocks : kMaxElementwiseBlocks));
+}
+
 } // namespace awq::cuda
 
 #endif // AWQ_RUNTIME_CUDA_DECODERARGS_CUH

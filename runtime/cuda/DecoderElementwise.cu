@@ -8,15 +8,6 @@ using namespace awq::cuda;
 
 namespace {
 
-constexpr int kElementwiseThreads = 256;
-// Grid-stride loops past this many blocks: enough to fill any current GPU.
-constexpr int64_t kMaxElementwiseBlocks = 1 << 16;
-
-unsigned elementwiseBlocks(int64_t count) {
-  return static_cast<unsigned>(
-      std::min(kMaxElementwiseBlocks, (count + kElementwiseThreads - 1) / kElementwiseThreads));
-}
-
 // Not __restrict__: y may alias a or b, and each element is read before it is written.
 template <class T> __global__ void addKernel(const T *a, const T *b, int64_t count, T *y) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;

@@ -12,14 +12,8 @@ using namespace awq::cuda;
 
 namespace {
 
-constexpr int kThreads = 256;
-// Grid-stride loops past this many blocks: enough to fill any current GPU.
-constexpr int64_t kMaxBlocks = 1 << 16;
-
-unsigned gridFor(int64_t count) {
-  return static_cast<unsigned>(
-      std::max<int64_t>(1, std::min(kMaxBlocks, (count + kThreads - 1) / kThreads)));
-}
+constexpr int kThreads = kElementwiseThreads;
+unsigned gridFor(int64_t count) { return elementwiseBlocks(count); }
 
 #define AWQ_GRID_STRIDE_LOOP(i, count)                                                            \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (count);       \

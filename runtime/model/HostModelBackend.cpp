@@ -49,10 +49,7 @@ private:
   // The node allocator: hands out the buffer planned for the output's slot.
   static void *allocate(void *context, awq_tensor *output) {
     auto *self = static_cast<HostModelBackend *>(context);
-    ptrdiff_t slot = output - self->slots_;
-    if (slot < 0 || slot >= static_cast<ptrdiff_t>(self->description_.numSlots))
-      return nullptr;
-    int32_t bufferIndex = self->description_.slotBuffers[slot];
+    const int32_t bufferIndex = plannedBufferOf(self->description_, self->slots_, output);
     if (bufferIndex < 0)
       return nullptr;
     size_t bytes = static_cast<size_t>(numel(output)) * awq_dtype_size(output->dtype);

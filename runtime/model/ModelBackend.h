@@ -50,6 +50,16 @@ struct GrowingBuffer {
   }
 };
 
+// The buffer the compiler planned for the node result `output` points at
+// (an element of `slots`), or -1 when it is not a planned slot.
+inline int32_t plannedBufferOf(const ModelDescription &description, const awq_tensor *slots,
+                               const awq_tensor *output) {
+  const ptrdiff_t slot = output - slots;
+  if (slot < 0 || slot >= static_cast<ptrdiff_t>(description.numSlots))
+    return -1;
+  return description.slotBuffers[slot];
+}
+
 } // namespace awq::rt
 
 #endif // AWQ_RUNTIME_MODEL_MODELBACKEND_H

@@ -132,10 +132,7 @@ void *CudaModelBackend::scratch(Scratch role, size_t bytes) {
 
 void *CudaModelBackend::allocate(void *context, awq_tensor *output) {
   auto *self = static_cast<CudaModelBackend *>(context);
-  ptrdiff_t slot = output - self->slots_;
-  if (slot < 0 || slot >= static_cast<ptrdiff_t>(self->description_.numSlots))
-    return nullptr;
-  int32_t bufferIndex = self->description_.slotBuffers[slot];
+  const int32_t bufferIndex = plannedBufferOf(self->description_, self->slots_, output);
   if (bufferIndex < 0)
     return nullptr;
   PlannedBuffer &buffer = self->buffers_[bufferIndex];

@@ -477,8 +477,9 @@ TEST(CudaDecoderOpsArgs, NormsRejectBadArguments) {
                   "awq_cuda_rms_norm", "dim must be positive");
   EXPECT_OP_ERROR(awq_cuda_rms_norm(kFake, kFake, 2, 8, NAN, AWQ_F16, kFake, nullptr),
                   "awq_cuda_rms_norm", "eps");
-  EXPECT_OP_ERROR(awq_cuda_rms_norm(kFake, kFake, 2, 8, 1e-5f, AWQ_F32, kFake, nullptr),
-                  "awq_cuda_rms_norm", "dtype must be f16 or bf16");
+  // The norms take f32 too (compiled f32 models run them).
+  EXPECT_OP_ERROR(awq_cuda_rms_norm(kFake, kFake, 2, 8, 1e-5f, AWQ_I32, kFake, nullptr),
+                  "awq_cuda_rms_norm", "dtype must be f32, f16 or bf16");
   EXPECT_OP_ERROR(
       awq_cuda_layer_norm(kFake, nullptr, nullptr, 2, 8, 1e-5f, AWQ_BF16, kFake, nullptr),
       "awq_cuda_layer_norm", "gamma must not be null");
