@@ -144,7 +144,9 @@ def decode_tables(result):
         if peak:
             gbps += f" ({100 * run['approx_gbps'] / peak:.0f}%)"
         dense = "FP16" if result["dtype"] == "f16" else "BF16"
-        variant = "W4 g%d" % result["w4_group_size"] if run["variant"] == "w4" else dense
+        variant = (dense if run["variant"] == "fp16" else
+                   "W4 g%d" % result["w4_group_size"]
+                   + (" (mma tiles)" if run["variant"] == "w4-mma-tiles" else ""))
         lines.append(f"| {variant} | {run['batch']} | {run['tokens_per_s']:.1f} | "
                      f"{run['ms_per_step']:.3f} | {gbps} | "
                      f"{fmt(run.get('prefill_tokens_per_s'), '{:.0f}')} | "
@@ -152,10 +154,11 @@ def decode_tables(result):
     if result["ratios"]:
         lines.append("")
         dense = "FP16" if result["dtype"] == "f16" else "BF16"
-        lines.append(f"| batch | W4 / {dense} tokens/s |")
-        lines.append("| --- | --- |")
+        lines.append(f"| W4 variant | batch | W4 / {dense} tokens/s |")
+        lines.append("| --- | --- | --- |")
         for ratio in result["ratios"]:
-            lines.append(f"| {ratio['batch']} | {ratio['w4_over_fp16']:.2f}x |")
+            lines.append(f"| {ratio.get('variant', 'w4')} | {ratio['batch']} | "
+                         f"{ratio['w4_over_fp16']:.2f}x |")
     return lines
 
 

@@ -78,13 +78,14 @@ lanes() {
 }
 [[ ",$steps," == *",lanes,"* ]] && { export -f lanes; export build; step lanes 200 bash -c lanes; }
 step decode 300 python3 "$here/bench/cuda_bench.py" --build "$build" --skip-kernels \
-  --dtypes f16 --json-out "$out/decode.json"
+  --dtypes f16 --decode-args "--variants w4,w4-mma-tiles,fp16" --json-out "$out/decode.json"
 # Each W4 path forced at every M where it applies: where the dispatch thresholds should lie.
 paths() {
   local bench=$build/bench/cuda/awq-cuda-kernel-bench
   "$bench" --path 1 --ms 1,2,4 --methods rotate --shapes 4096x4096,8192x28672 --no-check
   "$bench" --path 2 --ms 1,4,16,64,256,1024 --methods rotate --shapes 4096x4096,8192x28672 --no-check
   "$bench" --path 3 --ms 1,4,16,64,256,1024 --methods rotate --shapes 4096x4096,8192x28672 --no-check
+  "$bench" --path 4 --ms 1,2,4,8,16,32,64 --methods rotate --no-check
 }
 [[ ",$steps," == *",paths,"* ]] && { export -f paths; export build; step paths 200 bash -c paths; }
 
@@ -94,7 +95,8 @@ paths() {
 profile() {
   local bench=$build/bench/cuda/awq-cuda-kernel-bench
   local sections="--section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis --section WarpStateStats --section Occupancy --section LaunchStats"
-  ncu $sections -k regex:groupGemv -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
+  ncu $sections -k regex:groupMatmulMma -c 1 "$bench" --shapes 8192x28672 --ms 1 --path 4 --methods flush --no-check --target-ms 1
+  ncu $sections -k regex:groupMatmulMma -c 1 "$bench" --shapes 8192x28672 --ms 16 --path 4 --methods flush --no-check --target-ms 1
   AWQ_CUDA_GEMV_LANES=chunks ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
   AWQ_CUDA_GEMV_LANES=words ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 4 --methods flush --no-check --target-ms 1
   ncu $sections -k regex:groupGemmTensorCore -c 1 "$bench" --shapes 8192x28672 --ms 16 --path 2 --methods flush --no-check --target-ms 1
@@ -114,6 +116,17 @@ models() {
                   --documents=blank-line --first 120 --window 512 ;;
       *kv*) "$run" "$so" --generate "5 17 42 7" --tokenizer token-ids --max-tokens 12 --print-ids ;;
       *) "$run" "$so" --input input_ids="$dir/ids.npy" --output-dir "$out/models/$name" ;;
+    esac
+    echo "exit $?"
+    # The same with the weights packed for the mma.sync kernel.
+    echo "--- $name, AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles"
+    case $name in
+      stories*) AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles "$run" "$so" --perplexity "$dir/text.txt" \
+                  --tokenizer "$dir/tok512.bin" --documents=blank-line --first 120 --window 512 ;;
+      *kv*) AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles "$run" "$so" --generate "5 17 42 7" \
+              --tokenizer token-ids --max-tokens 12 --print-ids ;;
+      *) AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles "$run" "$so" --input input_ids="$dir/ids.npy" \
+           --output-dir "$out/models/$name-mma-tiles" ;;
     esac
     echo "exit $?"
     "$run" "$so" --bench --bench-prompt=16 --bench-decode=16 --bench-repeats=3

@@ -280,8 +280,9 @@ struct HostBlob {
 // zero points and f32 scales rounded to `dtype` by the packer. The values are
 // shaped like a real LLM weight: codes uniform in [0, 15], zero points 7 or 8,
 // scales in [0.003, 0.0056], so W' has a standard deviation near 0.02.
+// `layout`: an AWQ_CUDA_LAYOUT_*.
 inline HostBlob packRandomW4Blob(int64_t k, int64_t n, int64_t group, int32_t dtype,
-                                 uint64_t seed) {
+                                 uint64_t seed, int32_t layout = AWQ_CUDA_LAYOUT_DEFAULT) {
   const int32_t bits = 4;
   const int64_t groups = (k + group - 1) / group;
   const int64_t rowBytes = (k * bits + 7) / 8;
@@ -304,7 +305,7 @@ inline HostBlob packRandomW4Blob(int64_t k, int64_t n, int64_t group, int32_t dt
   awq_tensor zeroTensor = makeTensor(zeros.data(), AWQ_U8, {n, groups});
   awq_tensor blob{};
   checkAwq(awq_cuda_group_weights_pack_shape(&qweight, &scaleTensor, &zeroTensor, bits, group, k,
-                                             dtype, &blob),
+                                             dtype, layout, &blob),
            "awq_cuda_group_weights_pack_shape");
   HostBlob result;
   result.size = awq_tensor_numel(&blob) * static_cast<int64_t>(awq_dtype_size(blob.dtype));
@@ -314,7 +315,7 @@ inline HostBlob packRandomW4Blob(int64_t k, int64_t n, int64_t group, int32_t dt
     fail("out of host memory for a %lld-byte blob", static_cast<long long>(result.size));
   blob.data = result.bytes.get();
   checkAwq(awq_cuda_group_weights_pack(&qweight, &scaleTensor, &zeroTensor, bits, group, k, dtype,
-                                       &blob),
+                                       layout, &blob),
            "awq_cuda_group_weights_pack");
   checkAwq(awq_cuda_group_weights_get_info(result.bytes.get(), result.size, &result.info),
            "awq_cuda_group_weights_get_info");

@@ -2,7 +2,7 @@
 // synthetic Llama-2-7B-shaped model running entirely on the GPU through
 // awq_cuda.h, with W4 g128 weights and with dense FP16 weights.
 //
-//   awq-cuda-decode-bench [--layers 32] [--batch 1,16] [--variants w4,fp16]
+//   awq-cuda-decode-bench [--layers 32] [--batch 1,16] [--variants w4,fp16[,w4-mma-tiles]]
 //                         [--prompt 128] [--steps 64] [--warmup 3] [--dtype f16|bf16]
 //                         [--group 128] [--peak-gbps G] [--device D] [--json PATH]
 //
@@ -15,8 +15,10 @@
 //   gate/up + SiLU product, down linear, residual add] -> final rms_norm ->
 //   LM head -> logits [batch, vocab] (no sampling).
 // Variants share everything but the seven per-layer linears:
-//   w4:   W4 g128 blobs with zero points (awq_cuda_group_matmul; gate and up
-//         in one awq_cuda_gate_up_silu);
+//   w4:   W4 g128 blobs with zero points in the default layout (row chunks;
+//         awq_cuda_group_matmul; gate and up in one awq_cuda_gate_up_silu);
+//   w4-mma-tiles: the same in the mma-tile layout (the register-fed mma.sync
+//         kernel), for comparing the two in one run;
 //   fp16: dense weights through cuBLAS (awq_cuda_linear; gate and up as two
 //         linears + awq_cuda_silu_mul).
 // The LM head stays dense (f16/bf16) in BOTH variants, as AWQ deployments keep
@@ -52,7 +54,8 @@ const char *kUsage =
     "usage: awq-cuda-decode-bench [options]\n"
     "  --layers L          decoder layers (default 32; fewer for a quick run)\n"
     "  --batch 1,16        batch sizes (sequences decoded together; default 1,16)\n"
-    "  --variants w4,fp16  which models to run (default both; the ratio needs both)\n"
+    "  --variants w4,fp16  which models to run (default both; the ratio needs both);\n"
+    "                      w4-mma-tiles: W4 in the mma-tile layout (the mma.sync kernel)\n"
     "  --prompt P          prompt tokens prefilled per sequence (default 128)\n"
     "  --steps S           timed decode steps (default 64)\n"
     "  --warmup W          untimed decode steps before them (default 3)\n"
@@ -116,10 +119,10 @@ Options parseOptions(int argc, char **argv) {
     if (b < 1)
       usageError("--batch values must be >= 1", kUsage);
   if (o.variants.empty())
-    usageError("--variants needs w4 and/or fp16", kUsage);
+    usageError("--variants needs w4, w4-mma-tiles and/or fp16", kUsage);
   for (const std::string &v : o.variants)
-    if (v != "w4" && v != "fp16")
-      usageError("--variants takes w4 and/or fp16, not '" + v + "'", kUsage);
+    if (v != "w4" && v != "fp16" && v != "w4-mma-tiles")
+      usageError("--variants takes w4, w4-mma-tiles and/or fp16, not '" + v + "'", kUsage);
   return o;
 }
 
@@ -144,6 +147,7 @@ struct Layer {
 struct Model {
   ModelConfig config;
   bool quantized = false;
+  std::string variant; // w4, w4-mma-tiles or fp16
   int32_t dtype = AWQ_F16;
   DeviceBuffer embedding, finalNorm;
   LinearWeight lmHead; // dense in both variants
@@ -196,10 +200,14 @@ LinearWeight uploadBlob(const HostBlob &blob) {
   return w;
 }
 
-Model buildModel(const ModelConfig &c, bool quantized, int32_t dtype, int64_t group) {
+Model buildModel(const ModelConfig &c, const std::string &variant, int32_t dtype, int64_t group) {
+  const bool quantized = variant != "fp16";
+  const int32_t layout =
+      variant == "w4-mma-tiles" ? AWQ_CUDA_LAYOUT_MMA_TILES : AWQ_CUDA_LAYOUT_DEFAULT;
   Model model;
   model.config = c;
   model.quantized = quantized;
+  model.variant = variant;
   model.dtype = dtype;
   uint64_t seed = 42;
   model.embedding = randomHalfBuffer(c.vocab * c.dim, dtype, 0.0f, 0.02f, seed++, "embedding");
@@ -218,7 +226,7 @@ Model buildModel(const ModelConfig &c, bool quantized, int32_t dtype, int64_t gr
         {c.dim, qDim}, {c.dim, kvDim}, {c.dim, kvDim}, {qDim, c.dim},
         {c.dim, c.hidden}, {c.dim, c.hidden}, {c.hidden, c.dim}};
     for (auto [k, n] : shapes)
-      blobs.push_back(packRandomW4Blob(k, n, group, dtype, seed++));
+      blobs.push_back(packRandomW4Blob(k, n, group, dtype, seed++, layout));
   }
   std::fprintf(stderr, "%s: uploading %" PRId64 " %s layers ...\n", programName(), c.layers,
                quantized ? "W4" : "dense");
@@ -471,7 +479,7 @@ RunResult runBatch(const Model &model, const Options &options, int64_t batch,
                    cudaStream_t stream) {
   const ModelConfig &c = model.config;
   RunResult result;
-  result.variant = model.quantized ? "w4" : "fp16";
+  result.variant = model.variant;
   result.batch = batch;
   result.modelGiB = model.deviceBytes() / 1073741824.0;
   // Room for the prompt and every decode step, warm-up included.
@@ -592,7 +600,7 @@ int main(int argc, char **argv) {
   std::vector<RunResult> results;
   for (const std::string &variant : options.variants) {
     // One model at a time: the dense one is ~13 GB, freed before the next.
-    const Model model = buildModel(c, variant == "w4", options.dtype, options.group);
+    const Model model = buildModel(c, variant, options.dtype, options.group);
     for (int64_t batch : options.batches) {
       std::fprintf(stderr, "%s: running %s batch %" PRId64 " ...\n", programName(),
                    variant.c_str(), batch);
@@ -615,22 +623,29 @@ int main(int argc, char **argv) {
       std::snprintf(bandwidth, sizeof bandwidth, "%.0f", gbps);
     nonFinite |= r.nonFiniteLogits > 0;
     const std::string variant =
-        r.variant == "w4" ? "W4 g" + std::to_string(options.group) : denseName;
+        r.variant == "fp16" ? std::string(denseName)
+                            : "W4 g" + std::to_string(options.group) +
+                                  (r.variant == "w4-mma-tiles" ? " (mma tiles)" : "");
     std::printf("| %s | %" PRId64 " | %.1f | %.3f | %s | %.0f | %.2f | %s | %s |\n",
                 variant.c_str(), r.batch, r.tokensPerSecond, r.stepMs,
                 bandwidth, r.prefillTokensPerSecond, r.modelGiB, r.graph ? "yes" : "no (eager)",
                 r.nonFiniteLogits ? "NON-FINITE" : "finite");
   }
   // W4 / FP16 per batch.
-  std::vector<std::pair<int64_t, double>> ratios;
+  struct Ratio {
+    std::string variant;
+    int64_t batch;
+    double ratio;
+  };
+  std::vector<Ratio> ratios;
   for (const RunResult &w4 : results)
     for (const RunResult &dense : results)
-      if (w4.variant == "w4" && dense.variant == "fp16" && w4.batch == dense.batch)
-        ratios.push_back({w4.batch, w4.tokensPerSecond / dense.tokensPerSecond});
+      if (w4.variant != "fp16" && dense.variant == "fp16" && w4.batch == dense.batch)
+        ratios.push_back({w4.variant, w4.batch, w4.tokensPerSecond / dense.tokensPerSecond});
   if (!ratios.empty()) {
-    std::printf("\n| batch | W4 / %s tokens/s |\n| --- | --- |\n", denseName);
-    for (auto [batch, ratio] : ratios)
-      std::printf("| %" PRId64 " | %.2fx |\n", batch, ratio);
+    std::printf("\n| W4 variant | batch | W4 / %s tokens/s |\n| --- | --- | --- |\n", denseName);
+    for (const Ratio &r : ratios)
+      std::printf("| %s | %" PRId64 " | %.2fx |\n", r.variant.c_str(), r.batch, r.ratio);
   }
   std::printf("\napprox GB/s: (all weight bytes + KV cache bytes read at the average length) / "
               "step time%s.\n",
@@ -684,8 +699,12 @@ int main(int argc, char **argv) {
           .value("non_finite_logits", r.nonFiniteLogits)
           .endObject();
     json.endArray().beginArray("ratios");
-    for (auto [batch, ratio] : ratios)
-      json.beginObject().value("batch", batch).value("w4_over_fp16", ratio).endObject();
+    for (const Ratio &r : ratios)
+      json.beginObject()
+          .value("variant", r.variant)
+          .value("batch", r.batch)
+          .value("w4_over_fp16", r.ratio)
+          .endObject();
     json.endArray().endObject();
     json.writeFile(options.jsonPath);
     std::printf("JSON written to %s\n", options.jsonPath.c_str());

@@ -2,7 +2,7 @@
 // awq_cuda.h against the memory system and against cuBLAS.
 //
 //   awq-cuda-kernel-bench [--dtype f16|bf16] [--shapes 4096x4096,4096x11008,...]
-//                         [--ms 1,4,16,64,256,1024] [--path 0|1|2|3]
+//                         [--ms 1,4,16,64,256,1024] [--path 0|1|2|3|4]
 //                         [--methods flush,rotate] [--peak-gbps G] [--target-ms T]
 //                         [--device D] [--no-check] [--json PATH]
 //
@@ -56,8 +56,10 @@ const char *kUsage =
     "  --shapes KxN,...        weight shapes, K inputs x N outputs\n"
     "                          (default 4096x4096,4096x11008,8192x8192,8192x28672)\n"
     "  --ms 1,4,...            batch sizes M (default 1,4,16,64,256,1024)\n"
-    "  --path 0|1|2|3          W4 path: 0 = dispatch by M (default), 1 = GEMV (M <= 4 only),\n"
-    "                          2 = tensor cores, 3 = dequantize + cuBLAS\n"
+    "  --path 0|1|2|3|4        W4 path: 0 = dispatch by M (default), 1 = GEMV (M <= 4 only),\n"
+    "                          2 = tensor cores, 3 = dequantize + cuBLAS, 4 = mma tiles\n"
+    "                          (M <= 64); path 4 packs the weights in mma tiles, the\n"
+    "                          others in the default layout (row chunks)\n"
     "  --group G               group size (default 128)\n"
     "  --methods flush,rotate  timing methods (default both; see the file's banner)\n"
     "  --peak-gbps G           peak DRAM bandwidth for the % column (default: from the driver)\n"
@@ -104,8 +106,8 @@ Options parseOptions(int argc, char **argv) {
       o.ms = parseIntList(value, "--ms");
     } else if (key == "--path") {
       o.path = static_cast<int32_t>(parseInt(value, "--path"));
-      if (o.path < 0 || o.path > 3)
-        usageError("--path must be 0, 1, 2 or 3", kUsage);
+      if (o.path < 0 || o.path > 4)
+        usageError("--path must be 0, 1, 2, 3 or 4", kUsage);
     } else if (key == "--group") {
       o.group = parseInt(value, "--group");
     } else if (key == "--methods") {
@@ -137,14 +139,17 @@ Options parseOptions(int argc, char **argv) {
   return o;
 }
 
-// The path awq_cuda_group_matmul takes for M (as documented in awq_cuda.h).
-int32_t dispatchedPath(int64_t m) { return awq_cuda_group_matmul_dispatched_path(m); }
+// The blob layout a forced path reads (path 4: mma tiles).
+int32_t layoutForPath(int32_t path) {
+  return path == 4 ? AWQ_CUDA_LAYOUT_MMA_TILES : AWQ_CUDA_LAYOUT_DEFAULT;
+}
 
 const char *pathName(int32_t path) {
   switch (path) {
   case 1: return "gemv";
   case 2: return "tensor-core";
   case 3: return "dequant+cublas";
+  case 4: return "mma-tiles";
   default: return "dispatch";
   }
 }
@@ -437,7 +442,8 @@ int main(int argc, char **argv) {
     const int64_t k = shape.first, n = shape.second;
     std::fprintf(stderr, "%s: preparing %" PRId64 "x%" PRId64 " ...\n", programName(), k, n);
     // W4 weight: packed once on the host, uploaded into `copies` device blobs.
-    const HostBlob blob = packRandomW4Blob(k, n, options.group, dtype, seed++);
+    const HostBlob blob =
+        packRandomW4Blob(k, n, options.group, dtype, seed++, layoutForPath(options.path));
     const int64_t payload = blobPayloadBytes(blob.info);
     const int64_t w4Copies = copiesToExceedL2(payload, l2Bytes);
     std::vector<DeviceBuffer> w4(options.rotate ? w4Copies : 1);
@@ -475,7 +481,7 @@ int main(int argc, char **argv) {
     // path holds W', the tensor cores their split-K partials).
     int64_t workspaceBytes = 0;
     for (int64_t m : options.ms)
-      for (int32_t path : {options.path, 2, 3})
+      for (int32_t path : {options.path, 2, 3, 4})
         workspaceBytes = std::max(
             workspaceBytes, awq_cuda_group_matmul_path_workspace_bytes(path, &blob.info, m));
     DeviceBuffer workspace(static_cast<size_t>(std::max<int64_t>(workspaceBytes, 256)),
@@ -486,7 +492,8 @@ int main(int argc, char **argv) {
       row.k = k;
       row.n = n;
       row.m = m;
-      row.path = options.path == 0 ? dispatchedPath(m) : options.path;
+      row.path = options.path == 0 ? awq_cuda_group_matmul_dispatched_path(&blob.info, m)
+                                   : options.path;
       const int64_t ioBytes = m * k * 2 + m * n * 2;
       row.w4Bytes = payload + ioBytes;
       row.denseBytes = denseWeightBytes + ioBytes;
@@ -523,9 +530,10 @@ int main(int argc, char **argv) {
       checkCuda(cudaStreamSynchronize(stream), "cudaStreamSynchronize (the W4 kernel failed?)");
 
       if (options.check) {
-        // Reference: the dequantize + cuBLAS path, or the tensor-core path
-        // when the dequantize path is the one under test.
-        const int32_t referencePath = row.path == 3 ? 2 : 3;
+        // Reference: the dequantize + cuBLAS path, or when that is the one
+        // under test the other kernel that reads the blob's layout.
+        const int32_t referencePath =
+            row.path != 3 ? 3 : blob.info.layout == AWQ_CUDA_LAYOUT_MMA_TILES ? 4 : 2;
         checkCuda(cudaMemsetAsync(y.get(), 0, m * n * 2, stream), "cudaMemsetAsync");
         checkCuda(cudaMemsetAsync(yReference.get(), 0, m * n * 2, stream), "cudaMemsetAsync");
         checkAwq(runW4(options.path, 0, y.get()), "awq_cuda_group_matmul");

@@ -54,6 +54,7 @@ struct GroupWeightsView {
   const void *scales; // [n, groups] in the activation dtype
   const uint8_t *zeros; // [n, groups] or null (zero = 2^(bits-1))
   int bits;
+  int layout; // kLayoutRowChunks or kLayoutMmaTiles
   int64_t n, k, kPadded, groups, groupSize; // groupSize: effective (see layout)
   // log2(groupSize) when it is a power of two (32, 64, 128 ...), else -1:
   // the kernels find an input's group with a shift instead of a 64-bit
@@ -68,6 +69,7 @@ inline GroupWeightsView viewOf(const void *blobDevice, const awq_cuda_group_weig
   view.scales = base + info.scales_offset;
   view.zeros = info.has_zeros ? base + info.zeros_offset : nullptr;
   view.bits = info.bits;
+  view.layout = info.layout;
   view.n = info.n;
   view.k = info.k;
   view.kPadded = info.k_padded;

@@ -9,7 +9,7 @@
 // with one 16-byte (8-byte) store per thread. (The first version gave each
 // thread a 128-bit load and 32 two-byte stores 64 bytes apart across the
 // warp: 150 GB/s on an H100.)
-#include "GroupMatmulKernels.cuh"
+#include "GroupMmaFragments.cuh"
 
 #include <type_traits>
 
@@ -75,13 +75,73 @@ void launchWithBits(const GroupWeightsView &weights, T *out, cudaStream_t stream
     groupDequantizeKernel<T, BITS, false><<<blocks, kThreads, 0, stream>>>(weights, out);
 }
 
+// Mma-tile blobs: one thread per 32-bit word (one lane's fragment of one
+// 16 x 16 tile), dequantized by the mma kernel's own fragment code: rows g
+// and g + 8, inputs 64 q + 16 t + 4 j .. + 3 each (registers 0 and 2 for row
+// g, 1 and 3 for row g + 8). The 32 threads of a warp fill 128 contiguous
+// bytes of each of 4 rows.
+template <class T, bool VECTOR_STORES>
+__global__ void groupDequantizeMmaTilesKernel(GroupWeightsView weights, T *__restrict__ out) {
+  const int64_t quads = weights.kPadded / kMmaQuadInputs;
+  const int64_t wordIndex = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t vector = wordIndex / 4; // (tile, quad, lane)
+  const int j = static_cast<int>(wordIndex % 4);
+  const int lane = static_cast<int>(vector % 32);
+  const int64_t quad = (vector / 32) % quads, tile = vector / 32 / quads;
+  const int g = lane / 4, t = lane % 4;
+  if (tile * kMmaTileRows >= weights.n)
+    return;
+  const int64_t first = quad * kMmaQuadInputs + 16 * t + 4 * j;
+  if (first >= weights.k)
+    return; // padding only
+  const int64_t group = mmaGroupOf(weights, quad * kMmaQuadInputs + 16 * t);
+  const int64_t paramIndex = (tile * weights.groups + group) * 8 + g;
+  const uint32_t zeroPair =
+      weights.zeros ? reinterpret_cast<const uint16_t *>(weights.zeros)[paramIndex] : 0x0808u;
+  const MmaGroupParams params = mmaGroupParams<T>(
+      static_cast<const uint32_t *>(weights.scales)[paramIndex], zeroPair);
+  uint32_t a[4];
+  mmaFragmentFromWord<T>(reinterpret_cast<const uint32_t *>(weights.codes)[wordIndex], params, a);
+  for (int h = 0; h < 2; ++h) {
+    const int64_t row = tile * kMmaTileRows + g + 8 * h;
+    if (row >= weights.n)
+      continue;
+    const uint32_t pairs[2] = {a[h], a[h + 2]};
+    T *destination = out + row * weights.k + first;
+    if (VECTOR_STORES) {
+      *reinterpret_cast<uint2 *>(destination) = make_uint2(pairs[0], pairs[1]);
+    } else {
+      const T *values = reinterpret_cast<const T *>(pairs);
+      for (int i = 0; i < 4; ++i)
+        if (first + i < weights.k)
+          destination[i] = values[i];
+    }
+  }
+}
+
+template <class T>
+void launchMmaTiles(const GroupWeightsView &weights, T *out, cudaStream_t stream) {
+  constexpr int kThreads = 256;
+  const int64_t words = mmaTilesNPadded(weights.n) / kMmaTileRows *
+                        (weights.kPadded / kMmaQuadInputs) * 32 * 4;
+  const bool vectorStores = weights.k % 4 == 0 && reinterpret_cast<uintptr_t>(out) % 8 == 0;
+  if (vectorStores)
+    groupDequantizeMmaTilesKernel<T, true>
+        <<<ceilDiv(words, kThreads), kThreads, 0, stream>>>(weights, out);
+  else
+    groupDequantizeMmaTilesKernel<T, false>
+        <<<ceilDiv(words, kThreads), kThreads, 0, stream>>>(weights, out);
+}
+
 } // namespace
 
 template <class T>
 void launchGroupDequantize(const GroupWeightsView &weights, T *out, cudaStream_t stream) {
   if (weights.n == 0)
     return;
-  if (weights.bits == 4)
+  if (weights.layout == kLayoutMmaTiles)
+    launchMmaTiles<T>(weights, out, stream);
+  else if (weights.bits == 4)
     launchWithBits<T, 4>(weights, out, stream);
   else
     launchWithBits<T, 8>(weights, out, stream);

@@ -1,13 +1,15 @@
 // GroupMatmulDispatch.cu - the C entry points of the group matmul: argument
 // checks, then the kernel for this M (GEMV, tensor cores, or dequantize +
-// cuBLAS), and the fused gate/up SiLU.
+// cuBLAS for row-chunk blobs; mma tiles or dequantize + cuBLAS for mma-tile
+// blobs), and the fused gate/up SiLU.
 #include "CublasGemm.h"
 #include "GroupMatmulKernels.cuh"
 
 namespace awq::cuda {
 namespace {
 
-enum class Path { ByRows = 0, Gemv = 1, TensorCore = 2, DequantizeCublas = 3 };
+enum class Path { ByRows = 0, Gemv = 1, TensorCore = 2, DequantizeCublas = 3, MmaTiles = 4 };
+constexpr int32_t kLastPath = 4;
 
 void checkInfo(const awq_cuda_group_weights_info *info) {
   if (!info)
@@ -15,7 +17,12 @@ void checkInfo(const awq_cuda_group_weights_info *info) {
   const bool sane = (info->bits == 4 || info->bits == 8) &&
                     (info->scale_dtype == AWQ_F16 || info->scale_dtype == AWQ_BF16) &&
                     info->k > 0 && info->n >= 0 &&
-                    info->k_padded == alignUp(info->k, kChunkInputs) && info->groups > 0 &&
+                    (info->layout == kLayoutRowChunks ||
+                     (info->layout == kLayoutMmaTiles && info->bits == 4)) &&
+                    info->k_padded == (info->layout == kLayoutMmaTiles
+                                           ? mmaTilesKPadded(info->k)
+                                           : rowChunksKPadded(info->k)) &&
+                    info->groups > 0 &&
                     info->codes_offset > 0 && info->codes_offset % 16 == 0;
   if (!sane)
     awq::rt::raise("blob_info is inconsistent (not filled by awq_cuda_group_weights_get_info?)");
@@ -25,7 +32,9 @@ int64_t dequantizedBytes(const awq_cuda_group_weights_info &info) {
   return alignUp(info.n * info.k * 2, kBlobArrayAlignment);
 }
 
-Path choosePath(int64_t m) {
+Path choosePath(const awq_cuda_group_weights_info &info, int64_t m) {
+  if (info.layout == kLayoutMmaTiles)
+    return m <= kMmaMaxRows ? Path::MmaTiles : Path::DequantizeCublas;
   if (m <= kGemvMaxRows)
     return Path::Gemv;
   if (m <= kTensorCoreMaxRows)
@@ -37,7 +46,8 @@ Path choosePath(int64_t m) {
 // partial sums for the tensor cores, none for the GEMV.
 int64_t workspaceBytesFor(Path path, const awq_cuda_group_weights_info &info, int64_t m) {
   switch (path) {
-  case Path::Gemv: return 0;
+  case Path::Gemv:
+  case Path::MmaTiles: return 0;
   case Path::TensorCore: return groupGemmTensorCoreWorkspaceBytes(m, info.n, info.k_padded);
   default: return dequantizedBytes(info);
   }
@@ -47,10 +57,21 @@ void runGroupMatmul(Path path, const void *x, int64_t m, const void *blobDevice,
                     const awq_cuda_group_weights_info &info, const void *bias, void *y,
                     void *workspace, cudaStream_t stream) {
   if (path == Path::ByRows)
-    path = choosePath(m);
+    path = choosePath(info, m);
+  const bool tiles = info.layout == kLayoutMmaTiles;
+  if ((path == Path::Gemv || path == Path::TensorCore) && tiles)
+    awq::rt::raise("path %d reads the row-chunk layout; this blob has mma tiles (pack it with "
+                   "AWQ_CUDA_LAYOUT_ROW_CHUNKS, or take path 4)",
+                   static_cast<int>(path));
+  if (path == Path::MmaTiles && !tiles)
+    awq::rt::raise("path 4 reads the mma-tile layout; this blob has row chunks (pack it with "
+                   "AWQ_CUDA_LAYOUT_MMA_TILES)");
   if (path == Path::Gemv && m > kGemvMaxRows)
     awq::rt::raise("the GEMV path takes at most %lld rows (M = %lld)",
                    static_cast<long long>(kGemvMaxRows), static_cast<long long>(m));
+  if (path == Path::MmaTiles && m > kMmaMaxRows)
+    awq::rt::raise("the mma-tile path takes at most %lld rows (M = %lld)",
+                   static_cast<long long>(kMmaMaxRows), static_cast<long long>(m));
   if (reinterpret_cast<uintptr_t>(blobDevice) % 16 != 0)
     awq::rt::raise("blob_device must be 16-byte aligned (cudaMalloc gives 256)");
   const int64_t workspaceBytes = workspaceBytesFor(path, info, m);
@@ -71,6 +92,9 @@ void runGroupMatmul(Path path, const void *x, int64_t m, const void *blobDevice,
     case Path::TensorCore:
       launchGroupGemmTensorCore<T>(activations, m, weights, biasValues, out, workspace, stream);
       break;
+    case Path::MmaTiles:
+      launchGroupMatmulMma<T>(activations, m, weights, nullptr, biasValues, out, stream);
+      break;
     default: {
       T *dequantized = static_cast<T *>(workspace);
       launchGroupDequantize<T>(weights, dequantized, stream);
@@ -90,18 +114,21 @@ extern "C" int64_t awq_cuda_group_matmul_workspace_bytes(
     const awq_cuda_group_weights_info *blob_info, int64_t m) {
   if (!blob_info || m <= 0)
     return 0;
-  return workspaceBytesFor(choosePath(m), *blob_info, m);
+  return workspaceBytesFor(choosePath(*blob_info, m), *blob_info, m);
 }
 
-extern "C" int32_t awq_cuda_group_matmul_dispatched_path(int64_t m) {
-  return static_cast<int32_t>(choosePath(m));
+extern "C" int32_t awq_cuda_group_matmul_dispatched_path(
+    const awq_cuda_group_weights_info *blob_info, int64_t m) {
+  if (!blob_info || m <= 0)
+    return 0;
+  return static_cast<int32_t>(choosePath(*blob_info, m));
 }
 
 extern "C" int64_t awq_cuda_group_matmul_path_workspace_bytes(
     int32_t path, const awq_cuda_group_weights_info *blob_info, int64_t m) {
-  if (!blob_info || m <= 0 || path < 0 || path > 3)
+  if (!blob_info || m <= 0 || path < 0 || path > kLastPath)
     return 0;
-  const Path chosen = path == 0 ? choosePath(m) : static_cast<Path>(path);
+  const Path chosen = path == 0 ? choosePath(*blob_info, m) : static_cast<Path>(path);
   return workspaceBytesFor(chosen, *blob_info, m);
 }
 
@@ -111,9 +138,9 @@ extern "C" awq_status awq_cuda_group_matmul_path(int32_t path, const void *x, in
                                                  const void *bias, void *y, void *workspace,
                                                  void *stream) {
   return awq::rt::guard("awq_cuda_group_matmul", [&] {
-    if (path < 0 || path > 3)
-      awq::rt::raise("path must be 0 (by M), 1 (GEMV), 2 (tensor cores) or 3 (dequantize + "
-                     "cuBLAS); got %d",
+    if (path < 0 || path > kLastPath)
+      awq::rt::raise("path must be 0 (by M), 1 (GEMV), 2 (tensor cores), 3 (dequantize + "
+                     "cuBLAS) or 4 (mma tiles); got %d",
                      path);
     checkInfo(blob_info);
     if (m < 0)
@@ -134,9 +161,16 @@ extern "C" awq_status awq_cuda_group_matmul(const void *x, int64_t m, const void
   return awq_cuda_group_matmul_path(0, x, m, blob_device, blob_info, bias, y, workspace, stream);
 }
 
+namespace {
+// Whether gate and up run as one fused kernel for this blob and M.
+bool gateUpFused(const awq_cuda_group_weights_info &info, int64_t m) {
+  return info.layout == kLayoutMmaTiles ? m <= kMmaMaxRows : m <= kGemvMaxRows;
+}
+} // namespace
+
 extern "C" int64_t awq_cuda_gate_up_silu_workspace_bytes(
     const awq_cuda_group_weights_info *blob_info, int64_t m) {
-  if (!blob_info || m <= kGemvMaxRows)
+  if (!blob_info || gateUpFused(*blob_info, m))
     return 0;
   // gate and up results, then whatever one group matmul needs.
   return 2 * alignUp(m * blob_info->n * 2, kBlobArrayAlignment) +
@@ -157,7 +191,7 @@ extern "C" awq_status awq_cuda_gate_up_silu(const void *x, int64_t m,
     if (!x || !gate_blob_device || !up_blob_device || !y)
       awq::rt::raise("x, both blobs and y must be non-null device pointers");
     const cudaStream_t cudaStream = asStream(stream);
-    if (m <= kGemvMaxRows) {
+    if (gateUpFused(*blob_info, m)) {
       if (reinterpret_cast<uintptr_t>(gate_blob_device) % 16 != 0 ||
           reinterpret_cast<uintptr_t>(up_blob_device) % 16 != 0)
         awq::rt::raise("blobs must be 16-byte aligned (cudaMalloc gives 256)");
@@ -165,8 +199,13 @@ extern "C" awq_status awq_cuda_gate_up_silu(const void *x, int64_t m,
       const GroupWeightsView up = viewOf(up_blob_device, *blob_info);
       dispatchHalfDtype(blob_info->scale_dtype, "the blob's dtype", [&](auto tag) {
         using T = decltype(tag);
-        launchGroupGemv<T>(static_cast<const T *>(x), m, gate, &up, nullptr, static_cast<T *>(y),
-                           cudaStream);
+        const T *activations = static_cast<const T *>(x);
+        if (blob_info->layout == kLayoutMmaTiles)
+          launchGroupMatmulMma<T>(activations, m, gate, &up, nullptr, static_cast<T *>(y),
+                                  cudaStream);
+        else
+          launchGroupGemv<T>(activations, m, gate, &up, nullptr, static_cast<T *>(y),
+                             cudaStream);
       });
       return;
     }

@@ -12,6 +12,9 @@ namespace awq::cuda {
 // runtime/cuda/README.md cross over).
 constexpr int64_t kGemvMaxRows = 4;
 constexpr int64_t kTensorCoreMaxRows = 64;
+// Mma-tile blobs: the register-fed mma kernel up to here, then dequantize +
+// cuBLAS.
+constexpr int64_t kMmaMaxRows = 64;
 
 // `#pragma unroll` for code that also compiles for the host, where the host
 // compiler would warn about the unknown pragma.
@@ -150,7 +153,15 @@ void launchGroupGemmTensorCore(const T *x, int64_t m, const GroupWeightsView &we
 // device (0 when it does not split K).
 int64_t groupGemmTensorCoreWorkspaceBytes(int64_t m, int64_t n, int64_t kPadded);
 
-// W'[n, k] (k < K, row stride K) in T, for the dequantize + cuBLAS path.
+// y = x . W'^T (+ bias), m <= kMmaMaxRows, from an mma-tile blob on tensor
+// cores fed from registers; with `up`, y = SiLU(x.Wg') * (x.Wu') (bias must
+// be null then). No workspace.
+template <class T>
+void launchGroupMatmulMma(const T *x, int64_t m, const GroupWeightsView &weights,
+                          const GroupWeightsView *up, const T *bias, T *y, cudaStream_t stream);
+
+// W'[n, k] (k < K, row stride K) in T, for the dequantize + cuBLAS path
+// (either layout).
 template <class T>
 void launchGroupDequantize(const GroupWeightsView &weights, T *out, cudaStream_t stream);
 

@@ -5,6 +5,7 @@
 #include "RuntimeInternal.h"
 #include "awq_cuda.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace awq::rt;
@@ -16,8 +17,20 @@ struct BlobLayout {
   int64_t codesOffset, scalesOffset, zerosOffset, totalBytes;
 };
 
-BlobLayout layoutOf(int32_t bits, int64_t n, int64_t kPadded, int64_t groups, bool hasZeros) {
+// Rows the arrays hold: N, or N padded to whole tiles.
+int64_t storedRows(int32_t codeLayout, int64_t n) {
+  return codeLayout == awq::cuda::kLayoutMmaTiles ? awq::cuda::mmaTilesNPadded(n) : n;
+}
+
+int64_t kPaddedFor(int32_t codeLayout, int64_t k) {
+  return codeLayout == awq::cuda::kLayoutMmaTiles ? awq::cuda::mmaTilesKPadded(k)
+                                                  : awq::cuda::rowChunksKPadded(k);
+}
+
+BlobLayout layoutOf(int32_t bits, int32_t codeLayout, int64_t rows, int64_t kPadded,
+                    int64_t groups, bool hasZeros) {
   using awq::cuda::alignUp;
+  const int64_t n = storedRows(codeLayout, rows);
   BlobLayout layout{};
   layout.codesOffset = alignUp(awq::cuda::kBlobHeaderBytes, awq::cuda::kBlobArrayAlignment);
   const int64_t codeBytes = n * (kPadded * bits / 8);
@@ -31,13 +44,28 @@ BlobLayout layoutOf(int32_t bits, int64_t n, int64_t kPadded, int64_t groups, bo
 
 struct PackRequest {
   int64_t n, k, kPadded, groups;
+  int32_t layout; // resolved: never AWQ_CUDA_LAYOUT_DEFAULT
 };
+
+int32_t resolveLayout(int32_t layout, int32_t bits) {
+  // Row chunks until the mma-tile kernel has been run and timed on a GPU:
+  // it was written and checked on the host in a session without one
+  // (runtime/cuda/README.md, "Mma tiles").
+  if (layout == AWQ_CUDA_LAYOUT_DEFAULT)
+    return awq::cuda::kLayoutRowChunks;
+  if (layout != AWQ_CUDA_LAYOUT_ROW_CHUNKS && layout != AWQ_CUDA_LAYOUT_MMA_TILES)
+    raise("layout must be AWQ_CUDA_LAYOUT_DEFAULT (-1), _ROW_CHUNKS (0) or _MMA_TILES (1); got %d",
+          layout);
+  if (layout == AWQ_CUDA_LAYOUT_MMA_TILES && bits != 4)
+    raise("the mma-tile layout holds 4-bit codes only (bits = %d)", bits);
+  return layout;
+}
 
 // Validates the canonical inputs (same rules as awq_group_matmul plus the
 // kernels' own: 4 or 8 bits, group size a multiple of 32 or >= K).
 PackRequest checkPackInputs(const awq_tensor *qweight, const awq_tensor *scales,
                             const awq_tensor *zeros, int32_t bits, int64_t groupSize, int64_t k,
-                            int32_t scaleDtype) {
+                            int32_t scaleDtype, int32_t requestedLayout) {
   if (bits != 4 && bits != 8)
     raise("the CUDA kernels take 4- or 8-bit weights (bits = %d)", bits);
   if (k <= 0)
@@ -50,6 +78,7 @@ PackRequest checkPackInputs(const awq_tensor *qweight, const awq_tensor *scales,
           static_cast<long long>(groupSize), static_cast<long long>(k));
   if (scaleDtype != AWQ_F16 && scaleDtype != AWQ_BF16)
     raise("scale_dtype (the activation dtype) must be f16 or bf16 (awq_dtype %d)", scaleDtype);
+  const int32_t codeLayout = resolveLayout(requestedLayout, bits);
   checkDescriptor(qweight, "qweight");
   checkRank(qweight, "qweight", 2);
   if (qweight->dtype != AWQ_U8 && qweight->dtype != AWQ_I8)
@@ -80,7 +109,7 @@ PackRequest checkPackInputs(const awq_tensor *qweight, const awq_tensor *scales,
     if (zeros)
       checkData(zeros, "zeros");
   }
-  return {n, k, awq::cuda::alignUp(k, awq::cuda::kChunkInputs), groups};
+  return {n, k, kPaddedFor(codeLayout, k), groups, codeLayout};
 }
 
 uint8_t codeAt(const uint8_t *row, int32_t bits, int64_t k) {
@@ -102,19 +131,63 @@ GroupBlobHeader readHeader(const void *blob, int64_t size) {
   const bool sane = (header.bits == 4 || header.bits == 8) &&
                     (header.scaleDtype == AWQ_F16 || header.scaleDtype == AWQ_BF16) &&
                     header.k > 0 && header.n >= 0 && header.groupSize > 0 &&
-                    header.kPadded == awq::cuda::alignUp(header.k, awq::cuda::kChunkInputs) &&
+                    (header.layout == awq::cuda::kLayoutRowChunks ||
+                     (header.layout == awq::cuda::kLayoutMmaTiles && header.bits == 4)) &&
+                    header.kPadded == kPaddedFor(header.layout, header.k) &&
                     header.groups == (header.k + header.groupSize - 1) / header.groupSize &&
                     (header.groupSize >= header.k ||
                      header.groupSize % awq::cuda::kChunkInputs == 0) &&
                     (header.hasZeros == 0 || header.hasZeros == 1);
   if (!sane)
     raise("blob header is inconsistent (corrupt blob)");
-  const BlobLayout layout =
-      layoutOf(header.bits, header.n, header.kPadded, header.groups, header.hasZeros);
+  const BlobLayout layout = layoutOf(header.bits, header.layout, header.n, header.kPadded,
+                                     header.groups, header.hasZeros);
   if (size < layout.totalBytes)
     raise("blob is truncated: %lld bytes, its header needs %lld", static_cast<long long>(size),
           static_cast<long long>(layout.totalBytes));
   return header;
+}
+
+// Where canonical code (row, input) goes in each layout, for the packer and
+// its inverse: `visit(row, input, byteOffset, shift)` for every stored code
+// (padding included: rows >= N or inputs >= K), with the code at bits
+// [shift, shift + bits) of the 32-bit word at `byteOffset` in the codes array.
+template <class Visit>
+void forEachStoredCode(int32_t codeLayout, int32_t bits, int64_t n, int64_t kPadded,
+                       Visit &&visit) {
+  if (codeLayout == awq::cuda::kLayoutMmaTiles) {
+    const int64_t rowTiles = awq::cuda::mmaTilesNPadded(n) / awq::cuda::kMmaTileRows;
+    const int64_t quads = kPadded / awq::cuda::kMmaQuadInputs;
+    int64_t byteOffset = 0;
+    for (int64_t tile = 0; tile < rowTiles; ++tile)
+      for (int64_t quad = 0; quad < quads; ++quad)
+        for (int lane = 0; lane < 32; ++lane)
+          for (int word = 0; word < 4; ++word, byteOffset += 4)
+            for (int nibble = 0; nibble < 8; ++nibble) {
+              const awq::cuda::MmaTileCoordinate at =
+                  awq::cuda::mmaTileCoordinate(lane, word, nibble);
+              visit(tile * awq::cuda::kMmaTileRows + at.rowInTile,
+                    quad * awq::cuda::kMmaQuadInputs + at.inputInQuad, byteOffset, 4 * nibble);
+            }
+    return;
+  }
+  const int64_t inputsPerWord = 32 / bits;
+  const int64_t rowBytes = kPadded * bits / 8;
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t base = 0; base < kPadded; base += inputsPerWord)
+      for (int64_t position = 0; position < inputsPerWord; ++position)
+        visit(row,
+              base + (bits == 4 ? awq::cuda::kNibbleInput[position]
+                                : awq::cuda::kByteInput[position]),
+              row * rowBytes + base * bits / 8, static_cast<int>(position * bits));
+}
+
+// Index of (row, group) in the scales / zeros arrays of each layout.
+int64_t groupParamIndex(int32_t codeLayout, int64_t groups, int64_t row, int64_t group) {
+  if (codeLayout != awq::cuda::kLayoutMmaTiles)
+    return row * groups + group;
+  const int64_t tile = row / awq::cuda::kMmaTileRows, inTile = row % awq::cuda::kMmaTileRows;
+  return ((tile * groups + group) * 8 + inTile % 8) * 2 + inTile / 8;
 }
 
 } // namespace
@@ -123,15 +196,16 @@ extern "C" awq_status awq_cuda_group_weights_pack_shape(const awq_tensor *qweigh
                                                         const awq_tensor *scales,
                                                         const awq_tensor *zeros, int32_t bits,
                                                         int64_t group_size, int64_t k,
-                                                        int32_t scale_dtype, awq_tensor *blob) {
+                                                        int32_t scale_dtype, int32_t layout,
+                                                        awq_tensor *blob) {
   return guard("awq_cuda_group_weights_pack_shape", [&] {
     if (!blob)
       raise("blob descriptor is null");
     const PackRequest request =
-        checkPackInputs(qweight, scales, zeros, bits, group_size, k, scale_dtype);
-    const BlobLayout layout =
-        layoutOf(bits, request.n, request.kPadded, request.groups, zeros != nullptr);
-    setOutput(blob, AWQ_U8, {layout.totalBytes});
+        checkPackInputs(qweight, scales, zeros, bits, group_size, k, scale_dtype, layout);
+    const BlobLayout arrays = layoutOf(bits, request.layout, request.n, request.kPadded,
+                                       request.groups, zeros != nullptr);
+    setOutput(blob, AWQ_U8, {arrays.totalBytes});
   });
 }
 
@@ -139,20 +213,22 @@ extern "C" awq_status awq_cuda_group_weights_pack(const awq_tensor *qweight,
                                                   const awq_tensor *scales,
                                                   const awq_tensor *zeros, int32_t bits,
                                                   int64_t group_size, int64_t k,
-                                                  int32_t scale_dtype, awq_tensor *blob) {
+                                                  int32_t scale_dtype, int32_t layout,
+                                                  awq_tensor *blob) {
   return guard("awq_cuda_group_weights_pack", [&] {
     const PackRequest request =
-        checkPackInputs(qweight, scales, zeros, bits, group_size, k, scale_dtype);
+        checkPackInputs(qweight, scales, zeros, bits, group_size, k, scale_dtype, layout);
     const bool hasZeros = zeros != nullptr;
-    const BlobLayout layout = layoutOf(bits, request.n, request.kPadded, request.groups, hasZeros);
+    const BlobLayout arrays =
+        layoutOf(bits, request.layout, request.n, request.kPadded, request.groups, hasZeros);
     awq_tensor expected{};
-    setOutput(&expected, AWQ_U8, {layout.totalBytes});
+    setOutput(&expected, AWQ_U8, {arrays.totalBytes});
     checkOutput(expected, blob);
     if (reinterpret_cast<uintptr_t>(blob->data) % 16 != 0)
       raise("blob must be at least 16-byte aligned");
 
     auto *bytes = static_cast<uint8_t *>(blob->data);
-    std::memset(bytes, 0, static_cast<size_t>(layout.totalBytes));
+    std::memset(bytes, 0, static_cast<size_t>(arrays.totalBytes));
     GroupBlobHeader header{};
     std::memcpy(header.magic, awq::cuda::kBlobMagic, 4);
     header.version = awq::cuda::kBlobVersion;
@@ -164,42 +240,43 @@ extern "C" awq_status awq_cuda_group_weights_pack(const awq_tensor *qweight,
     header.kPadded = request.kPadded;
     header.groups = request.groups;
     header.hasZeros = hasZeros ? 1 : 0;
+    header.layout = request.layout;
     std::memcpy(bytes, &header, sizeof header);
 
-    const int64_t groups = request.groups;
+    const int64_t n = request.n, groups = request.groups;
     const int64_t groupSizeEff = awq::cuda::effectiveGroupSize(group_size, k, request.kPadded);
     const int64_t rowBytesIn = (k * bits + 7) / 8;
-    const int64_t rowBytesOut = request.kPadded * bits / 8;
-    const int64_t inputsPerWord = 32 / bits;
     const auto *qweightBytes = static_cast<const uint8_t *>(qweight->data);
     const auto *zeroBytes = hasZeros ? static_cast<const uint8_t *>(zeros->data) : nullptr;
     const uint8_t implicitZero = static_cast<uint8_t>(1u << (bits - 1));
-    for (int64_t row = 0; row < request.n; ++row) {
-      const uint8_t *in = qweightBytes + row * rowBytesIn;
-      uint8_t *out = bytes + layout.codesOffset + row * rowBytesOut;
-      for (int64_t base = 0; base < request.kPadded; base += inputsPerWord) {
-        uint32_t word = 0;
-        for (int64_t position = 0; position < inputsPerWord; ++position) {
-          const int64_t input =
-              base + (bits == 4 ? awq::cuda::kNibbleInput[position]
-                                : awq::cuda::kByteInput[position]);
-          // Padding inputs take the group's zero point: they dequantize to 0.
-          const int64_t group = input / groupSizeEff;
-          const uint8_t code = input < k ? codeAt(in, bits, input)
-                               : hasZeros ? zeroBytes[row * groups + group]
-                                          : implicitZero;
-          word |= static_cast<uint32_t>(code) << (position * bits);
-        }
-        std::memcpy(out + base * bits / 8, &word, 4);
+    uint8_t *codes = bytes + arrays.codesOffset;
+    forEachStoredCode(request.layout, bits, n, request.kPadded,
+                      [&](int64_t row, int64_t input, int64_t byteOffset, int shift) {
+                        if (row >= n)
+                          return; // a padding row: code 0 with scale 0
+                        // Padding inputs take their group's zero point (the
+                        // last group's past it): they dequantize to 0.
+                        const int64_t group = std::min(input / groupSizeEff, groups - 1);
+                        const uint8_t code = input < k ? codeAt(qweightBytes + row * rowBytesIn,
+                                                                bits, input)
+                                             : hasZeros ? zeroBytes[row * groups + group]
+                                                        : implicitZero;
+                        uint32_t word;
+                        std::memcpy(&word, codes + byteOffset, 4);
+                        word |= static_cast<uint32_t>(code) << shift;
+                        std::memcpy(codes + byteOffset, &word, 4);
+                      });
+    auto *scaleOut = reinterpret_cast<uint16_t *>(bytes + arrays.scalesOffset);
+    uint8_t *zeroOut = bytes + arrays.zerosOffset;
+    for (int64_t row = 0; row < n; ++row)
+      for (int64_t group = 0; group < groups; ++group) {
+        const int64_t in = row * groups + group;
+        const int64_t out = groupParamIndex(request.layout, groups, row, group);
+        const float scale = loadFloat(scales->data, scales->dtype, in);
+        scaleOut[out] = scale_dtype == AWQ_F16 ? awq_f32_to_f16(scale) : awq_f32_to_bf16(scale);
+        if (hasZeros)
+          zeroOut[out] = zeroBytes[in];
       }
-    }
-    auto *scaleOut = reinterpret_cast<uint16_t *>(bytes + layout.scalesOffset);
-    for (int64_t i = 0; i < request.n * groups; ++i) {
-      const float scale = loadFloat(scales->data, scales->dtype, i);
-      scaleOut[i] = scale_dtype == AWQ_F16 ? awq_f32_to_f16(scale) : awq_f32_to_bf16(scale);
-    }
-    if (hasZeros)
-      std::memcpy(bytes + layout.zerosOffset, zeroBytes, static_cast<size_t>(request.n * groups));
   });
 }
 
@@ -209,8 +286,8 @@ extern "C" awq_status awq_cuda_group_weights_get_info(const void *blob, int64_t 
     if (!info)
       raise("info is null");
     const GroupBlobHeader header = readHeader(blob, size);
-    const BlobLayout layout =
-        layoutOf(header.bits, header.n, header.kPadded, header.groups, header.hasZeros);
+    const BlobLayout arrays = layoutOf(header.bits, header.layout, header.n, header.kPadded,
+                                       header.groups, header.hasZeros);
     info->bits = header.bits;
     info->scale_dtype = header.scaleDtype;
     info->group_size = header.groupSize;
@@ -219,10 +296,11 @@ extern "C" awq_status awq_cuda_group_weights_get_info(const void *blob, int64_t 
     info->k_padded = header.kPadded;
     info->groups = header.groups;
     info->has_zeros = header.hasZeros;
-    info->codes_offset = layout.codesOffset;
-    info->scales_offset = layout.scalesOffset;
-    info->zeros_offset = layout.zerosOffset;
-    info->total_bytes = layout.totalBytes;
+    info->layout = header.layout;
+    info->codes_offset = arrays.codesOffset;
+    info->scales_offset = arrays.scalesOffset;
+    info->zeros_offset = arrays.zerosOffset;
+    info->total_bytes = arrays.totalBytes;
   });
 }
 
@@ -231,12 +309,11 @@ extern "C" awq_status awq_cuda_group_weights_unpack(const void *blob, int64_t si
                                                     awq_tensor *zeros) {
   return guard("awq_cuda_group_weights_unpack", [&] {
     const GroupBlobHeader header = readHeader(blob, size);
-    const BlobLayout layout =
-        layoutOf(header.bits, header.n, header.kPadded, header.groups, header.hasZeros);
+    const BlobLayout arrays = layoutOf(header.bits, header.layout, header.n, header.kPadded,
+                                       header.groups, header.hasZeros);
     const int32_t bits = header.bits;
     const int64_t n = header.n, k = header.k, groups = header.groups;
     const int64_t rowBytesOut = (k * bits + 7) / 8;
-    const int64_t rowBytesIn = header.kPadded * bits / 8;
     awq_tensor expected{};
     setOutput(&expected, AWQ_U8, {n, rowBytesOut});
     checkOutput(expected, qweight);
@@ -249,33 +326,33 @@ extern "C" awq_status awq_cuda_group_weights_unpack(const void *blob, int64_t si
     const auto *bytes = static_cast<const uint8_t *>(blob);
     auto *codesOut = static_cast<uint8_t *>(qweight->data);
     std::memset(codesOut, 0, static_cast<size_t>(n * rowBytesOut));
-    const int64_t inputsPerWord = 32 / bits;
-    for (int64_t row = 0; row < n; ++row) {
-      const uint8_t *in = bytes + layout.codesOffset + row * rowBytesIn;
-      uint8_t *out = codesOut + row * rowBytesOut;
-      for (int64_t base = 0; base < k; base += inputsPerWord) {
-        uint32_t word;
-        std::memcpy(&word, in + base * bits / 8, 4);
-        for (int64_t position = 0; position < inputsPerWord; ++position) {
-          const int64_t input =
-              base + (bits == 4 ? awq::cuda::kNibbleInput[position]
-                                : awq::cuda::kByteInput[position]);
-          if (input >= k)
-            continue;
-          const uint8_t code = static_cast<uint8_t>((word >> (position * bits)) & ((1u << bits) - 1));
-          if (bits == 8)
-            out[input] = code;
-          else
-            out[input / 2] |= static_cast<uint8_t>(code << (4 * (input % 2)));
-        }
-      }
-    }
-    const auto *scaleIn = reinterpret_cast<const uint16_t *>(bytes + layout.scalesOffset);
+    const uint8_t *codes = bytes + arrays.codesOffset;
+    forEachStoredCode(header.layout, bits, n, header.kPadded,
+                      [&](int64_t row, int64_t input, int64_t byteOffset, int shift) {
+                        if (row >= n || input >= k)
+                          return;
+                        uint32_t word;
+                        std::memcpy(&word, codes + byteOffset, 4);
+                        const auto code =
+                            static_cast<uint8_t>((word >> shift) & ((1u << bits) - 1));
+                        uint8_t *out = codesOut + row * rowBytesOut;
+                        if (bits == 8)
+                          out[input] = code;
+                        else
+                          out[input / 2] |= static_cast<uint8_t>(code << (4 * (input % 2)));
+                      });
+    const auto *scaleIn = reinterpret_cast<const uint16_t *>(bytes + arrays.scalesOffset);
+    const uint8_t *zeroIn = bytes + arrays.zerosOffset;
     auto *scaleOut = static_cast<float *>(scales->data);
-    for (int64_t i = 0; i < n * groups; ++i)
-      scaleOut[i] = header.scaleDtype == AWQ_F16 ? awq_f16_to_f32(scaleIn[i])
-                                                 : awq_bf16_to_f32(scaleIn[i]);
-    if (header.hasZeros)
-      std::memcpy(zeros->data, bytes + layout.zerosOffset, static_cast<size_t>(n * groups));
+    auto *zeroOut = header.hasZeros ? static_cast<uint8_t *>(zeros->data) : nullptr;
+    for (int64_t row = 0; row < n; ++row)
+      for (int64_t group = 0; group < groups; ++group) {
+        const int64_t stored = groupParamIndex(header.layout, groups, row, group);
+        const uint16_t scale = scaleIn[stored];
+        scaleOut[row * groups + group] = header.scaleDtype == AWQ_F16 ? awq_f16_to_f32(scale)
+                                                                      : awq_bf16_to_f32(scale);
+        if (zeroOut)
+          zeroOut[row * groups + group] = zeroIn[stored];
+      }
   });
 }

@@ -37,41 +37,59 @@ double awq_cuda_peak_bandwidth_gbps(int device);
  * codes, see awq_pack_codes) into the order the kernels read: a self-describing
  * blob, identical on host and device (upload = one memcpy):
  *   64-byte header: magic "AWQC", version, bits, scale dtype, group_size, K,
- *     N, K_padded, groups, has_zeros (offsets follow from these sizes);
- *   codes  [N, K_padded * bits / 8] u8: each row padded to a multiple of 32
- *     inputs (padding codes equal the group's zero point, so they dequantize
- *     to exactly 0); within every 32-bit word the inputs are interleaved so
- *     one shift and one mask yield a pair of consecutive inputs in the two
- *     halves of a 32-bit register (the magic-number dequantization):
- *       4 bits: nibble p of the word holds input [0, 2, 4, 6, 1, 3, 5, 7][p]
- *       8 bits: byte p of the word holds input   [0, 2, 1, 3][p]
- *   scales [N, groups] in the activation dtype (f16 or bf16);
- *   zeros  [N, groups] u8 (only with zero points; else 2^(bits-1) implied).
+ *     N, K_padded, groups, has_zeros, layout (offsets follow from these);
+ *   codes, scales in the activation dtype (f16 or bf16), zeros as u8 (only
+ *     with zero points; else 2^(bits-1) implied), in one of two layouts:
+ *
+ * AWQ_CUDA_LAYOUT_ROW_CHUNKS (4 or 8 bits; the CUDA-core GEMV and the WMMA
+ *   kernel): codes [N, K_padded * bits / 8], each row padded to a multiple of
+ *   32 inputs (padding codes equal the group's zero point, so they dequantize
+ *   to exactly 0); within every 32-bit word the inputs are interleaved so one
+ *   shift and one mask yield a pair of consecutive inputs in the two halves
+ *   of a 32-bit register (the magic-number dequantization):
+ *     4 bits: nibble p of the word holds input [0, 2, 4, 6, 1, 3, 5, 7][p]
+ *     8 bits: byte p of the word holds input   [0, 2, 1, 3][p]
+ *   scales and zeros [N, groups].
+ * AWQ_CUDA_LAYOUT_MMA_TILES (4 bits only; the mma.sync kernel): K_padded a
+ *   multiple of 64, rows padded to tiles of 16; every 128-bit vector is one
+ *   lane's A fragments of four m16n8k16 tiles, and scales / zeros are grouped
+ *   by row tile (runtime/cuda/GroupWeightsLayout.h has the exact map).
+ * AWQ_CUDA_LAYOUT_DEFAULT is row chunks: the mma-tile kernel has been checked
+ * on the host (its per-lane code and an emulated mma) but not yet run on a GPU.
+ *
  * Arrays start on 256-byte boundaries. bits = 4 or 8; group_size a multiple of
  * 32, or >= K (one group per row). The blob's dequantized weight is
  *   W'[n, k] = (code - zero) * scale_in_dtype,
  * i.e. the canonical weight with its scales rounded to the activation dtype.
  */
+enum {
+  AWQ_CUDA_LAYOUT_DEFAULT = -1,
+  AWQ_CUDA_LAYOUT_ROW_CHUNKS = 0,
+  AWQ_CUDA_LAYOUT_MMA_TILES = 1,
+};
+
 typedef struct awq_cuda_group_weights_info {
   int32_t bits;
   int32_t scale_dtype; /* AWQ_F16 or AWQ_BF16: the activation dtype it runs with */
   int64_t group_size;  /* as given (>= K means one group per row) */
   int64_t k, n, k_padded, groups;
   int32_t has_zeros;
+  int32_t layout;      /* AWQ_CUDA_LAYOUT_ROW_CHUNKS or AWQ_CUDA_LAYOUT_MMA_TILES */
   int64_t codes_offset, scales_offset, zeros_offset, total_bytes;
 } awq_cuda_group_weights_info;
 
 /* Host: blob size as u8 [bytes]. qweight u8/i8 [N, ceil(K*bits/8)] (row_major),
  * scales f32/f16/bf16 [N, G], zeros NULL or u8/i8 [N, G]; scale_dtype is the
- * activation dtype the weights will run with. */
+ * activation dtype the weights will run with; layout an AWQ_CUDA_LAYOUT_*. */
 awq_status awq_cuda_group_weights_pack_shape(const awq_tensor *qweight, const awq_tensor *scales,
                                              const awq_tensor *zeros, int32_t bits,
                                              int64_t group_size, int64_t k, int32_t scale_dtype,
-                                             awq_tensor *blob);
+                                             int32_t layout, awq_tensor *blob);
 /* Host: fills a blob (host memory, at least 16-byte aligned). */
 awq_status awq_cuda_group_weights_pack(const awq_tensor *qweight, const awq_tensor *scales,
                                        const awq_tensor *zeros, int32_t bits, int64_t group_size,
-                                       int64_t k, int32_t scale_dtype, awq_tensor *blob);
+                                       int64_t k, int32_t scale_dtype, int32_t layout,
+                                       awq_tensor *blob);
 /* Host: reads and validates a blob's header (host memory). */
 awq_status awq_cuda_group_weights_get_info(const void *blob, int64_t size,
                                            awq_cuda_group_weights_info *info);
@@ -87,32 +105,38 @@ awq_status awq_cuda_group_weights_unpack(const void *blob, int64_t size, awq_ten
  * row-major and contiguous; blob_device is the blob in device memory (256-byte
  * aligned, as cudaMalloc gives). `blob_info` is the host-side header (from
  * awq_cuda_group_weights_get_info on the host copy), so no device read is
- * needed to launch. Dispatch by M:
- *   M <= 4:     CUDA-core GEMV, one warp per output, magic-number
- *               dequantization in registers, f32 sums; at 4 bits and M >= 2
- *               the activations are staged once per block in shared memory
- *               (AWQ_CUDA_GEMV_LANES=staged|chunks|words forces a variant);
- *   M <= 64:    tensor-core kernel (WMMA m16n16k16, i.e. mma.sync), weights
- *               dequantized tile by tile into shared memory, the next K
- *               step's loads in flight during the products; K split over
- *               blocks when there are too few output tiles, the f32 partial
- *               sums added in a fixed order (deterministic);
- *   larger M:   dequantize into `workspace` and multiply with cuBLAS (f32
- *               compute).
+ * needed to launch. Paths (awq_cuda_group_matmul_dispatched_path says which
+ * one runs for a blob and M):
+ *   1 GEMV (row chunks, M <= 4): CUDA-core GEMV, one warp per output,
+ *     magic-number dequantization in registers, f32 sums; at 4 bits and
+ *     M >= 2 the activations are staged once per block in shared memory
+ *     (AWQ_CUDA_GEMV_LANES=staged|chunks|words forces a variant);
+ *   2 tensor cores (row chunks, M <= 64): WMMA m16n16k16, weights
+ *     dequantized tile by tile into shared memory, the next K step's loads
+ *     in flight during the products; K split over blocks when there are too
+ *     few output tiles, the f32 partial sums added in a fixed order;
+ *   3 dequantize into `workspace` and multiply with cuBLAS (f32 compute),
+ *     either layout, any M (the default past 64 rows);
+ *   4 mma tiles (mma-tile blobs, M <= 64): each lane's 128-bit code vector
+ *     is dequantized in registers straight into the A fragments of four
+ *     mma.sync m16n8k16 (f32 accumulators), x the B operand (8 rows per mma);
+ *     the warps of a block split K and add their tiles in a fixed order.
  * `workspace`: device memory of awq_cuda_group_matmul_workspace_bytes (0
- * for the GEMV; the split-K partials or the dequantized weight otherwise).
+ * for paths 1 and 4; the split-K partials or the dequantized weight
+ * otherwise).
  */
 int64_t awq_cuda_group_matmul_workspace_bytes(const awq_cuda_group_weights_info *blob_info,
                                               int64_t m);
 awq_status awq_cuda_group_matmul(const void *x, int64_t m, const void *blob_device,
                                  const awq_cuda_group_weights_info *blob_info, const void *bias,
                                  void *y, void *workspace, void *stream);
-/* The tensor-core and dequantize+cuBLAS paths forced (tests and benchmarks
- * compare every path against the CPU reference). path: 0 = by M as above,
- * 1 = GEMV (M <= 4 only), 2 = tensor cores, 3 = dequantize + cuBLAS; the
- * forced path's workspace is awq_cuda_group_matmul_path_workspace_bytes. */
-/* The path (1, 2 or 3 as above) that awq_cuda_group_matmul takes for M rows. */
-int32_t awq_cuda_group_matmul_dispatched_path(int64_t m);
+/* One path forced (tests and benchmarks compare every path against the CPU
+ * reference): path 0 = by M as above, 1-4 as numbered there (a path that
+ * does not read the blob's layout is an error); the forced path's workspace
+ * is awq_cuda_group_matmul_path_workspace_bytes. */
+/* The path (1-4 as above) that awq_cuda_group_matmul takes for M rows. */
+int32_t awq_cuda_group_matmul_dispatched_path(const awq_cuda_group_weights_info *blob_info,
+                                              int64_t m);
 int64_t awq_cuda_group_matmul_path_workspace_bytes(int32_t path,
                                                    const awq_cuda_group_weights_info *blob_info,
                                                    int64_t m);
@@ -121,9 +145,11 @@ awq_status awq_cuda_group_matmul_path(int32_t path, const void *x, int64_t m,
                                       const awq_cuda_group_weights_info *blob_info,
                                       const void *bias, void *y, void *workspace, void *stream);
 /* LLaMA's MLP input: y[M, N] = SiLU(x . Wg'^T) * (x . Wu'^T), gate and up in
- * one pass over x (both blobs must agree in bits, group size, K, N and dtype).
- * M <= 4 runs one fused GEMV; larger M runs the two matmuls into `workspace`
- * (awq_cuda_gate_up_silu_workspace_bytes) and fuses the SiLU product after. */
+ * one pass over x (both blobs must agree in bits, group size, K, N, dtype and
+ * layout). Fused where M is served by a fused kernel (row chunks: M <= 4 on
+ * the GEMV; mma tiles: M <= 64); otherwise the two matmuls run into
+ * `workspace` (awq_cuda_gate_up_silu_workspace_bytes) and the SiLU product
+ * after. */
 int64_t awq_cuda_gate_up_silu_workspace_bytes(const awq_cuda_group_weights_info *blob_info,
                                               int64_t m);
 awq_status awq_cuda_gate_up_silu(const void *x, int64_t m, const void *gate_blob_device,

@@ -15,6 +15,7 @@
 #include "nodes/NodeCall.h"
 #include "nodes/NodeEntries.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -293,6 +294,25 @@ awq_tensor hostWeight(const awq_tensor *weight, const char *role) {
   return host;
 }
 
+// The blob layout for the group matmul's weights: the default (row chunks),
+// or mma tiles for 4-bit weights with AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles (the
+// mma.sync kernel, not yet the default: see awq_cuda.h).
+int32_t weightLayout(int32_t bits) {
+  static const int32_t requested = [] {
+    const char *value = std::getenv("AWQ_CUDA_WEIGHT_LAYOUT");
+    if (!value || !*value || std::strcmp(value, "row-chunks") == 0)
+      return static_cast<int32_t>(AWQ_CUDA_LAYOUT_ROW_CHUNKS);
+    if (std::strcmp(value, "mma-tiles") == 0)
+      return static_cast<int32_t>(AWQ_CUDA_LAYOUT_MMA_TILES);
+    return static_cast<int32_t>(AWQ_CUDA_LAYOUT_DEFAULT - 1); // reported below
+  }();
+  if (requested < AWQ_CUDA_LAYOUT_DEFAULT)
+    raise("AWQ_CUDA_WEIGHT_LAYOUT must be 'row-chunks' or 'mma-tiles' (got '%s')",
+          std::getenv("AWQ_CUDA_WEIGHT_LAYOUT"));
+  return requested == AWQ_CUDA_LAYOUT_MMA_TILES && bits != 4 ? AWQ_CUDA_LAYOUT_ROW_CHUNKS
+                                                             : requested;
+}
+
 // The weights packed for the CUDA kernels (awq_cuda_group_weights_pack) on
 // the first run, then reused: keyed by the codes' constant data.
 const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
@@ -312,13 +332,14 @@ const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
   awq_tensor blob{};
   checkStatus(awq_cuda_group_weights_pack_shape(&hostCodes, &hostScales,
                                                 zeros ? &hostZeros : nullptr, bits, groupSize, k,
-                                                computeDtype, &blob));
+                                                computeDtype, weightLayout(bits), &blob));
   HostBuffer hostBlob;
   blob.data = hostBlob.reserve(bytesOf(blob));
   if (!blob.data)
     raise("out of host memory packing the weights");
   checkStatus(awq_cuda_group_weights_pack(&hostCodes, &hostScales, zeros ? &hostZeros : nullptr,
-                                          bits, groupSize, k, computeDtype, &blob));
+                                          bits, groupSize, k, computeDtype, weightLayout(bits),
+                                          &blob));
   PackedGroupWeights packed;
   checkStatus(awq_cuda_group_weights_get_info(blob.data, blob.shape[0], &packed.info));
   if (!packed.blob.reserve(bytesOf(blob)))

@@ -1,5 +1,5 @@
 // GpuGroupMatmulTest.cpp - every group-matmul kernel (GEMV, tensor cores,
-// dequantize + cuBLAS, fused gate/up) against the CPU runtime's
+// dequantize + cuBLAS, mma tiles, fused gate/up) against the CPU runtime's
 // awq_group_matmul for every bits / group size / zero point / dtype
 // combination, plus an overflow case. The argument checks run without a GPU.
 #include "CudaTestUtil.h"
@@ -13,7 +13,13 @@ using namespace awq::test;
 
 namespace {
 
-enum Path : int32_t { ByRows = 0, Gemv = 1, TensorCore = 2, DequantizeCublas = 3 };
+enum Path : int32_t { ByRows = 0, Gemv = 1, TensorCore = 2, DequantizeCublas = 3, MmaTiles = 4 };
+
+constexpr int32_t kChunks = AWQ_CUDA_LAYOUT_ROW_CHUNKS, kTiles = AWQ_CUDA_LAYOUT_MMA_TILES;
+
+// The layout a path reads (dequantize + cuBLAS and the dispatch read both:
+// the runs below name one).
+int32_t layoutOf(int32_t path) { return path == MmaTiles ? kTiles : kChunks; }
 
 using Reference = GroupMatmulReference;
 
@@ -77,16 +83,30 @@ TEST(GpuGroupMatmul, EveryPathMatchesTheCpuForEveryCombination) {
         for (bool hasZeros : {true, false}) {
           // N = 72: a partial 64-wide tile and a partial 4-row GEMV block.
           const CanonicalGroupWeights w = makeGroupWeights(bits, groupSize, 384, 72, hasZeros, seed++);
-          const std::vector<uint8_t> blob = packForCuda(w, dtype);
+          const std::vector<uint8_t> chunkBlob = packForCuda(w, dtype, kChunks);
+          const std::vector<uint8_t> tileBlob =
+              bits == 4 ? packForCuda(w, dtype, kTiles) : std::vector<uint8_t>{};
           const std::vector<float> bias = roundThrough(dtype, randomFloats(w.n, seed++));
           struct Run {
             int32_t path;
             int64_t m;
+            int32_t layout;
           };
-          for (const Run run : {Run{Gemv, 1}, Run{Gemv, 2}, Run{Gemv, 3}, Run{Gemv, 4},
-                                Run{TensorCore, 5}, Run{TensorCore, 64}, Run{TensorCore, 77},
-                                Run{DequantizeCublas, 3}, Run{ByRows, 300}}) {
+          // Mma tiles: 1-8 rows (one 8-row slice of x), 9-16, 17-32 and
+          // 33-64 (2, 4 and 8 slices), each with a partial last slice.
+          for (const Run run :
+               {Run{Gemv, 1, kChunks}, Run{Gemv, 2, kChunks}, Run{Gemv, 3, kChunks},
+                Run{Gemv, 4, kChunks}, Run{TensorCore, 5, kChunks}, Run{TensorCore, 64, kChunks},
+                Run{TensorCore, 77, kChunks}, Run{DequantizeCublas, 3, kChunks},
+                Run{ByRows, 300, kChunks}, Run{MmaTiles, 1, kTiles}, Run{MmaTiles, 3, kTiles},
+                Run{MmaTiles, 8, kTiles}, Run{MmaTiles, 13, kTiles}, Run{MmaTiles, 30, kTiles},
+                Run{MmaTiles, 64, kTiles}, Run{DequantizeCublas, 5, kTiles},
+                Run{ByRows, 2, kTiles}, Run{ByRows, 300, kTiles}}) {
+            if (run.layout == kTiles && bits != 4)
+              continue;
+            const std::vector<uint8_t> &blob = run.layout == kTiles ? tileBlob : chunkBlob;
             SCOPED_TRACE(w.describe() + (dtype == AWQ_F16 ? " f16" : " bf16") +
+                         (run.layout == kTiles ? " mma-tiles" : " row-chunks") +
                          " path=" + std::to_string(run.path) + " M=" + std::to_string(run.m));
             const std::vector<float> x = activations(dtype, run.m * w.k, seed++);
             const bool withBias = run.m % 2 == 1;
@@ -108,14 +128,24 @@ TEST(GpuGroupMatmul, UnalignedKAndOneGroupPerRow) {
     for (const auto &[k, groupSize] : {std::pair<int64_t, int64_t>{172, 32}, {200, 200}, {100, 100}})
       for (int32_t bits : {4, 8}) {
         const CanonicalGroupWeights w = makeGroupWeights(bits, groupSize, k, 65, true, seed++);
-        const std::vector<uint8_t> blob = packForCuda(w, dtype);
         for (const auto &[path, m] : {std::pair<int32_t, int64_t>{Gemv, 1}, {Gemv, 4},
-                                      {TensorCore, 9}, {DequantizeCublas, 9}}) {
+                                      {TensorCore, 9}, {DequantizeCublas, 9}, {MmaTiles, 1},
+                                      {MmaTiles, 9}}) {
+          if (path == MmaTiles && bits != 4)
+            continue;
+          const std::vector<uint8_t> blob = packForCuda(w, dtype, layoutOf(path));
           SCOPED_TRACE(w.describe() + " path=" + std::to_string(path) + " M=" + std::to_string(m));
           const std::vector<float> x = activations(dtype, m * k, seed++);
           const Reference reference = cpuReference(w, dtype, x, m, nullptr);
           expectMatches(runGroupMatmul(path, blob, dtype, x, m, nullptr), reference, dtype,
                         path != Gemv);
+        }
+        if (bits == 4) { // dequantize + cuBLAS from mma tiles, K unaligned
+          const std::vector<uint8_t> blob = packForCuda(w, dtype, kTiles);
+          SCOPED_TRACE(w.describe() + " path=3 from mma tiles M=9");
+          const std::vector<float> x = activations(dtype, 9 * k, seed++);
+          expectMatches(runGroupMatmul(DequantizeCublas, blob, dtype, x, 9, nullptr),
+                        cpuReference(w, dtype, x, 9, nullptr), dtype, true);
         }
       }
 }
@@ -169,9 +199,9 @@ TEST(GpuGroupMatmul, LargeActivationsOverLongRowsStayFinite) {
   }
   ASSERT_EQ(awq_pack_codes(w.codes.get(), 4, w.qweight.get()), 0) << awq_last_error();
   for (int32_t dtype : {AWQ_F16, AWQ_BF16}) {
-    const std::vector<uint8_t> blob = packForCuda(w, dtype);
     for (const auto &[path, m] : {std::pair<int32_t, int64_t>{Gemv, 1}, {TensorCore, 16},
-                                  {DequantizeCublas, 16}}) {
+                                  {DequantizeCublas, 16}, {MmaTiles, 1}, {MmaTiles, 16}}) {
+      const std::vector<uint8_t> blob = packForCuda(w, dtype, layoutOf(path));
       SCOPED_TRACE(std::string(dtype == AWQ_F16 ? "f16" : "bf16") + " path=" + std::to_string(path));
       std::vector<float> x(static_cast<size_t>(m * k));
       const std::vector<float> noise = randomFloats(m * half, 401, 900.0f, 1100.0f);
@@ -193,12 +223,16 @@ TEST(GpuGroupMatmul, FusedGateUpSiluMatchesTwoMatmuls) {
   unsigned seed = 500;
   for (int32_t dtype : {AWQ_F16, AWQ_BF16})
     for (int32_t bits : {4, 8})
-      for (int64_t m : {1, 3, 4, 12, 300}) {
+      for (int32_t layout : {kChunks, kTiles})
+      for (int64_t m : {1, 3, 4, 12, 64, 300}) {
+        if (layout == kTiles && bits != 4)
+          continue;
         const CanonicalGroupWeights gate = makeGroupWeights(bits, 64, 256, 72, true, seed++);
         const CanonicalGroupWeights up = makeGroupWeights(bits, 64, 256, 72, true, seed++);
-        SCOPED_TRACE(gate.describe() + " M=" + std::to_string(m));
-        const std::vector<uint8_t> gateBlob = packForCuda(gate, dtype);
-        const std::vector<uint8_t> upBlob = packForCuda(up, dtype);
+        SCOPED_TRACE(gate.describe() + (layout == kTiles ? " mma-tiles" : " row-chunks") +
+                     " M=" + std::to_string(m));
+        const std::vector<uint8_t> gateBlob = packForCuda(gate, dtype, layout);
+        const std::vector<uint8_t> upBlob = packForCuda(up, dtype, layout);
         awq_cuda_group_weights_info info{};
         ASSERT_EQ(awq_cuda_group_weights_get_info(gateBlob.data(),
                                                   static_cast<int64_t>(gateBlob.size()), &info),
@@ -217,19 +251,23 @@ TEST(GpuGroupMatmul, FusedGateUpSiluMatchesTwoMatmuls) {
                                             &info, yDevice.get(), workspace.get(), nullptr));
         AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
         const std::vector<float> got = fromHalfVector(dtype, yDevice.download<uint16_t>());
-        // Past 4 rows gate and up are rounded to the dtype before the
-        // product: relative error ~2u on each, u on the output, plus the
-        // matmul bound carried through |d(silu(g) u)| <= (|u| + |silu(g)|).
+        // Unfused (row chunks past 4 rows, mma tiles past 64), gate and up
+        // are rounded to the dtype before the product: relative error ~2u
+        // on each, u on the output, plus the matmul bound carried through
+        // |d(silu(g) u)| <= (|u| + |silu(g)|); weights rounded to the dtype
+        // (every path but the GEMV): u * sum |x w| more.
         const double eps = unitRoundoff(dtype);
+        const bool fused = layout == kTiles ? m <= 64 : m <= 4;
+        const bool weightsRounded = layout == kTiles || m > 4;
         for (size_t i = 0; i < got.size(); ++i) {
           const double gv = g.y[i], uv = u.y[i];
           const double silu = gv / (1.0 + std::exp(-gv));
           const double expected = silu * uv;
-          const double matmulError = (m > 4 ? eps + 1e-5 : 1e-5);
+          const double matmulError = (weightsRounded ? eps + 1e-5 : 1e-5);
           const double tolerance = 4 * eps * std::fabs(expected) +
                                    1.2 * matmulError * (g.magnitude[i] * std::fabs(uv) +
                                                         u.magnitude[i] * (std::fabs(silu) + 1e-3)) +
-                                   2 * eps * (g.magnitude[i] + u.magnitude[i]) * (m > 4 ? 1.0 : 0.0) + 1e-5;
+                                   2 * eps * (g.magnitude[i] + u.magnitude[i]) * (fused ? 0.0 : 1.0) + 1e-5;
           ASSERT_NEAR(got[i], expected, tolerance) << "output " << i;
         }
       }
@@ -284,7 +322,12 @@ TEST(GpuLinear, DenseCublasMatchesTheCpu) {
 
 TEST(CudaGroupMatmulArgs, RejectsBadCallsWithAMessage) {
   const CanonicalGroupWeights w = makeGroupWeights(4, 32, 64, 8, true, 700);
-  const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
+  const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16, kChunks);
+  const std::vector<uint8_t> tileBlob = packForCuda(w, AWQ_F16, kTiles);
+  awq_cuda_group_weights_info tileInfo{};
+  ASSERT_EQ(awq_cuda_group_weights_get_info(tileBlob.data(), static_cast<int64_t>(tileBlob.size()),
+                                            &tileInfo),
+            0);
   awq_cuda_group_weights_info info{};
   ASSERT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info), 0);
   alignas(256) static uint8_t fakeDevice[16];
@@ -331,10 +374,26 @@ TEST(CudaGroupMatmulArgs, RejectsBadCallsWithAMessage) {
             (8 * 64 * 2 + 255) / 256 * 256);
   EXPECT_EQ(awq_cuda_group_matmul_path_workspace_bytes(Gemv, &info, 1), 0);
   // The dispatch: GEMV to 4 rows, tensor cores to 64, dequantize + cuBLAS past.
-  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(1), Gemv);
-  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(4), Gemv);
-  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(5), TensorCore);
-  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(64), TensorCore);
-  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(65), DequantizeCublas);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&info, 1), Gemv);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&info, 4), Gemv);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&info, 5), TensorCore);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&info, 64), TensorCore);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&info, 65), DequantizeCublas);
+  // Mma tiles: the mma kernel to 64 rows (no workspace), then dequantize +
+  // cuBLAS; the row-chunk kernels refuse them and the mma kernel row chunks.
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&tileInfo, 1), MmaTiles);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&tileInfo, 64), MmaTiles);
+  EXPECT_EQ(awq_cuda_group_matmul_dispatched_path(&tileInfo, 65), DequantizeCublas);
+  EXPECT_EQ(awq_cuda_group_matmul_workspace_bytes(&tileInfo, 64), 0);
+  EXPECT_EQ(awq_cuda_gate_up_silu_workspace_bytes(&tileInfo, 64), 0);
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_path(Gemv, somePointer, 1, somePointer, &tileInfo,
+                                             nullptr, somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "row-chunk layout");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_path(MmaTiles, somePointer, 1, somePointer, &info,
+                                             nullptr, somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "mma-tile layout");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_path(MmaTiles, somePointer, 65, somePointer, &tileInfo,
+                                             nullptr, somePointer, nullptr, nullptr),
+                  "awq_cuda_group_matmul", "at most 64 rows");
   EXPECT_EQ(awq_cuda_group_matmul_path_workspace_bytes(9, &info, 1), 0);
 }

@@ -64,18 +64,21 @@ inline CanonicalGroupWeights makeGroupWeights(int32_t bits, int64_t groupSize, i
   return w;
 }
 
-// The CUDA blob of `w` for activations of `dtype` (host bytes, 16-aligned).
-inline std::vector<uint8_t> packForCuda(const CanonicalGroupWeights &w, int32_t dtype) {
+// The CUDA blob of `w` for activations of `dtype` (host bytes, 16-aligned)
+// in `layout` (row chunks unless asked: what paths 1 and 2 read).
+inline std::vector<uint8_t> packForCuda(const CanonicalGroupWeights &w, int32_t dtype,
+                                        int32_t layout = AWQ_CUDA_LAYOUT_ROW_CHUNKS) {
   awq_tensor blobShape{};
   EXPECT_EQ(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(), w.zerosOrNull(),
-                                              w.bits, w.groupSize, w.k, dtype, &blobShape),
+                                              w.bits, w.groupSize, w.k, dtype, layout,
+                                              &blobShape),
             0)
       << awq_last_error();
   std::vector<uint8_t> blob(static_cast<size_t>(blobShape.shape[0]));
   awq_tensor blobTensor = blobShape;
   blobTensor.data = blob.data();
   EXPECT_EQ(awq_cuda_group_weights_pack(w.qweight.get(), w.scales.get(), w.zerosOrNull(), w.bits,
-                                        w.groupSize, w.k, dtype, &blobTensor),
+                                        w.groupSize, w.k, dtype, layout, &blobTensor),
             0)
       << awq_last_error();
   return blob;

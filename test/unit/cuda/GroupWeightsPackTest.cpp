@@ -26,25 +26,34 @@ awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
 } // namespace
 
 TEST(CudaGroupWeightsPack, RoundTripIsBitExactForEveryLayoutCase) {
+  for (int32_t layout : {AWQ_CUDA_LAYOUT_ROW_CHUNKS, AWQ_CUDA_LAYOUT_MMA_TILES}) {
+  SCOPED_TRACE(layout == AWQ_CUDA_LAYOUT_MMA_TILES ? "mma tiles" : "row chunks");
   // K = 172 is stories260K's down projection (not a multiple of 8 or 32);
-  // group 256 >= K = 200 is one group per row.
+  // group 256 >= K = 200 is one group per row; K = 96 with groups of 32 pads
+  // past the last group in mma tiles (K_padded 128); N = 5, 3, 20 leave
+  // partial 16-row tiles.
   const std::vector<PackCase> cases = {
       {4, 32, 256, 5, true, AWQ_F16},   {4, 64, 256, 3, false, AWQ_BF16},
       {4, 128, 384, 2, true, AWQ_BF16}, {4, 32, 172, 4, true, AWQ_F16},
       {4, 256, 200, 3, false, AWQ_F16}, {8, 32, 96, 3, true, AWQ_F16},
       {8, 128, 172, 2, false, AWQ_BF16}, {8, 64, 64, 1, true, AWQ_BF16},
+      {4, 32, 96, 20, true, AWQ_BF16},
   };
   unsigned seed = 11;
   for (const PackCase &c : cases) {
+    if (layout == AWQ_CUDA_LAYOUT_MMA_TILES && c.bits != 4)
+      continue;
     const CanonicalGroupWeights w = makeGroupWeights(c.bits, c.groupSize, c.k, c.n, c.hasZeros, seed++);
     SCOPED_TRACE(w.describe());
-    const std::vector<uint8_t> blob = packForCuda(w, c.dtype);
+    const std::vector<uint8_t> blob = packForCuda(w, c.dtype, layout);
     const awq_cuda_group_weights_info info = infoOf(blob);
+    EXPECT_EQ(info.layout, layout);
     EXPECT_EQ(info.bits, c.bits);
     EXPECT_EQ(info.scale_dtype, c.dtype);
     EXPECT_EQ(info.k, c.k);
     EXPECT_EQ(info.n, c.n);
-    EXPECT_EQ(info.k_padded, (c.k + 31) / 32 * 32);
+    const int64_t quantum = layout == AWQ_CUDA_LAYOUT_MMA_TILES ? 64 : 32;
+    EXPECT_EQ(info.k_padded, (c.k + quantum - 1) / quantum * quantum);
     EXPECT_EQ(info.groups, w.groups);
     EXPECT_EQ(info.has_zeros, c.hasZeros ? 1 : 0);
     EXPECT_EQ(info.codes_offset % 256, 0);
@@ -64,6 +73,49 @@ TEST(CudaGroupWeightsPack, RoundTripIsBitExactForEveryLayoutCase) {
     if (c.hasZeros) {
       EXPECT_EQ(zeros.values<uint8_t>(), w.zeros.values<uint8_t>());
     }
+  }
+  }
+}
+
+TEST(CudaGroupWeightsPack, DefaultLayoutIsRowChunks) {
+  // Row chunks until the mma-tile kernel has run on a GPU (awq_cuda.h).
+  const CanonicalGroupWeights w4 = makeGroupWeights(4, 32, 64, 2, true, 21);
+  const CanonicalGroupWeights w8 = makeGroupWeights(8, 32, 64, 2, true, 22);
+  EXPECT_EQ(infoOf(packForCuda(w4, AWQ_F16, AWQ_CUDA_LAYOUT_DEFAULT)).layout,
+            AWQ_CUDA_LAYOUT_ROW_CHUNKS);
+  EXPECT_EQ(infoOf(packForCuda(w8, AWQ_F16, AWQ_CUDA_LAYOUT_DEFAULT)).layout,
+            AWQ_CUDA_LAYOUT_ROW_CHUNKS);
+}
+
+TEST(CudaGroupWeightsPack, MmaTilesFollowTheFragmentMap) {
+  // One 16 x 64 tile: code(row, input) = (row + input) % 16, zero points 3.
+  // Lane l = 4g + t, word j, nibble p = 4 * (p / 4) + i holds row g + 8 (i % 2),
+  // input 16t + 4j + 2 (i / 2) + p / 4 (GroupWeightsLayout.h).
+  CanonicalGroupWeights w = makeGroupWeights(4, 64, 64, 16, true, 23);
+  for (int64_t row = 0; row < 16; ++row)
+    for (int64_t input = 0; input < 64; ++input)
+      w.codes.data<uint8_t>()[row * 64 + input] = static_cast<uint8_t>((row + input) % 16);
+  ASSERT_EQ(awq_pack_codes(w.codes.get(), 4, w.qweight.get()), 0) << awq_last_error();
+  for (int64_t i = 0; i < 16; ++i)
+    w.zeros.data<uint8_t>()[i] = static_cast<uint8_t>(i % 16);
+  const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16, AWQ_CUDA_LAYOUT_MMA_TILES);
+  const awq_cuda_group_weights_info info = infoOf(blob);
+  for (int lane = 0; lane < 32; ++lane)
+    for (int j = 0; j < 4; ++j) {
+      uint32_t word;
+      std::memcpy(&word, blob.data() + info.codes_offset + (lane * 4 + j) * 4, 4);
+      for (int p = 0; p < 8; ++p) {
+        const int i = p % 4;
+        const int row = lane / 4 + 8 * (i % 2);
+        const int input = 16 * (lane % 4) + 4 * j + 2 * (i / 2) + p / 4;
+        EXPECT_EQ((word >> (4 * p)) & 0xF, static_cast<uint32_t>((row + input) % 16))
+            << "lane " << lane << " word " << j << " nibble " << p;
+      }
+    }
+  // Zero points by [tile][group][g][h]: lane g's 16-bit pair is rows g, g + 8.
+  for (int g = 0; g < 8; ++g) {
+    EXPECT_EQ(blob[info.zeros_offset + 2 * g], g);
+    EXPECT_EQ(blob[info.zeros_offset + 2 * g + 1], g + 8);
   }
 }
 
@@ -116,22 +168,35 @@ TEST(CudaGroupWeightsPack, RejectsWhatTheKernelsCannotRun) {
   const CanonicalGroupWeights w = makeGroupWeights(4, 32, 64, 2, true, 7);
   awq_tensor blob{};
   EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 3, 32, 64, AWQ_F16, &blob),
+                                                    w.zerosOrNull(), 3, 32, 64, AWQ_F16,
+                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
                   "awq_cuda_group_weights_pack_shape", "4- or 8-bit");
   const CanonicalGroupWeights g16 = makeGroupWeights(4, 16, 64, 2, true, 8);
   EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(g16.qweight.get(), g16.scales.get(),
-                                                    g16.zerosOrNull(), 4, 16, 64, AWQ_F16, &blob),
+                                                    g16.zerosOrNull(), 4, 16, 64, AWQ_F16,
+                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
                   "awq_cuda_group_weights_pack_shape", "multiple of 32");
   EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 4, 32, 64, AWQ_F32, &blob),
+                                                    w.zerosOrNull(), 4, 32, 64, AWQ_F32,
+                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
                   "awq_cuda_group_weights_pack_shape", "f16 or bf16");
   // Scales for group 64 do not fit weights packed with group 32.
   EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 4, 64, 64, AWQ_F16, &blob),
+                                                    w.zerosOrNull(), 4, 64, 64, AWQ_F16,
+                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
                   "awq_cuda_group_weights_pack_shape", "scales");
   EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 4, 32, 66, AWQ_F16, &blob),
+                                                    w.zerosOrNull(), 4, 32, 66, AWQ_F16,
+                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
                   "awq_cuda_group_weights_pack_shape", "qweight");
+  const CanonicalGroupWeights w8 = makeGroupWeights(8, 32, 64, 2, true, 10);
+  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w8.qweight.get(), w8.scales.get(),
+                                                    w8.zerosOrNull(), 8, 32, 64, AWQ_F16,
+                                                    AWQ_CUDA_LAYOUT_MMA_TILES, &blob),
+                  "awq_cuda_group_weights_pack_shape", "4-bit codes only");
+  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
+                                                    w.zerosOrNull(), 4, 32, 64, AWQ_F16, 7, &blob),
+                  "awq_cuda_group_weights_pack_shape", "layout must be");
 }
 
 TEST(CudaGroupWeightsPack, RejectsCorruptAndTruncatedBlobs) {
@@ -152,5 +217,10 @@ TEST(CudaGroupWeightsPack, RejectsCorruptAndTruncatedBlobs) {
   badBits[8] = 5; // the bits field
   EXPECT_OP_ERROR(awq_cuda_group_weights_get_info(badBits.data(),
                                                   static_cast<int64_t>(badBits.size()), &info),
+                  "awq_cuda_group_weights_get_info", "inconsistent");
+  std::vector<uint8_t> badLayout = blob;
+  badLayout[60] = 9; // the layout field: no such layout
+  EXPECT_OP_ERROR(awq_cuda_group_weights_get_info(badLayout.data(),
+                                                  static_cast<int64_t>(badLayout.size()), &info),
                   "awq_cuda_group_weights_get_info", "inconsistent");
 }

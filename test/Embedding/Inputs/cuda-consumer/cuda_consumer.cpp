@@ -16,13 +16,13 @@ int main() {
   awq_tensor q{qweight.data(), AWQ_U8, 2, {2, 16}};
   awq_tensor s{scales.data(), AWQ_F32, 2, {2, 1}};
   awq_tensor blob{};
-  if (awq_cuda_group_weights_pack_shape(&q, &s, nullptr, 4, 32, 32, AWQ_F16, &blob) != 0) {
+  if (awq_cuda_group_weights_pack_shape(&q, &s, nullptr, 4, 32, 32, AWQ_F16, AWQ_CUDA_LAYOUT_DEFAULT, &blob) != 0) {
     std::fprintf(stderr, "pack_shape: %s\n", awq_last_error());
     return 1;
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(blob.shape[0]));
   blob.data = bytes.data();
-  if (awq_cuda_group_weights_pack(&q, &s, nullptr, 4, 32, 32, AWQ_F16, &blob) != 0) {
+  if (awq_cuda_group_weights_pack(&q, &s, nullptr, 4, 32, 32, AWQ_F16, AWQ_CUDA_LAYOUT_DEFAULT, &blob) != 0) {
     std::fprintf(stderr, "pack: %s\n", awq_last_error());
     return 1;
   }
