@@ -228,12 +228,12 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   const bool cuda = options.target == "cuda";
   AWQPrepackWeightsOptions prepackOptions;
   prepackOptions.activations = options.activations;
-  // The CPU blobs are the CPU kernels' layout; the CUDA backend packs the
-  // canonical weights for its kernels instead.
-  if (failed(runPasses(cuda ? "lower to CUDA node calls" : "prepack weights + lower to runtime calls",
+  // Each target's kernels get their own blob layout, packed here once.
+  prepackOptions.target = cuda ? "cuda" : "cpu";
+  if (failed(runPasses(cuda ? "prepack weights for CUDA + lower to CUDA node calls"
+                            : "prepack weights + lower to runtime calls",
                        [&](PassManager &pm) {
-                         if (!cuda)
-                           pm.addPass(createAWQPrepackWeights(prepackOptions));
+                         pm.addPass(createAWQPrepackWeights(prepackOptions));
                          pm.addPass(createConvertAWQToRuntime(lowerOptions));
                        })))
     return failure();

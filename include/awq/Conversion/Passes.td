@@ -85,12 +85,22 @@ def AWQPrepackWeights : Pass<"awq-prepack-weights"> {
     - every other `awq.group_matmul` with constant weights →
       `awq.prepacked_matmul`.
 
-    The weights become one constant blob each, made by the runtime's
-    `awq_group_weights_prepack` (the order the kernels read; 4-bit weights
-    with groups of whole 32-input blocks run on the AVX2/AVX-512 kernels,
-    other shapes on the portable path).
+    The weights become one constant blob each, in the order the target's
+    kernels read, made by the runtime's own packer (so each layout has one
+    definition):
+
+    - `target=cpu`: `awq_group_weights_prepack` (4-bit weights with groups
+      of whole 32-input blocks run on the AVX2/AVX-512 kernels, other shapes
+      on the portable path);
+    - `target=cuda`: `awq_cuda_group_weights_pack`, scales in the dtype the
+      CUDA kernels run in (bf16 for a bf16 graph, else f16), the default
+      blob layout; matmuls those kernels cannot run (not 4 or 8 bits, a
+      group size neither a multiple of 32 nor the whole row) stay as they
+      are. The CUDA node entries upload each blob once.
   }];
   let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Whose kernels the blobs are for: \"cpu\" or \"cuda\"">,
     Option<"activations", "activations", "std::string", /*default=*/"\"int8\"",
            "How activations meet the weights: \"int8\" (quantized per block of "
            "32, like onnxruntime's accuracy_level 4; fastest) or \"f32\" "

@@ -1,8 +1,9 @@
 //===- PrepackWeights.cpp - The awq-prepack-weights pass ------------------===//
 //
 // Repacks constant group-matmul weights at compile time with the runtime's
-// own awq_group_weights_prepack (so the blob layout has one definition), and
-// fuses LLaMA's gate/up pair with its SiLU.
+// own packer (awq_group_weights_prepack for the CPU kernels,
+// awq_cuda_group_weights_pack for the CUDA ones; so each blob layout has one
+// definition), and fuses LLaMA's gate/up pair with its SiLU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #include "awq/Dialect/AWQ/AWQDialect.h"
 #include "awq/Dialect/ONNX/ONNXDialect.h"
 #include "awq/Execution/ModelGraph.h"
+#include "awq_cuda.h"
 #include "awq_runtime.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -45,31 +47,66 @@ std::optional<HostTensor> getConstantTensor(Value value) {
   return std::move(*tensor);
 }
 
+enum class PackTarget { Cpu, Cuda };
+
+/// The CUDA kernels' scale dtype for `matmul`: the dtype they run in (f32
+/// graphs run the group matmul in f16, see runtime/cuda/model/CudaNodes.cpp).
+int32_t cudaComputeDtype(GroupMatmulOp matmul) {
+  auto type = cast<ShapedType>(matmul.getResult().getType());
+  return type.getElementType().isBF16() ? AWQ_BF16 : AWQ_F16;
+}
+
+/// Whether the CUDA kernels run `matmul` (else it stays unpacked and the CUDA
+/// backend runs the CPU entry on it).
+bool cudaKernelsRun(GroupMatmulOp matmul) {
+  const auto bits = static_cast<int64_t>(matmul.getBits());
+  const auto groupSize = static_cast<int64_t>(matmul.getGroupSize());
+  const auto k = static_cast<int64_t>(matmul.getInFeatures());
+  return (bits == 4 || bits == 8) && (groupSize >= k || groupSize % 32 == 0);
+}
+
 /// The prepacked blob of `matmul`'s weights as a new constant before it, or
-/// null when its weights are not constants.
-FailureOr<Value> prepackWeights(GroupMatmulOp matmul, OpBuilder &builder) {
+/// null when its weights are not constants (or, for CUDA, when its kernels
+/// cannot run it).
+FailureOr<Value> prepackWeights(GroupMatmulOp matmul, OpBuilder &builder, PackTarget target) {
   std::optional<HostTensor> qweight = getConstantTensor(matmul.getQweight());
   std::optional<HostTensor> scales = getConstantTensor(matmul.getScales());
   std::optional<HostTensor> zeros = getConstantTensor(matmul.getZeroPoints());
   if (!qweight || !scales || (matmul.getZeroPoints() && !zeros))
     return Value();
+  if (target == PackTarget::Cuda && !cudaKernelsRun(matmul))
+    return Value();
   const awq_tensor *zerosDesc = zeros ? &zeros->desc() : nullptr;
   auto bits = static_cast<int32_t>(matmul.getBits());
   int64_t groupSize = matmul.getGroupSize(), k = matmul.getInFeatures();
+  const int32_t cudaDtype = cudaComputeDtype(matmul);
+  // The runtime's packer, for the shape and then for the bytes.
+  auto pack = [&](awq_tensor *blobDesc, bool shapeOnly) {
+    if (target == PackTarget::Cuda)
+      return shapeOnly ? awq_cuda_group_weights_pack_shape(
+                             &qweight->desc(), &scales->desc(), zerosDesc, bits, groupSize, k,
+                             cudaDtype, AWQ_CUDA_LAYOUT_DEFAULT, blobDesc)
+                       : awq_cuda_group_weights_pack(&qweight->desc(), &scales->desc(),
+                                                     zerosDesc, bits, groupSize, k, cudaDtype,
+                                                     AWQ_CUDA_LAYOUT_DEFAULT, blobDesc);
+    return shapeOnly ? awq_group_weights_prepack_shape(&qweight->desc(), &scales->desc(),
+                                                       zerosDesc, bits, groupSize, k, blobDesc)
+                     : awq_group_weights_prepack(&qweight->desc(), &scales->desc(), zerosDesc,
+                                                 bits, groupSize, k, blobDesc);
+  };
   awq_tensor blobDesc{};
-  if (awq_group_weights_prepack_shape(&qweight->desc(), &scales->desc(), zerosDesc, bits,
-                                      groupSize, k, &blobDesc) != 0)
+  if (pack(&blobDesc, /*shapeOnly=*/true) != 0)
     return matmul.emitError("cannot prepack the weights: ") << awq_last_error();
   size_t bytes = static_cast<size_t>(blobDesc.shape[0]);
   // The runtime writes straight into the blob the attribute will own.
   AsmResourceBlob blob = HeapAsmResourceBlob::allocate(bytes, /*align=*/64);
   blobDesc.data = blob.getMutableData().data();
-  if (awq_group_weights_prepack(&qweight->desc(), &scales->desc(), zerosDesc, bits, groupSize,
-                                k, &blobDesc) != 0)
+  if (pack(&blobDesc, /*shapeOnly=*/false) != 0)
     return matmul.emitError("cannot prepack the weights: ") << awq_last_error();
   auto type = RankedTensorType::get({static_cast<int64_t>(bytes)},
                                     builder.getIntegerType(8, /*isSigned=*/false));
-  auto attr = DenseResourceElementsAttr::get(type, "awq_prepacked", std::move(blob));
+  auto attr = DenseResourceElementsAttr::get(
+      type, target == PackTarget::Cuda ? "awq_cuda_packed" : "awq_prepacked", std::move(blob));
   return arith::ConstantOp::create(builder, matmul.getLoc(), type, attr).getResult();
 }
 
@@ -125,6 +162,12 @@ struct AWQPrepackWeightsPass : impl::AWQPrepackWeightsBase<AWQPrepackWeightsPass
           << activations << "' is neither 'f32' nor 'int8'";
       return signalPassFailure();
     }
+    if (target != "cpu" && target != "cuda") {
+      getOperation()->emitError("awq-prepack-weights: target='")
+          << target << "' is neither 'cpu' nor 'cuda'";
+      return signalPassFailure();
+    }
+    const PackTarget packTarget = target == "cuda" ? PackTarget::Cuda : PackTarget::Cpu;
     IRRewriter rewriter(&getContext());
     StringAttr mode = rewriter.getStringAttr(activations);
 
@@ -137,12 +180,17 @@ struct AWQPrepackWeightsPass : impl::AWQPrepackWeightsBase<AWQPrepackWeightsPass
         continue;
       auto [gate, up] = *pair;
       rewriter.setInsertionPoint(mul);
-      FailureOr<Value> gateBlob = prepackWeights(gate, rewriter);
-      FailureOr<Value> upBlob = prepackWeights(up, rewriter);
+      FailureOr<Value> gateBlob = prepackWeights(gate, rewriter, packTarget);
+      FailureOr<Value> upBlob = prepackWeights(up, rewriter, packTarget);
       if (failed(gateBlob) || failed(upBlob))
         return signalPassFailure();
-      if (!*gateBlob || !*upBlob)
+      if (!*gateBlob || !*upBlob) {
+        // One side packed, the other not: drop the lone blob.
+        for (Value packed : {*gateBlob, *upBlob})
+          if (packed)
+            rewriter.eraseOp(packed.getDefiningOp());
         continue;
+      }
       auto silu = mul.getOperand(0).getDefiningOp<SiLUOp>()
                       ? mul.getOperand(0).getDefiningOp()
                       : mul.getOperand(1).getDefiningOp();
@@ -162,7 +210,7 @@ struct AWQPrepackWeightsPass : impl::AWQPrepackWeightsBase<AWQPrepackWeightsPass
     getOperation()->walk([&](GroupMatmulOp matmul) { matmuls.push_back(matmul); });
     for (GroupMatmulOp matmul : matmuls) {
       rewriter.setInsertionPoint(matmul);
-      FailureOr<Value> blob = prepackWeights(matmul, rewriter);
+      FailureOr<Value> blob = prepackWeights(matmul, rewriter, packTarget);
       if (failed(blob))
         return signalPassFailure();
       if (!*blob)

@@ -349,9 +349,49 @@ const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
   return backend.packedWeights.emplace(qweight->data, std::move(packed)).first->second;
 }
 
-// awq.group_matmul on the fused dequantize-multiply kernels. The kernels take
-// f16/bf16 activations: an f32 graph runs them in f16 (x rounded to f16 on
-// the way in, y widened on the way out, the bias added in f32).
+// y = x . W'^T (+ bias) on the fused dequantize-multiply kernels, or with
+// `up` SiLU(x . Wg'^T) * (x . Wu'^T) (no bias then). The kernels take f16/bf16
+// activations: an f32 graph runs them in f16 (x rounded to f16 on the way in,
+// y widened on the way out, the bias added in f32).
+void runGroupMatmulOnDevice(const awq_tensor *x, const PackedGroupWeights &weights,
+                            const PackedGroupWeights *up, const awq_tensor *bias,
+                            awq_tensor *out) {
+  CudaModelBackend &backend = currentCudaBackend();
+  const int32_t computeDtype = weights.info.scale_dtype;
+  const int64_t k = weights.info.k, m = numel(x) / k, n = weights.info.n;
+  const void *xs = x->data;
+  void *ys = out->data;
+  const bool widen = x->dtype != computeDtype;
+  if (widen) {
+    void *narrowX =
+        backend.scratch(CudaModelBackend::Scratch::CastInput, static_cast<size_t>(m * k) * 2);
+    checkStatus(awq_cuda_cast(x->data, x->dtype, m * k, computeDtype, narrowX, backend.stream()));
+    xs = narrowX;
+    ys = backend.scratch(CudaModelBackend::Scratch::CastOutput, static_cast<size_t>(m * n) * 2);
+  }
+  const int64_t workspaceBytes = up ? awq_cuda_gate_up_silu_workspace_bytes(&weights.info, m)
+                                    : awq_cuda_group_matmul_workspace_bytes(&weights.info, m);
+  void *workspace = workspaceBytes > 0
+                        ? backend.scratch(CudaModelBackend::Scratch::Workspace,
+                                          static_cast<size_t>(workspaceBytes))
+                        : nullptr;
+  if (up)
+    checkStatus(awq_cuda_gate_up_silu(xs, m, weights.blob.data, up->blob.data, &weights.info, ys,
+                                      workspace, backend.stream()));
+  else
+    checkStatus(awq_cuda_group_matmul(xs, m, weights.blob.data, &weights.info,
+                                      widen ? nullptr : (bias ? bias->data : nullptr), ys,
+                                      workspace, backend.stream()));
+  if (widen) {
+    checkStatus(
+        awq_cuda_cast(ys, computeDtype, m * n, out->dtype, out->data, backend.stream()));
+    if (bias)
+      runBinary(AWQ_BINARY_ADD, out, bias, out);
+  }
+}
+
+// awq.group_matmul with canonical weights: packed for the kernels on the
+// first run (libraries compiled before compile-time packing, or IR run as is).
 void groupMatmulBody(NodeCall &call) {
   const awq_tensor *x = call.input(0), *qweight = call.input(1), *scales = call.input(2);
   const awq_tensor *zeros = call.optionalInput(3), *bias = call.optionalInput(4);
@@ -363,37 +403,76 @@ void groupMatmulBody(NodeCall &call) {
         return awq_group_matmul_shape(x, qweight, scales, zeros, bias, bits, groupSize, k, out);
       },
       [&](awq_tensor *out) {
-        CudaModelBackend &backend = currentCudaBackend();
-        const PackedGroupWeights &weights = packedWeights(call, computeDtype);
-        const int64_t m = numel(x) / k, n = weights.info.n;
-        const void *xs = x->data;
-        void *ys = out->data;
-        const bool widen = x->dtype != computeDtype;
-        if (widen) {
-          void *narrowX = backend.scratch(CudaModelBackend::Scratch::CastInput,
-                                          static_cast<size_t>(m * k) * 2);
-          checkStatus(awq_cuda_cast(x->data, x->dtype, m * k, computeDtype, narrowX,
-                                    backend.stream()));
-          xs = narrowX;
-          ys = backend.scratch(CudaModelBackend::Scratch::CastOutput,
-                               static_cast<size_t>(m * n) * 2);
-        }
-        const int64_t workspaceBytes = awq_cuda_group_matmul_workspace_bytes(&weights.info, m);
-        void *workspace = workspaceBytes > 0
-                              ? backend.scratch(CudaModelBackend::Scratch::Workspace,
-                                                static_cast<size_t>(workspaceBytes))
-                              : nullptr;
-        checkStatus(awq_cuda_group_matmul(xs, m, weights.blob.data, &weights.info,
-                                          widen ? nullptr : (bias ? bias->data : nullptr), ys,
-                                          workspace, backend.stream()));
-        if (widen) {
-          checkStatus(awq_cuda_cast(ys, computeDtype, m * n, out->dtype, out->data,
-                                    backend.stream()));
-          if (bias)
-            runBinary(AWQ_BINARY_ADD, out, bias, out);
-        }
+        runGroupMatmulOnDevice(x, packedWeights(call, computeDtype), nullptr, bias, out);
         return 0;
       });
+}
+
+// ---- Weights packed at compile time (awq-prepack-weights target=cuda) -------
+
+// The header of a CUDA blob in host memory, or false (not one: a CPU blob).
+bool readCudaBlobInfo(const awq_tensor *blob, awq_cuda_group_weights_info *info) {
+  if (!blob || blob->dtype != AWQ_U8 || blob->rank != 1 || !blob->data)
+    return false;
+  const int64_t size = blob->shape[0];
+  if (size < 4 || std::memcmp(blob->data, "AWQC", 4) != 0)
+    return false;
+  return awq_cuda_group_weights_get_info(blob->data, size, info) == 0;
+}
+
+// A compile-time blob uploaded on its first run, then reused (keyed by its
+// constant host data, like the weights packed at run time).
+const PackedGroupWeights &uploadedBlob(const awq_tensor *blob) {
+  CudaModelBackend &backend = currentCudaBackend();
+  auto found = backend.packedWeights.find(blob->data);
+  if (found != backend.packedWeights.end())
+    return found->second;
+  PackedGroupWeights packed;
+  if (!readCudaBlobInfo(blob, &packed.info))
+    raise("the weights blob is not a CUDA group-weight blob");
+  const size_t bytes = bytesOf(*blob);
+  if (!packed.blob.reserve(bytes))
+    raise("out of GPU memory for the packed weights (%zu bytes)", bytes);
+  checkCudaCall(cudaMemcpy(packed.blob.data, blob->data, bytes, cudaMemcpyHostToDevice),
+                "uploading the packed weights");
+  return backend.packedWeights.emplace(blob->data, std::move(packed)).first->second;
+}
+
+// y's shape: x [..., K] -> [..., N], in x's dtype.
+awq_status packedMatmulShape(const awq_tensor *x, const awq_cuda_group_weights_info &info,
+                             awq_tensor *out) {
+  return guard("prepacked group matmul (CUDA)", [&] {
+    if (x->rank < 1 || x->shape[x->rank - 1] != info.k)
+      raise("x's last dimension must be the weights' K = %lld", static_cast<long long>(info.k));
+    Shape shape(x->shape, x->shape + x->rank);
+    shape.back() = info.n;
+    setOutput(out, x->dtype, shape);
+  });
+}
+
+void prepackedMatmulBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *blob = call.input(1), *bias = call.optionalInput(2);
+  const PackedGroupWeights &weights = uploadedBlob(blob);
+  call.runSingle([&](awq_tensor *out) { return packedMatmulShape(x, weights.info, out); },
+                 [&](awq_tensor *out) {
+                   runGroupMatmulOnDevice(x, weights, nullptr, bias, out);
+                   return 0;
+                 });
+}
+
+void prepackedGateUpBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0);
+  const PackedGroupWeights &gate = uploadedBlob(call.input(1));
+  const PackedGroupWeights &up = uploadedBlob(call.input(2));
+  const awq_cuda_group_weights_info &g = gate.info, &u = up.info;
+  if (g.bits != u.bits || g.group_size != u.group_size || g.k != u.k || g.n != u.n ||
+      g.scale_dtype != u.scale_dtype || g.layout != u.layout || g.has_zeros != u.has_zeros)
+    raise("the gate and up blobs differ in shape, bits, group size, dtype or layout");
+  call.runSingle([&](awq_tensor *out) { return packedMatmulShape(x, g, out); },
+                 [&](awq_tensor *out) {
+                   runGroupMatmulOnDevice(x, gate, &up, nullptr, out);
+                   return 0;
+                 });
 }
 
 // ---- Data movement by index maps -------------------------------------------
@@ -624,6 +703,21 @@ bool groupMatmulOnDevice(const NodeReader &node, const RawCall &call) {
   return true;
 }
 
+// Compile-time CUDA blobs (CPU blobs take the CPU entry); x and any bias
+// on the device in one dtype.
+bool prepackedOnDevice(const NodeReader &node, const RawCall &call) {
+  const bool gateUp = node.opType() == "prepacked_gate_up_silu";
+  const int32_t blobs = gateUp ? 2 : 1;
+  if (call.numInputs < 1 + blobs || !onDevice(call.inputs[0]))
+    return false;
+  awq_cuda_group_weights_info info{};
+  for (int32_t i = 1; i <= blobs; ++i)
+    if (!readCudaBlobInfo(call.inputs[i], &info))
+      return false;
+  const awq_tensor *bias = !gateUp && call.numInputs > 2 ? call.inputs[2] : nullptr;
+  return !bias || (onDevice(bias) && bias->dtype == call.inputs[0]->dtype);
+}
+
 // Float data on the device, everything else (shapes, indices) on the host.
 template <DataInputs Data> bool movementOnDevice(const NodeReader &, const RawCall &call) {
   bool any = false;
@@ -690,6 +784,8 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "MatMul", matmulOnDevice, matmulBody},
     {"awq", "linear", linearOnDevice, linearBody},
     {"awq", "group_matmul", groupMatmulOnDevice, groupMatmulBody},
+    {"awq", "prepacked_matmul", prepackedOnDevice, prepackedMatmulBody},
+    {"awq", "prepacked_gate_up_silu", prepackedOnDevice, prepackedGateUpBody},
     {"onnx", "Identity", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Reshape", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Flatten", movementOnDevice<DataInputs::First>, firstInputMovementBody},
