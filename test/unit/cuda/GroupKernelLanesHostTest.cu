@@ -17,14 +17,6 @@ using namespace awq::test;
 
 namespace {
 
-awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
-  awq_cuda_group_weights_info info{};
-  EXPECT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info),
-            0)
-      << awq_last_error();
-  return info;
-}
-
 // How the GEMV's lanes walk a row (GroupGemvLane.cuh, GroupGemv.cu).
 enum class Walk { Chunks, Words, StagedChunks };
 

@@ -22,14 +22,6 @@ using awq::cuda::GroupWeightsView;
 
 namespace {
 
-awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
-  awq_cuda_group_weights_info info{};
-  EXPECT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info),
-            0)
-      << awq_last_error();
-  return info;
-}
-
 template <class T> float pairHalf(uint32_t pair, int half) {
   const auto bits = static_cast<uint16_t>(pair >> (16 * half));
   return awq::cuda::toFloat(awq::cuda::bitCast<T>(bits));

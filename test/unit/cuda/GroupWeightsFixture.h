@@ -84,6 +84,15 @@ inline std::vector<uint8_t> packForCuda(const CanonicalGroupWeights &w, int32_t 
   return blob;
 }
 
+// The header of a blob in host memory.
+inline awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
+  awq_cuda_group_weights_info info{};
+  EXPECT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info),
+            0)
+      << awq_last_error();
+  return info;
+}
+
 // The scales the blob holds: each rounded through the activation dtype.
 inline HostTensor scalesRoundedTo(const CanonicalGroupWeights &w, int32_t dtype) {
   HostTensor rounded(AWQ_F32, {w.n, w.groups});

@@ -15,14 +15,6 @@ struct PackCase {
   int32_t dtype;
 };
 
-awq_cuda_group_weights_info infoOf(const std::vector<uint8_t> &blob) {
-  awq_cuda_group_weights_info info{};
-  EXPECT_EQ(awq_cuda_group_weights_get_info(blob.data(), static_cast<int64_t>(blob.size()), &info),
-            0)
-      << awq_last_error();
-  return info;
-}
-
 } // namespace
 
 TEST(CudaGroupWeightsPack, RoundTripIsBitExactForEveryLayoutCase) {
