@@ -5,7 +5,8 @@
 #
 #   scripts/gpu-check.sh BUILD OUT [STEPS]
 #
-# BUILD holds already built binaries laid out as in a build folder
+# scripts/gpu-pack.sh makes BUILD (and a tarball of it to carry) on a machine with the
+# build dependencies. BUILD holds already built binaries laid out as in a build folder
 # (test/unit/cuda/AWQCudaTests, bench/cuda/awq-cuda-{kernel,decode}-bench) and, where the
 # GPU machine lacks them, shared libraries under BUILD/lib (OpenBLAS for the CPU reference
 # the tests compare with). OUT receives logs.tar.gz (one log per step), summary.txt and

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# gpu-pack.sh - builds here everything scripts/gpu-check.sh runs and lays it out for
+# a GPU machine that has the NVIDIA driver and the CUDA toolkit's libraries but none
+# of this project's build dependencies (the machines lent to development sessions:
+# no MLIR/LLVM, ONNX, z3 or OpenMP runtime there; one call of the device tool should
+# spend its minutes on the GPU, not on building).
+#
+#   scripts/gpu-pack.sh [BUILD] [OUT]          (defaults: build, build-gpu)
+#
+# BUILD is a configured and built top-level build with CUDA (awq-compile, awq-run,
+# AWQCudaTests and the CUDA benchmarks; the script builds those targets first).
+# OUT receives, as scripts/gpu-check.sh expects them:
+#   test/unit/cuda/AWQCudaTests, bench/cuda/awq-cuda-{kernel,decode}-bench,
+#   bin/awq-run, lib/ (the shared libraries above that a stock system lacks),
+#   models/*-cuda.so compiled with awq-compile --target=cuda (tiny Llama FP32 and
+#   W4, GPT-2 W4, OPT W4, Llama with a KV cache; stories260K FP32 and AWQ when
+#   ../shared and the main job's output are there) with ids.npy, tok512.bin and
+#   text.txt beside them,
+# and OUT.carry/pack.tar.xz (binaries stripped) for the device tool's carry (an
+# ignored folder; the carry limit is 64 MiB). On the GPU machine, from the
+# repository root (carry OUT.carry):
+#   tar xJf OUT.carry/pack.tar.xz && scripts/gpu-check.sh OUT "$OUT" [STEPS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+out=${2:-build-gpu}
+shared=${AWQ_SHARED_DIR:-../shared}
+python=python3
+[[ -x .venv/bin/python ]] && python=.venv/bin/python
+
+[[ -f $build/build.ninja ]] || { echo "gpu-pack: $build is not a configured build (run scripts/setup.sh)" >&2; exit 1; }
+echo "==> building the binaries in $build" >&2
+ninja -C "$build" awq-compile awq-run AWQCudaTests awq-cuda-kernel-bench awq-cuda-decode-bench >&2 ||
+  { echo "gpu-pack: the build failed (is nvcc found? the CUDA targets need it)" >&2; exit 1; }
+
+[[ $out != /* ]] || { echo "gpu-pack: OUT must be relative to the repository root (it is unpacked there)" >&2; exit 2; }
+pack=$out.carry/pack.tar.xz
+rm -rf "$out" "$out.carry"
+mkdir -p "$out.carry"
+mkdir -p "$out/test/unit/cuda" "$out/bench/cuda" "$out/bin" "$out/lib" "$out/models"
+cp "$build/test/unit/cuda/AWQCudaTests" "$out/test/unit/cuda/"
+cp "$build/bench/cuda/awq-cuda-kernel-bench" "$build/bench/cuda/awq-cuda-decode-bench" "$out/bench/cuda/"
+cp "$build/bin/awq-run" "$out/bin/"
+strip "$out/test/unit/cuda/AWQCudaTests" "$out"/bench/cuda/* "$out/bin/awq-run"
+
+# The libraries the H100 machines lent to sessions lack (Ubuntu 24.04 with the
+# CUDA toolkit: LLVM 22, z3, ONNX, LLVM's OpenMP; they do have OpenBLAS,
+# libgfortran, protobuf 32 and libxml2). AWQ_GPU_PACK_LIBS adds patterns.
+wanted="libLLVM|libz3|libonnx|libomp${AWQ_GPU_PACK_LIBS:+|$AWQ_GPU_PACK_LIBS}"
+for binary in "$out/test/unit/cuda/AWQCudaTests" "$out"/bench/cuda/* "$out/bin/awq-run"; do
+  ldd "$binary" | awk '$3 ~ /^\// {print $3}' | grep -E "/($wanted)[^/]*$" || true
+done | sort -u | while read -r library; do
+  cp -L "$library" "$out/lib/"
+done
+
+echo "==> compiling the models for --target=cuda" >&2
+models=$out/models
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+synthetic() { "$python" utils/models/make_synthetic.py "$@" > /dev/null; }
+compile() { "$build/bin/awq-compile" "$@" --target=cuda --quiet 2> /dev/null; }
+synthetic --preset tiny-llama --layers 2 -o "$tmp/llama.onnx"
+synthetic --preset tiny-gpt2 --layers 2 -o "$tmp/gpt2.onnx"
+synthetic --preset tiny-opt --layers 2 -o "$tmp/opt.onnx"
+synthetic --preset tiny-llama --layers 2 --kv-cache -o "$tmp/llamakv.onnx"
+compile "$tmp/llama.onnx" --no-quantize -o "$models/llama-fp-cuda.so"
+compile "$tmp/llama.onnx" --group-size=32 -o "$models/llama-w4-cuda.so"
+compile "$tmp/gpt2.onnx" --group-size=32 -o "$models/gpt2-w4-cuda.so"
+compile "$tmp/opt.onnx" --group-size=32 -o "$models/opt-w4-cuda.so"
+compile "$tmp/llamakv.onnx" --group-size=32 -o "$models/llamakv-w4-cuda.so"
+"$python" -c "import numpy as np; np.save('$models/ids.npy', np.random.default_rng(0).integers(0, 256, (2, 24)).astype(np.int64))"
+main_job=${AWQ_WORK_DIR:-$build/main-job}
+if [[ -f $shared/models/stories260K/tok512.bin && -f $main_job/model.awq-w4g32.mlirbc ]]; then
+  cp "$shared/models/stories260K/tok512.bin" "$models/"
+  cp "$shared/data/tinystories/validation_prefix.txt" "$models/text.txt"
+  compile "$main_job/model.onnx" --no-quantize -o "$models/stories-fp-cuda.so"
+  compile "$main_job/model.awq-w4g32.mlirbc" -o "$models/stories-awq-cuda.so"
+else
+  echo "gpu-pack: no stories260K models (needs $shared and scripts/main-job.sh's output in $main_job)" >&2
+fi
+
+strip --strip-unneeded "$models"/*.so # keeps the exported awq_model_* API
+echo "==> packing $pack" >&2
+# One xz stream: the model libraries share their CUDA runtime and kernels, which
+# a single-threaded stream stores once.
+tar cf - "$out" | xz -T1 -9 > "$pack"
+size=$(stat -c %s "$pack")
+echo "gpu-pack: $pack: $((size / 1048576)) MiB (the device tool carries up to 64 MiB with the tracked files)" >&2
