@@ -62,6 +62,17 @@ struct HostOutputs {
     return self->buffers.emplace_back().reserve(std::max<size_t>(bytesOf(*output), 1));
   }
   awq_node_allocator allocator() { return {this, &HostOutputs::allocate}; }
+
+  // Runs the call's CPU entry on `inputs` (all in host memory); the outputs'
+  // data lives in this object's buffers.
+  std::vector<awq_tensor> runCpuEntry(const RawCall &call,
+                                      const std::vector<const awq_tensor *> &inputs) {
+    awq_node_allocator hostAllocator = allocator();
+    std::vector<awq_tensor> outputs(call.numOutputs);
+    checkStatus(call.cpuEntry(call.node, inputs.data(), call.numInputs, outputs.data(),
+                              call.numOutputs, &hostAllocator));
+    return outputs;
+  }
 };
 
 // Gets the graph's memory for `output` (dtype and shape set): the planned
@@ -95,10 +106,7 @@ void runOnHost(const RawCall &call) {
     inputs[i] = &hostInputs[i];
   }
   HostOutputs results;
-  awq_node_allocator hostAllocator = results.allocator();
-  std::vector<awq_tensor> hostOutputs(call.numOutputs);
-  checkStatus(call.cpuEntry(call.node, inputs.data(), call.numInputs, hostOutputs.data(),
-                            call.numOutputs, &hostAllocator));
+  const std::vector<awq_tensor> hostOutputs = results.runCpuEntry(call, inputs);
   for (int32_t i = 0; i < call.numOutputs; ++i) {
     awq_tensor *output = &call.outputs[i];
     *output = hostOutputs[i];
@@ -524,10 +532,7 @@ IndexMap buildIndexMap(const RawCall &call, DataInputs data) {
     inputs[i] = &numbered[i];
   }
   HostOutputs results;
-  awq_node_allocator hostAllocator = results.allocator();
-  std::vector<awq_tensor> outputs(call.numOutputs);
-  checkStatus(call.cpuEntry(call.node, inputs.data(), call.numInputs, outputs.data(),
-                            call.numOutputs, &hostAllocator));
+  const std::vector<awq_tensor> outputs = results.runCpuEntry(call, inputs);
   IndexMap map;
   map.outputs.resize(call.numOutputs);
   for (int32_t o = 0; o < call.numOutputs; ++o) {
