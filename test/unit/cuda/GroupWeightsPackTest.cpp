@@ -158,37 +158,26 @@ TEST(CudaGroupWeightsPack, PaddingInputsHoldTheGroupZeroPoint) {
 
 TEST(CudaGroupWeightsPack, RejectsWhatTheKernelsCannotRun) {
   const CanonicalGroupWeights w = makeGroupWeights(4, 32, 64, 2, true, 7);
-  awq_tensor blob{};
-  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 3, 32, 64, AWQ_F16,
-                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
-                  "awq_cuda_group_weights_pack_shape", "4- or 8-bit");
   const CanonicalGroupWeights g16 = makeGroupWeights(4, 16, 64, 2, true, 8);
-  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(g16.qweight.get(), g16.scales.get(),
-                                                    g16.zerosOrNull(), 4, 16, 64, AWQ_F16,
-                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
-                  "awq_cuda_group_weights_pack_shape", "multiple of 32");
-  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 4, 32, 64, AWQ_F32,
-                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
-                  "awq_cuda_group_weights_pack_shape", "f16 or bf16");
-  // Scales for group 64 do not fit weights packed with group 32.
-  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 4, 64, 64, AWQ_F16,
-                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
-                  "awq_cuda_group_weights_pack_shape", "scales");
-  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 4, 32, 66, AWQ_F16,
-                                                    AWQ_CUDA_LAYOUT_DEFAULT, &blob),
-                  "awq_cuda_group_weights_pack_shape", "qweight");
   const CanonicalGroupWeights w8 = makeGroupWeights(8, 32, 64, 2, true, 10);
-  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w8.qweight.get(), w8.scales.get(),
-                                                    w8.zerosOrNull(), 8, 32, 64, AWQ_F16,
-                                                    AWQ_CUDA_LAYOUT_MMA_TILES, &blob),
-                  "awq_cuda_group_weights_pack_shape", "4-bit codes only");
-  EXPECT_OP_ERROR(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(),
-                                                    w.zerosOrNull(), 4, 32, 64, AWQ_F16, 7, &blob),
-                  "awq_cuda_group_weights_pack_shape", "layout must be");
+  // The pack-shape call on `weights` with one argument changed per case.
+  auto packShape = [](const CanonicalGroupWeights &weights, int32_t bits, int64_t groupSize,
+                      int64_t k, int32_t dtype, int32_t layout = AWQ_CUDA_LAYOUT_DEFAULT) {
+    awq_tensor blob{};
+    return awq_cuda_group_weights_pack_shape(weights.qweight.get(), weights.scales.get(),
+                                             weights.zerosOrNull(), bits, groupSize, k, dtype,
+                                             layout, &blob);
+  };
+  const char *op = "awq_cuda_group_weights_pack_shape";
+  EXPECT_OP_ERROR(packShape(w, 3, 32, 64, AWQ_F16), op, "4- or 8-bit");
+  EXPECT_OP_ERROR(packShape(g16, 4, 16, 64, AWQ_F16), op, "multiple of 32");
+  EXPECT_OP_ERROR(packShape(w, 4, 32, 64, AWQ_F32), op, "f16 or bf16");
+  // Scales for group 64 do not fit weights packed with group 32.
+  EXPECT_OP_ERROR(packShape(w, 4, 64, 64, AWQ_F16), op, "scales");
+  EXPECT_OP_ERROR(packShape(w, 4, 32, 66, AWQ_F16), op, "qweight");
+  EXPECT_OP_ERROR(packShape(w8, 8, 32, 64, AWQ_F16, AWQ_CUDA_LAYOUT_MMA_TILES), op,
+                  "4-bit codes only");
+  EXPECT_OP_ERROR(packShape(w, 4, 32, 64, AWQ_F16, 7), op, "layout must be");
 }
 
 TEST(CudaGroupWeightsPack, RejectsCorruptAndTruncatedBlobs) {
