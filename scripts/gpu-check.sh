@@ -107,6 +107,7 @@ profile() {
 # Compiled models on the GPU through awq-run: outputs on fixed token ids (every library
 # but the KV-cache and stories ones), perplexity (stories*: the protocol of
 # scripts/main-job.sh), greedy generation with a KV cache (*kv*), and --bench.
+# *-mma-cuda.so are the W4 models compiled with --cuda-weight-layout=mma-tiles.
 models() {
   local run=$build/bin/awq-run dir=$build/models
   for so in "$dir"/*-cuda.so; do
@@ -117,17 +118,6 @@ models() {
                   --documents=blank-line --first 120 --window 512 ;;
       *kv*) "$run" "$so" --generate "5 17 42 7" --tokenizer token-ids --max-tokens 12 --print-ids ;;
       *) "$run" "$so" --input input_ids="$dir/ids.npy" --output-dir "$out/models/$name" ;;
-    esac
-    echo "exit $?"
-    # The same with the weights packed for the mma.sync kernel.
-    echo "--- $name, AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles"
-    case $name in
-      stories*) AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles "$run" "$so" --perplexity "$dir/text.txt" \
-                  --tokenizer "$dir/tok512.bin" --documents=blank-line --first 120 --window 512 ;;
-      *kv*) AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles "$run" "$so" --generate "5 17 42 7" \
-              --tokenizer token-ids --max-tokens 12 --print-ids ;;
-      *) AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles "$run" "$so" --input input_ids="$dir/ids.npy" \
-           --output-dir "$out/models/$name-mma-tiles" ;;
     esac
     echo "exit $?"
     "$run" "$so" --bench --bench-prompt=16 --bench-decode=16 --bench-repeats=3

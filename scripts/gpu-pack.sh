@@ -68,6 +68,10 @@ compile "$tmp/llama.onnx" --group-size=32 -o "$models/llama-w4-cuda.so"
 compile "$tmp/gpt2.onnx" --group-size=32 -o "$models/gpt2-w4-cuda.so"
 compile "$tmp/opt.onnx" --group-size=32 -o "$models/opt-w4-cuda.so"
 compile "$tmp/llamakv.onnx" --group-size=32 -o "$models/llamakv-w4-cuda.so"
+# The same W4 models with the weights laid out for the mma.sync kernel.
+compile "$tmp/llama.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/llama-w4-mma-cuda.so"
+compile "$tmp/gpt2.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/gpt2-w4-mma-cuda.so"
+compile "$tmp/llamakv.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/llamakv-w4-mma-cuda.so"
 "$python" -c "import numpy as np; np.save('$models/ids.npy', np.random.default_rng(0).integers(0, 256, (2, 24)).astype(np.int64))"
 main_job=${AWQ_WORK_DIR:-$build/main-job}
 if [[ -f $shared/models/stories260K/tok512.bin && -f $main_job/model.awq-w4g32.mlirbc ]]; then
@@ -75,6 +79,8 @@ if [[ -f $shared/models/stories260K/tok512.bin && -f $main_job/model.awq-w4g32.m
   cp "$shared/data/tinystories/validation_prefix.txt" "$models/text.txt"
   compile "$main_job/model.onnx" --no-quantize -o "$models/stories-fp-cuda.so"
   compile "$main_job/model.awq-w4g32.mlirbc" -o "$models/stories-awq-cuda.so"
+  compile "$main_job/model.awq-w4g32.mlirbc" --cuda-weight-layout=mma-tiles \
+    -o "$models/stories-awq-mma-cuda.so"
 else
   echo "gpu-pack: no stories260K models (needs $shared and scripts/main-job.sh's output in $main_job)" >&2
 fi

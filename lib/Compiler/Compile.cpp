@@ -230,6 +230,7 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   prepackOptions.activations = options.activations;
   // Each target's kernels get their own blob layout, packed here once.
   prepackOptions.target = cuda ? "cuda" : "cpu";
+  prepackOptions.cudaLayout = options.cudaWeightLayout;
   if (failed(runPasses(cuda ? "prepack weights for CUDA + lower to CUDA node calls"
                             : "prepack weights + lower to runtime calls",
                        [&](PassManager &pm) {

@@ -44,6 +44,12 @@ cl::opt<std::string> emit("emit",
                           cl::init("so"), cl::cat(category));
 cl::opt<std::string> target("target", cl::desc("cpu (default) or cuda: a library that runs on an NVIDIA GPU (4/8-bit group matmuls on the CUDA kernels, f16 activations inside them)"), cl::init("cpu"),
                             cl::cat(category));
+cl::opt<std::string> cudaWeightLayout(
+    "cuda-weight-layout",
+    cl::desc("With --target=cuda, how 4-bit weights are laid out for the GPU kernels: "
+             "row-chunks (CUDA-core GEMV; the default) or mma-tiles (the tensor-core "
+             "mma.sync kernel for M <= 64)"),
+    cl::init("default"), cl::cat(category));
 
 cl::opt<bool> noQuantize("no-quantize",
                          cl::desc("Keep the weights in full precision (an fp32 library)"),
@@ -157,6 +163,12 @@ int main(int argc, char **argv) {
   if (target == "cuda" && !awq::hasCudaTarget())
     return fail("--target=cuda: this awq-compile was built without CUDA (no nvcc was found "
                 "when it was configured); rebuild with the CUDA toolkit installed");
+  if (cudaWeightLayout != "default" && cudaWeightLayout != "row-chunks" &&
+      cudaWeightLayout != "mma-tiles")
+    return fail("--cuda-weight-layout='" + cudaWeightLayout +
+                "' is not one of row-chunks, mma-tiles");
+  if (cudaWeightLayout.getNumOccurrences() && target != "cuda")
+    return fail("--cuda-weight-layout only applies with --target=cuda");
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
     return fail(llvm::formatv("--bits={0}: must be 2, 3, 4 or 8", bits.getValue()));
   if (groupSize == 0 || groupSize < -1)
@@ -183,6 +195,7 @@ int main(int argc, char **argv) {
   options.weightsFile = weightsFile;
   options.activations = activations;
   options.target = target;
+  options.cudaWeightLayout = cudaWeightLayout;
   options.outputPath = outputPath.empty() ? defaultOutputPath(*kind) : outputPath.getValue();
   if (options.outputPath == "-" && *kind >= awq::EmitKind::Object)
     return fail("--emit=" + emit + " is binary; give -o a file");

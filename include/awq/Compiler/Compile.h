@@ -43,8 +43,11 @@ struct CompileOptions {
   std::string activations = "int8";
   /// "cpu" or "cuda": the library runs its graph on the CPU runtime, or on the
   /// GPU (float tensors in device memory, awq_cuda_node_* entries, the
-  /// weights packed for the CUDA kernels when a model is first run).
+  /// weights packed for the CUDA kernels at compile time).
   std::string target = "cpu";
+  /// With target "cuda": the CUDA weight-blob layout, "default" (the
+  /// runtime's choice), "row-chunks" or "mma-tiles" (4-bit weights).
+  std::string cudaWeightLayout = "default";
   /// Non-empty: the constants go to this side file next to the output
   /// (mapped when the library creates a model) instead of its read-only data.
   std::string weightsFile;

@@ -96,11 +96,18 @@ def AWQPrepackWeights : Pass<"awq-prepack-weights"> {
       CUDA kernels run in (bf16 for a bf16 graph, else f16), the default
       blob layout; matmuls those kernels cannot run (not 4 or 8 bits, a
       group size neither a multiple of 32 nor the whole row) stay as they
-      are. The CUDA node entries upload each blob once.
+      are. The CUDA node entries upload each blob once. `cuda-layout`
+      picks the blob layout: row chunks (the CUDA-core GEMV's) or mma tiles
+      (the tensor-core kernel's, 4-bit weights only; 8-bit ones keep row
+      chunks).
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
            "Whose kernels the blobs are for: \"cpu\" or \"cuda\"">,
+    Option<"cudaLayout", "cuda-layout", "std::string", /*default=*/"\"default\"",
+           "CUDA blob layout: \"default\" (the runtime's choice), "
+           "\"row-chunks\" or \"mma-tiles\" (4-bit weights; others keep "
+           "row chunks)">,
     Option<"activations", "activations", "std::string", /*default=*/"\"int8\"",
            "How activations meet the weights: \"int8\" (quantized per block of "
            "32, like onnxruntime's accuracy_level 4; fastest) or \"f32\" "

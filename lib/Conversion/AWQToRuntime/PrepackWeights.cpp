@@ -47,7 +47,22 @@ std::optional<HostTensor> getConstantTensor(Value value) {
   return std::move(*tensor);
 }
 
-enum class PackTarget { Cpu, Cuda };
+/// Whose kernels the blobs are for, and for CUDA in which blob layout.
+struct PackTarget {
+  bool cuda = false;
+  int32_t cudaLayout = AWQ_CUDA_LAYOUT_DEFAULT;
+};
+
+/// The CUDA blob layout named by the pass option, or nullopt for a bad name.
+std::optional<int32_t> parseCudaLayout(StringRef name) {
+  if (name == "default")
+    return AWQ_CUDA_LAYOUT_DEFAULT;
+  if (name == "row-chunks")
+    return AWQ_CUDA_LAYOUT_ROW_CHUNKS;
+  if (name == "mma-tiles")
+    return AWQ_CUDA_LAYOUT_MMA_TILES;
+  return std::nullopt;
+}
 
 /// The CUDA kernels' scale dtype for `matmul`: the dtype they run in (f32
 /// graphs run the group matmul in f16, see runtime/cuda/model/CudaNodes.cpp).
@@ -74,21 +89,25 @@ FailureOr<Value> prepackWeights(GroupMatmulOp matmul, OpBuilder &builder, PackTa
   std::optional<HostTensor> zeros = getConstantTensor(matmul.getZeroPoints());
   if (!qweight || !scales || (matmul.getZeroPoints() && !zeros))
     return Value();
-  if (target == PackTarget::Cuda && !cudaKernelsRun(matmul))
+  if (target.cuda && !cudaKernelsRun(matmul))
     return Value();
   const awq_tensor *zerosDesc = zeros ? &zeros->desc() : nullptr;
   auto bits = static_cast<int32_t>(matmul.getBits());
   int64_t groupSize = matmul.getGroupSize(), k = matmul.getInFeatures();
   const int32_t cudaDtype = cudaComputeDtype(matmul);
+  // Mma tiles hold 4-bit codes only: 8-bit weights keep row chunks.
+  const int32_t cudaLayout = target.cudaLayout == AWQ_CUDA_LAYOUT_MMA_TILES && bits != 4
+                                 ? AWQ_CUDA_LAYOUT_ROW_CHUNKS
+                                 : target.cudaLayout;
   // The runtime's packer, for the shape and then for the bytes.
   auto pack = [&](awq_tensor *blobDesc, bool shapeOnly) {
-    if (target == PackTarget::Cuda)
+    if (target.cuda)
       return shapeOnly ? awq_cuda_group_weights_pack_shape(
                              &qweight->desc(), &scales->desc(), zerosDesc, bits, groupSize, k,
-                             cudaDtype, AWQ_CUDA_LAYOUT_DEFAULT, blobDesc)
+                             cudaDtype, cudaLayout, blobDesc)
                        : awq_cuda_group_weights_pack(&qweight->desc(), &scales->desc(),
                                                      zerosDesc, bits, groupSize, k, cudaDtype,
-                                                     AWQ_CUDA_LAYOUT_DEFAULT, blobDesc);
+                                                     cudaLayout, blobDesc);
     return shapeOnly ? awq_group_weights_prepack_shape(&qweight->desc(), &scales->desc(),
                                                        zerosDesc, bits, groupSize, k, blobDesc)
                      : awq_group_weights_prepack(&qweight->desc(), &scales->desc(), zerosDesc,
@@ -106,7 +125,7 @@ FailureOr<Value> prepackWeights(GroupMatmulOp matmul, OpBuilder &builder, PackTa
   auto type = RankedTensorType::get({static_cast<int64_t>(bytes)},
                                     builder.getIntegerType(8, /*isSigned=*/false));
   auto attr = DenseResourceElementsAttr::get(
-      type, target == PackTarget::Cuda ? "awq_cuda_packed" : "awq_prepacked", std::move(blob));
+      type, target.cuda ? "awq_cuda_packed" : "awq_prepacked", std::move(blob));
   return arith::ConstantOp::create(builder, matmul.getLoc(), type, attr).getResult();
 }
 
@@ -167,7 +186,13 @@ struct AWQPrepackWeightsPass : impl::AWQPrepackWeightsBase<AWQPrepackWeightsPass
           << target << "' is neither 'cpu' nor 'cuda'";
       return signalPassFailure();
     }
-    const PackTarget packTarget = target == "cuda" ? PackTarget::Cuda : PackTarget::Cpu;
+    std::optional<int32_t> layout = parseCudaLayout(cudaLayout);
+    if (!layout) {
+      getOperation()->emitError("awq-prepack-weights: cuda-layout='")
+          << cudaLayout << "' is not one of 'default', 'row-chunks', 'mma-tiles'";
+      return signalPassFailure();
+    }
+    const PackTarget packTarget{target == "cuda", *layout};
     IRRewriter rewriter(&getContext());
     StringAttr mode = rewriter.getStringAttr(activations);
 

@@ -1,7 +1,11 @@
 // RUN: awq-opt %s --awq-prepack-weights=target=cuda --split-input-file | FileCheck %s
 // RUN: not awq-opt %s --awq-prepack-weights=target=gpu --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 
+// RUN: awq-opt %s --awq-prepack-weights="target=cuda cuda-layout=mma-tiles" --split-input-file | FileCheck %s --check-prefix=MMA
+// RUN: not awq-opt %s --awq-prepack-weights="target=cuda cuda-layout=tiles" --split-input-file 2>&1 | FileCheck %s --check-prefix=BADLAYOUT
+
 // BAD: awq-prepack-weights: target='gpu' is neither 'cpu' nor 'cuda'
+// BADLAYOUT: awq-prepack-weights: cuda-layout='tiles' is not one of 'default', 'row-chunks', 'mma-tiles'
 
 // target=cuda packs the CUDA kernels' blob (awq_cuda_group_weights_pack) into
 // the same prepacked op: 1024 bytes = the 64-byte header padded to 256, codes
@@ -17,6 +21,12 @@
 // scales f16 (awq_dtype 2: an f32 graph runs the CUDA group matmul in f16),
 // group 32, K 64, N 2, K_padded 64, 2 groups, zero points, layout 0 (row chunks).
 // CHECK: awq_cuda_packed: "0x4000000041575143010000000400000002000000200000000000000040000000000000000200000000000000400000000000000002000000000000000100000000000000
+// cuda-layout=mma-tiles: the same header but layout 1 (mma tiles), and 1280
+// bytes: the 2 rows padded to one 16-row tile (codes 16 x 64 x 4 bits = 512
+// bytes), scales and zeros stored per (tile, group, row of 8).
+// MMA-LABEL: func.func @single
+// MMA: awq.prepacked_matmul %arg0, %{{.*}} bias %{{.*}} : (tensor<?x64xf32>, tensor<1280xui8>, tensor<2xf32>) -> tensor<?x2xf32>
+// MMA: awq_cuda_packed: "0x4000000041575143010000000400000002000000200000000000000040000000000000000200000000000000400000000000000002000000000000000100000001000000
 func.func @single(%x: tensor<?x64xf32>) -> tensor<?x2xf32> {
   %q = onnx.initializer "q" = dense<17> : tensor<2x32xui8>
   %s = onnx.initializer "s" = dense<0.5> : tensor<2x2xf32>
@@ -84,4 +94,22 @@ func.func @gate_up(%x: tensor<?x64xf32>) -> tensor<?x2xf32> {
   %a = awq.silu %g : tensor<?x2xf32>
   %h = onnx.node "Mul"(%a, %u) {opset = 17 : i64} : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
   return %h : tensor<?x2xf32>
+}
+
+// -----
+
+// 8-bit codes have no mma-tile form: with cuda-layout=mma-tiles they keep
+// row chunks (layout 0 in the header's last word), like the default.
+// CHECK-LABEL: func.func @eight_bits
+// CHECK: awq_cuda_packed: "0x4000000041575143010000000800000002000000200000000000000040000000000000000200000000000000400000000000000002000000000000000100000000000000
+// MMA-LABEL: func.func @eight_bits
+// MMA: awq_cuda_packed: "0x4000000041575143010000000800000002000000200000000000000040000000000000000200000000000000400000000000000002000000000000000100000000000000
+func.func @eight_bits(%x: tensor<?x64xf32>) -> tensor<?x2xf32> {
+  %q = onnx.initializer "q8" = dense<17> : tensor<2x64xui8>
+  %s = onnx.initializer "s8" = dense<0.5> : tensor<2x2xf32>
+  %z = onnx.initializer "z8" = dense<8> : tensor<2x2xui8>
+  %0 = awq.group_matmul %x, %q, %s zero_points %z
+         {bits = 8 : i64, group_size = 32 : i64, in_features = 64 : i64}
+      : (tensor<?x64xf32>, tensor<2x64xui8>, tensor<2x2xf32>, tensor<2x2xui8>) -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
 }
