@@ -79,18 +79,20 @@ void launchWithBits(const GroupWeightsView &weights, T *out, cudaStream_t stream
 // 16 x 16 tile), dequantized by the mma kernel's own fragment code: rows g
 // and g + 8, inputs 64 q + 16 t + 4 j .. + 3 each (registers 0 and 2 for row
 // g, 1 and 3 for row g + 8). The 32 threads of a warp fill 128 contiguous
-// bytes of each of 4 rows.
+// bytes of each of 4 rows. blockIdx.x is the row tile and blockIdx.y a slice
+// of its words, so the (quad, lane, word) split is by powers of two only.
 template <class T, bool VECTOR_STORES>
 __global__ void groupDequantizeMmaTilesKernel(GroupWeightsView weights, T *__restrict__ out) {
   const int64_t quads = weights.kPadded / kMmaQuadInputs;
-  const int64_t wordIndex = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t vector = wordIndex / 4; // (tile, quad, lane)
-  const int j = static_cast<int>(wordIndex % 4);
-  const int lane = static_cast<int>(vector % 32);
-  const int64_t quad = (vector / 32) % quads, tile = vector / 32 / quads;
-  const int g = lane / 4, t = lane % 4;
-  if (tile * kMmaTileRows >= weights.n)
+  const int64_t tile = blockIdx.x;
+  const int64_t wordInTile = static_cast<int64_t>(blockIdx.y) * blockDim.x + threadIdx.x;
+  if (wordInTile >= quads * 128)
     return;
+  const int64_t wordIndex = tile * quads * 128 + wordInTile; // [tile][quad][lane][j]
+  const int j = static_cast<int>(wordInTile % 4);
+  const int lane = static_cast<int>((wordInTile / 4) % 32);
+  const int64_t quad = wordInTile / 128;
+  const int g = lane / 4, t = lane % 4;
   const int64_t first = quad * kMmaQuadInputs + 16 * t + 4 * j;
   if (first >= weights.k)
     return; // padding only
@@ -122,15 +124,20 @@ __global__ void groupDequantizeMmaTilesKernel(GroupWeightsView weights, T *__res
 template <class T>
 void launchMmaTiles(const GroupWeightsView &weights, T *out, cudaStream_t stream) {
   constexpr int kThreads = 256;
-  const int64_t words = mmaTilesNPadded(weights.n) / kMmaTileRows *
-                        (weights.kPadded / kMmaQuadInputs) * 32 * 4;
+  const int64_t tiles = mmaTilesNPadded(weights.n) / kMmaTileRows;
+  const int64_t wordsPerTile = weights.kPadded / kMmaQuadInputs * 32 * 4;
+  // Tiles on x (up to 2^31 - 1), a tile's words on y (up to 65535 blocks:
+  // K up to 8 M inputs).
+  const int64_t slices = (wordsPerTile + kThreads - 1) / kThreads;
+  if (tiles > 0x7fffffff || slices > 65535)
+    awq::rt::raise("the weights (N = %lld, K = %lld) are too large to dequantize",
+                   static_cast<long long>(weights.n), static_cast<long long>(weights.k));
+  const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(slices));
   const bool vectorStores = weights.k % 4 == 0 && reinterpret_cast<uintptr_t>(out) % 8 == 0;
   if (vectorStores)
-    groupDequantizeMmaTilesKernel<T, true>
-        <<<ceilDiv(words, kThreads), kThreads, 0, stream>>>(weights, out);
+    groupDequantizeMmaTilesKernel<T, true><<<grid, kThreads, 0, stream>>>(weights, out);
   else
-    groupDequantizeMmaTilesKernel<T, false>
-        <<<ceilDiv(words, kThreads), kThreads, 0, stream>>>(weights, out);
+    groupDequantizeMmaTilesKernel<T, false><<<grid, kThreads, 0, stream>>>(weights, out);
 }
 
 } // namespace

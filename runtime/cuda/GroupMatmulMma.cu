@@ -24,6 +24,14 @@ namespace {
 
 constexpr int kMaxWarpsPerBlock = 16;
 
+// Warps per block at most for a variant with `values` accumulators per lane:
+// the partial tiles ([warp][value][lane] floats) fit in 32 KiB of shared
+// memory. Also the variant's launch bound, so variants that never launch
+// 512 threads are not held to 128 registers.
+constexpr int maxWarpsFor(int values) {
+  return kMaxWarpsPerBlock < 32 * 8 / values ? kMaxWarpsPerBlock : 32 * 8 / values;
+}
+
 int streamingMultiprocessors() {
   int device = 0, count = 0;
   if (cudaGetDevice(&device) != cudaSuccess ||
@@ -75,6 +83,8 @@ __device__ inline void accumulateWarpQuads(const T *__restrict__ x, int64_t rows
         mmaFragmentFromWord<T>(words[j], params, a[j]);
       AWQ_UNROLL
       for (int mt = 0; mt < M_TILES; ++mt) {
+        if (8 * mt >= rows) // x slices past the last row: nothing to add
+          break;
         uint32_t b[8];
         loadMmaActivations<T, VECTORIZED>(x, weights.k, 8 * mt + g, rows,
                                           q * kMmaQuadInputs + 16 * t, b);
@@ -87,7 +97,7 @@ __device__ inline void accumulateWarpQuads(const T *__restrict__ x, int64_t rows
 }
 
 template <class T, int M_TILES, bool GATE_UP, bool VECTORIZED>
-__global__ void __launch_bounds__(kMaxWarpsPerBlock * 32)
+__global__ void __launch_bounds__(maxWarpsFor((GATE_UP ? 2 : 1) * M_TILES * 4) * 32)
     groupMatmulMmaKernel(const T *__restrict__ x, int64_t rows, GroupWeightsView weights,
                          GroupWeightsView up, const T *__restrict__ bias, T *__restrict__ y) {
   constexpr int kUnroll = M_TILES >= 8 ? 2 : 4;
@@ -127,7 +137,7 @@ __global__ void __launch_bounds__(kMaxWarpsPerBlock * 32)
       continue;
     float out = sum[0];
     if constexpr (GATE_UP)
-      out = out / (1.0f + __expf(-out)) * sum[1];
+      out = out / (1.0f + expf(-out)) * sum[1]; // expf as in every other SiLU
     else if (bias)
       out += toFloat(bias[n]);
     y[row * weights.n + n] = fromFloat<T>(out);
@@ -145,7 +155,7 @@ void launchWithTiles(const T *x, int64_t m, const GroupWeightsView &weights,
   // SM, while every warp keeps at least one full unrolled step of quads and
   // the partial tiles fit in 32 KiB of shared memory.
   static const int sms = streamingMultiprocessors();
-  const int maxWarps = std::min(kMaxWarpsPerBlock, 32 * 8 / kValues);
+  constexpr int maxWarps = maxWarpsFor(kValues);
   int warps = 2;
   while (warps < maxWarps && rowTiles * warps < static_cast<int64_t>(sms) * 16 &&
          quads >= static_cast<int64_t>(warps) * 2 * kUnroll)

@@ -112,6 +112,21 @@ PackRequest checkPackInputs(const awq_tensor *qweight, const awq_tensor *scales,
   return {n, k, kPaddedFor(codeLayout, k), groups, codeLayout};
 }
 
+// The bf16 mma kernel subtracts its magic number OR'd with the zero point
+// (0x4300 | zero, 128 + zero) in one instruction; bf16 holds 128 + zero
+// exactly only below 256, so zero points must be below 128 there (4-bit
+// codes' real zero points are 0..15; the other paths take 0..255).
+void checkBf16MmaZeros(const awq_tensor *zeros, int64_t n, int64_t groups) {
+  const auto *zeroBytes = static_cast<const uint8_t *>(zeros->data);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t group = 0; group < groups; ++group)
+      if (zeroBytes[row * groups + group] >= 128)
+        raise("the mma-tile layout with bf16 scales takes zero points below 128; row %lld, "
+              "group %lld has %u",
+              static_cast<long long>(row), static_cast<long long>(group),
+              static_cast<unsigned>(zeroBytes[row * groups + group]));
+}
+
 uint8_t codeAt(const uint8_t *row, int32_t bits, int64_t k) {
   return bits == 8 ? row[k] : static_cast<uint8_t>((row[k / 2] >> (4 * (k % 2))) & 0xF);
 }
@@ -226,6 +241,9 @@ extern "C" awq_status awq_cuda_group_weights_pack(const awq_tensor *qweight,
     checkOutput(expected, blob);
     if (reinterpret_cast<uintptr_t>(blob->data) % 16 != 0)
       raise("blob must be at least 16-byte aligned");
+
+    if (hasZeros && request.layout == awq::cuda::kLayoutMmaTiles && scale_dtype == AWQ_BF16)
+      checkBf16MmaZeros(zeros, request.n, request.groups);
 
     auto *bytes = static_cast<uint8_t *>(blob->data);
     std::memset(bytes, 0, static_cast<size_t>(arrays.totalBytes));

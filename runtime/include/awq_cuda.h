@@ -53,7 +53,9 @@ double awq_cuda_peak_bandwidth_gbps(int device);
  * AWQ_CUDA_LAYOUT_MMA_TILES (4 bits only; the mma.sync kernel): K_padded a
  *   multiple of 64, rows padded to tiles of 16; every 128-bit vector is one
  *   lane's A fragments of four m16n8k16 tiles, and scales / zeros are grouped
- *   by row tile (runtime/cuda/GroupWeightsLayout.h has the exact map).
+ *   by row tile (runtime/cuda/GroupWeightsLayout.h has the exact map). With
+ *   bf16 scales the zero points must be below 128 (the kernel holds
+ *   128 + zero in one bf16).
  * AWQ_CUDA_LAYOUT_DEFAULT is row chunks: the mma-tile kernel has been checked
  * on the host (its per-lane code and an emulated mma) but not yet run on a GPU.
  *
@@ -102,7 +104,7 @@ awq_status awq_cuda_group_weights_unpack(const void *blob, int64_t size, awq_ten
 /* ---- Group matmul (the fused dequantize-multiply kernels) --------------- */
 /*
  * y[M, N] = x[M, K] . W'^T (+ bias[N]); x, bias, y in the blob's dtype,
- * row-major and contiguous; blob_device is the blob in device memory (256-byte
+ * row-major and contiguous, y not overlapping x or bias; blob_device is the blob in device memory (256-byte
  * aligned, as cudaMalloc gives). `blob_info` is the host-side header (from
  * awq_cuda_group_weights_get_info on the host copy), so no device read is
  * needed to launch. Paths (awq_cuda_group_matmul_dispatched_path says which

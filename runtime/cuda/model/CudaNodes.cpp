@@ -15,7 +15,6 @@
 #include "nodes/NodeCall.h"
 #include "nodes/NodeEntries.h"
 
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -99,11 +98,16 @@ void runOnHost(const RawCall &call) {
     if (!onDevice(input))
       continue;
     hostInputs[i] = *input;
+    inputs[i] = &hostInputs[i];
+    // A constant's host copy is the same bytes: no download, no synchronization.
+    if (const void *constant = backend.hostConstant(input->data)) {
+      hostInputs[i].data = const_cast<void *>(constant);
+      continue;
+    }
     hostInputs[i].data = staging[i].reserve(std::max<size_t>(bytesOf(*input), 1));
     if (!hostInputs[i].data)
       raise("out of host memory copying input #%d to the host", i);
     backend.download(*input, hostInputs[i].data);
-    inputs[i] = &hostInputs[i];
   }
   HostOutputs results;
   const std::vector<awq_tensor> hostOutputs = results.runCpuEntry(call, inputs);
@@ -302,27 +306,11 @@ awq_tensor hostWeight(const awq_tensor *weight, const char *role) {
   return host;
 }
 
-// The blob layout for the group matmul's weights: the default (row chunks),
-// or mma tiles for 4-bit weights with AWQ_CUDA_WEIGHT_LAYOUT=mma-tiles (the
-// mma.sync kernel, not yet the default: see awq_cuda.h).
-int32_t weightLayout(int32_t bits) {
-  static const int32_t requested = [] {
-    const char *value = std::getenv("AWQ_CUDA_WEIGHT_LAYOUT");
-    if (!value || !*value || std::strcmp(value, "row-chunks") == 0)
-      return static_cast<int32_t>(AWQ_CUDA_LAYOUT_ROW_CHUNKS);
-    if (std::strcmp(value, "mma-tiles") == 0)
-      return static_cast<int32_t>(AWQ_CUDA_LAYOUT_MMA_TILES);
-    return static_cast<int32_t>(AWQ_CUDA_LAYOUT_DEFAULT - 1); // reported below
-  }();
-  if (requested < AWQ_CUDA_LAYOUT_DEFAULT)
-    raise("AWQ_CUDA_WEIGHT_LAYOUT must be 'row-chunks' or 'mma-tiles' (got '%s')",
-          std::getenv("AWQ_CUDA_WEIGHT_LAYOUT"));
-  return requested == AWQ_CUDA_LAYOUT_MMA_TILES && bits != 4 ? AWQ_CUDA_LAYOUT_ROW_CHUNKS
-                                                             : requested;
-}
-
-// The weights packed for the CUDA kernels (awq_cuda_group_weights_pack) on
-// the first run, then reused: keyed by the codes' constant data.
+// The weights packed for the CUDA kernels (awq_cuda_group_weights_pack, the
+// default layout) on the first run, then reused: keyed by the codes' constant
+// data. Only group matmuls left canonical at compile time come here;
+// awq-compile --target=cuda packs the rest (in the layout its
+// --cuda-weight-layout names) into prepacked_* nodes.
 const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
   CudaModelBackend &backend = currentCudaBackend();
   const awq_tensor *qweight = call.input(1), *scales = call.input(2);
@@ -340,14 +328,14 @@ const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
   awq_tensor blob{};
   checkStatus(awq_cuda_group_weights_pack_shape(&hostCodes, &hostScales,
                                                 zeros ? &hostZeros : nullptr, bits, groupSize, k,
-                                                computeDtype, weightLayout(bits), &blob));
+                                                computeDtype, AWQ_CUDA_LAYOUT_DEFAULT, &blob));
   HostBuffer hostBlob;
   blob.data = hostBlob.reserve(bytesOf(blob));
   if (!blob.data)
     raise("out of host memory packing the weights");
   checkStatus(awq_cuda_group_weights_pack(&hostCodes, &hostScales, zeros ? &hostZeros : nullptr,
-                                          bits, groupSize, k, computeDtype, weightLayout(bits),
-                                          &blob));
+                                          bits, groupSize, k, computeDtype,
+                                          AWQ_CUDA_LAYOUT_DEFAULT, &blob));
   PackedGroupWeights packed;
   checkStatus(awq_cuda_group_weights_get_info(blob.data, blob.shape[0], &packed.info));
   if (!packed.blob.reserve(bytesOf(blob)))
@@ -446,12 +434,15 @@ const PackedGroupWeights &uploadedBlob(const awq_tensor *blob) {
   return backend.packedWeights.emplace(blob->data, std::move(packed)).first->second;
 }
 
-// y's shape: x [..., K] -> [..., N], in x's dtype.
+// y's shape: x [..., K] -> [..., N], in x's dtype; a bias must hold N values.
 awq_status packedMatmulShape(const awq_tensor *x, const awq_cuda_group_weights_info &info,
-                             awq_tensor *out) {
+                             const awq_tensor *bias, awq_tensor *out) {
   return guard("prepacked group matmul (CUDA)", [&] {
     if (x->rank < 1 || x->shape[x->rank - 1] != info.k)
       raise("x's last dimension must be the weights' K = %lld", static_cast<long long>(info.k));
+    if (bias && numel(bias) != info.n)
+      raise("bias %s must hold the weights' N = %lld values", shapeString(bias).c_str(),
+            static_cast<long long>(info.n));
     Shape shape(x->shape, x->shape + x->rank);
     shape.back() = info.n;
     setOutput(out, x->dtype, shape);
@@ -461,7 +452,7 @@ awq_status packedMatmulShape(const awq_tensor *x, const awq_cuda_group_weights_i
 void prepackedMatmulBody(NodeCall &call) {
   const awq_tensor *x = call.input(0), *blob = call.input(1), *bias = call.optionalInput(2);
   const PackedGroupWeights &weights = uploadedBlob(blob);
-  call.runSingle([&](awq_tensor *out) { return packedMatmulShape(x, weights.info, out); },
+  call.runSingle([&](awq_tensor *out) { return packedMatmulShape(x, weights.info, bias, out); },
                  [&](awq_tensor *out) {
                    runGroupMatmulOnDevice(x, weights, nullptr, bias, out);
                    return 0;
@@ -476,7 +467,7 @@ void prepackedGateUpBody(NodeCall &call) {
   if (g.bits != u.bits || g.group_size != u.group_size || g.k != u.k || g.n != u.n ||
       g.scale_dtype != u.scale_dtype || g.layout != u.layout || g.has_zeros != u.has_zeros)
     raise("the gate and up blobs differ in shape, bits, group size, dtype or layout");
-  call.runSingle([&](awq_tensor *out) { return packedMatmulShape(x, g, out); },
+  call.runSingle([&](awq_tensor *out) { return packedMatmulShape(x, g, nullptr, out); },
                  [&](awq_tensor *out) {
                    runGroupMatmulOnDevice(x, gate, &up, nullptr, out);
                    return 0;
@@ -485,10 +476,18 @@ void prepackedGateUpBody(NodeCall &call) {
 
 // ---- Data movement by index maps -------------------------------------------
 
-// Which inputs carry the data a movement op moves: the first, or all (Concat).
-enum class DataInputs { First, All };
+// Which inputs carry the data a movement op moves: the first, all (Concat),
+// or all but the first (Where: the condition, on the host, picks x or y).
+enum class DataInputs { First, All, AllButFirst };
 
-bool isDataInput(DataInputs data, int32_t index) { return data == DataInputs::All || index == 0; }
+bool isDataInput(DataInputs data, int32_t index) {
+  switch (data) {
+  case DataInputs::First: return index == 0;
+  case DataInputs::All: return true;
+  case DataInputs::AllButFirst: return index > 0;
+  }
+  return false;
+}
 
 // The cache key: the node, every input's shape, and the values of the small
 // host inputs (shapes, starts, axes, indices) the mapping depends on.
@@ -553,7 +552,10 @@ IndexMap buildIndexMap(const RawCall &call, DataInputs data) {
     const size_t bytes = static_cast<size_t>(count) * sizeof(int64_t);
     if (!mapped.index.reserve(bytes))
       raise("out of GPU memory for an index map (%zu bytes)", bytes);
-    checkCudaCall(cudaMemcpy(mapped.index.data, index, bytes, cudaMemcpyHostToDevice),
+    // In stream order from pageable memory: returns once the map is staged
+    // (the host copy can go), without waiting for the work queued before it.
+    checkCudaCall(cudaMemcpyAsync(mapped.index.data, index, bytes, cudaMemcpyHostToDevice,
+                                  currentCudaBackend().stream()),
                   "uploading an index map");
   }
   return map;
@@ -627,6 +629,7 @@ void runMovement(DataInputs data) {
 
 void firstInputMovementBody(NodeCall &) { runMovement(DataInputs::First); }
 void allInputsMovementBody(NodeCall &) { runMovement(DataInputs::All); }
+void allButFirstMovementBody(NodeCall &) { runMovement(DataInputs::AllButFirst); }
 
 // ---- When each device form applies -----------------------------------------
 
@@ -802,6 +805,9 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "Expand", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Gather", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Concat", movementOnDevice<DataInputs::All>, allInputsMovementBody},
+    // Where(cond, x, y) moves x's or y's elements as the host condition says
+    // (the map depends on cond's values, which are part of its cache key).
+    {"onnx", "Where", movementOnDevice<DataInputs::AllButFirst>, allButFirstMovementBody},
     // Shape reads only the dims, which the host has.
     {"onnx", "Shape", firstOnDevice, nullptr},
 };

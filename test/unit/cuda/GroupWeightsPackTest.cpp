@@ -180,6 +180,28 @@ TEST(CudaGroupWeightsPack, RejectsWhatTheKernelsCannotRun) {
   EXPECT_OP_ERROR(packShape(w, 4, 32, 64, AWQ_F16, 7), op, "layout must be");
 }
 
+// The bf16 mma kernel holds 128 + zero in one bf16 (exact below 256): zero
+// points of 128 and up are refused there and packed everywhere else.
+TEST(CudaGroupWeightsPack, Bf16MmaTilesRefuseZeroPointsFrom128) {
+  CanonicalGroupWeights w = makeGroupWeights(4, 32, 64, 2, true, 11);
+  w.zeros.data<uint8_t>()[3] = 127;
+  packForCuda(w, AWQ_BF16, AWQ_CUDA_LAYOUT_MMA_TILES); // fails the test on an error
+  w.zeros.data<uint8_t>()[3] = 128;
+  packForCuda(w, AWQ_F16, AWQ_CUDA_LAYOUT_MMA_TILES);
+  packForCuda(w, AWQ_BF16, AWQ_CUDA_LAYOUT_ROW_CHUNKS);
+  awq_tensor blobShape{};
+  ASSERT_EQ(awq_cuda_group_weights_pack_shape(w.qweight.get(), w.scales.get(), w.zeros.get(), 4,
+                                              32, 64, AWQ_BF16, AWQ_CUDA_LAYOUT_MMA_TILES,
+                                              &blobShape),
+            0);
+  std::vector<uint8_t> blob(static_cast<size_t>(blobShape.shape[0]));
+  blobShape.data = blob.data();
+  EXPECT_OP_ERROR(awq_cuda_group_weights_pack(w.qweight.get(), w.scales.get(), w.zeros.get(), 4,
+                                              32, 64, AWQ_BF16, AWQ_CUDA_LAYOUT_MMA_TILES,
+                                              &blobShape),
+                  "awq_cuda_group_weights_pack", "row 1, group 1 has 128");
+}
+
 TEST(CudaGroupWeightsPack, RejectsCorruptAndTruncatedBlobs) {
   const CanonicalGroupWeights w = makeGroupWeights(4, 32, 64, 2, true, 9);
   std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
