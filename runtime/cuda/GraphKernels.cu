@@ -1,8 +1,8 @@
 // GraphKernels.cu - the generic kernels a compiled model's ONNX nodes run on
 // the device: elementwise unary and broadcasting binary ops, softmax over the
-// last axis, float casts, and the gather by a precomputed index map that
-// carries every data-movement op (Transpose, Slice, Concat, Expand, Gather...;
-// see runtime/cuda/model/CudaNodes.cpp).
+// last axis, float casts, the strided copy of Transpose and Concat, and the
+// gather by a precomputed index map that carries the other data-movement ops
+// (Slice, Expand, Gather, Where...; see runtime/cuda/model/CudaNodes.cpp).
 #include "DecoderArgs.cuh"
 
 #include <algorithm>
@@ -65,25 +65,34 @@ __global__ void unaryKernel(int32_t op, const T *__restrict__ x, int64_t count, 
   AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = fromFloat<T>(applyUnary(op, toFloat(x[i]))); }
 }
 
-// Shape and strides by value: a launch argument, no device copy.
-struct BroadcastShape {
+// A shape walked by two tensors, each with its element strides per dim (a
+// binary op's inputs, a strided copy's source and destination); by value: a
+// launch argument, no device copy.
+struct TwoStridedShape {
   int32_t rank;
   int64_t shape[AWQ_MAX_RANK];
-  int64_t aStrides[AWQ_MAX_RANK];
-  int64_t bStrides[AWQ_MAX_RANK];
+  int64_t strides[2][AWQ_MAX_RANK];
 };
+
+// The two tensors' offsets of element i of the shape (row-major order).
+__device__ inline void stridedOffsets(const TwoStridedShape &layout, int64_t i, int64_t *first,
+                                      int64_t *second) {
+  int64_t rest = i;
+  *first = *second = 0;
+  for (int32_t d = layout.rank - 1; d >= 0; --d) {
+    const int64_t coordinate = rest % layout.shape[d];
+    rest /= layout.shape[d];
+    *first += coordinate * layout.strides[0][d];
+    *second += coordinate * layout.strides[1][d];
+  }
+}
 
 template <class T>
 __global__ void binaryKernel(int32_t op, const T *__restrict__ a, const T *__restrict__ b,
-                             BroadcastShape layout, int64_t count, T *__restrict__ y) {
+                             TwoStridedShape layout, int64_t count, T *__restrict__ y) {
   AWQ_GRID_STRIDE_LOOP(i, count) {
-    int64_t rest = i, aOffset = 0, bOffset = 0;
-    for (int32_t d = layout.rank - 1; d >= 0; --d) {
-      const int64_t coordinate = rest % layout.shape[d];
-      rest /= layout.shape[d];
-      aOffset += coordinate * layout.aStrides[d];
-      bOffset += coordinate * layout.bStrides[d];
-    }
+    int64_t aOffset, bOffset;
+    stridedOffsets(layout, i, &aOffset, &bOffset);
     y[i] = fromFloat<T>(applyBinary(op, toFloat(a[aOffset]), toFloat(b[bOffset])));
   }
 }
@@ -93,6 +102,36 @@ template <class Word>
 __global__ void gatherKernel(const Word *__restrict__ x, const int64_t *__restrict__ index,
                              int64_t count, Word *__restrict__ y) {
   AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = x[index[i]]; }
+}
+
+// strides[0]: the source's, strides[1]: the destination's.
+template <class Word>
+__global__ void stridedCopyKernel(const Word *__restrict__ x, TwoStridedShape layout,
+                                  int64_t count, Word *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) {
+    int64_t xOffset, yOffset;
+    stridedOffsets(layout, i, &xOffset, &yOffset);
+    y[yOffset] = x[xOffset];
+  }
+}
+
+// Drops dims of size 1 and merges each dim into the one before where both
+// tensors step through the pair as one (a transpose's untouched tail, a
+// concat's rows), so the kernel divides as few times as it can.
+TwoStridedShape mergeDims(const TwoStridedShape &in) {
+  TwoStridedShape out{};
+  for (int32_t d = 0; d < in.rank; ++d) {
+    if (in.shape[d] == 1)
+      continue;
+    const int32_t last = out.rank - 1;
+    const bool merges = last >= 0 && out.strides[0][last] == in.shape[d] * in.strides[0][d] &&
+                        out.strides[1][last] == in.shape[d] * in.strides[1][d];
+    const int32_t at = merges ? last : out.rank++;
+    out.shape[at] = merges ? out.shape[at] * in.shape[d] : in.shape[d];
+    out.strides[0][at] = in.strides[0][d];
+    out.strides[1][at] = in.strides[1][d];
+  }
+  return out;
 }
 
 template <class From, class To>
@@ -141,9 +180,48 @@ __global__ void softmaxKernel(const T *__restrict__ x, int64_t dim, T *__restric
 bool isDeviceUnary(int32_t op) { return op >= AWQ_UNARY_NEG && op <= AWQ_UNARY_GELU_TANH; }
 bool isDeviceBinary(int32_t op) { return op >= AWQ_BINARY_ADD && op <= AWQ_BINARY_MAX; }
 
+void requireElementBytes(int32_t elementBytes) {
+  if (elementBytes != 1 && elementBytes != 2 && elementBytes != 4 && elementBytes != 8)
+    awq::rt::raise("element_bytes must be 1, 2, 4 or 8 (%d given)", elementBytes);
+}
+
+// Calls launch(Word{}) with the unsigned integer type of `elementBytes` bytes
+// (the data-movement kernels copy whole elements, whatever their dtype).
+template <class Launch> void dispatchElementWord(int32_t elementBytes, Launch &&launch) {
+  requireElementBytes(elementBytes);
+  switch (elementBytes) {
+  case 1: return launch(uint8_t{});
+  case 2: return launch(uint16_t{});
+  case 4: return launch(uint32_t{});
+  default: return launch(uint64_t{});
+  }
+}
+
 void requireCount(int64_t count) {
   if (count < 0)
     awq::rt::raise("count must be >= 0 (%lld given)", static_cast<long long>(count));
+}
+
+// The checked launch argument for a shape and two tensors' strides; *count
+// gets the number of elements.
+TwoStridedShape makeTwoStridedShape(const int64_t *shape, const int64_t *first,
+                                    const int64_t *second, int32_t rank, int64_t *count) {
+  if (rank < 0 || rank > AWQ_MAX_RANK)
+    awq::rt::raise("rank %d is outside [0, %d]", rank, AWQ_MAX_RANK);
+  TwoStridedShape layout{};
+  layout.rank = rank;
+  *count = 1;
+  for (int32_t d = 0; d < rank; ++d) {
+    if (shape[d] < 0)
+      awq::rt::raise("dim %d is negative", d);
+    if (first[d] < 0 || second[d] < 0)
+      awq::rt::raise("dim %d: strides must be >= 0", d);
+    layout.shape[d] = shape[d];
+    layout.strides[0][d] = first[d];
+    layout.strides[1][d] = second[d];
+    *count *= shape[d];
+  }
+  return layout;
 }
 
 } // namespace
@@ -178,20 +256,9 @@ extern "C" awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *
   return awq::rt::guard("awq_cuda_binary", [&] {
     if (!isDeviceBinary(op))
       awq::rt::raise("binary op %d has no CUDA kernel", op);
-    if (rank < 0 || rank > AWQ_MAX_RANK)
-      awq::rt::raise("rank %d is outside [0, %d]", rank, AWQ_MAX_RANK);
+    int64_t count = 0;
+    const TwoStridedShape layout = makeTwoStridedShape(shape, a_strides, b_strides, rank, &count);
     requireFloatDtype(dtype);
-    BroadcastShape layout{};
-    layout.rank = rank;
-    int64_t count = 1;
-    for (int32_t d = 0; d < rank; ++d) {
-      if (shape[d] < 0)
-        awq::rt::raise("dim %d is negative", d);
-      layout.shape[d] = shape[d];
-      layout.aStrides[d] = a_strides[d];
-      layout.bStrides[d] = b_strides[d];
-      count *= shape[d];
-    }
     if (count == 0)
       return;
     requireNonNull(a, "a");
@@ -216,29 +283,38 @@ extern "C" awq_status awq_cuda_gather_by_index(const void *x, const int64_t *ind
     requireNonNull(x, "x");
     requireNonNull(index, "index");
     requireNonNull(y, "y");
-    const unsigned blocks = gridFor(count);
-    const cudaStream_t cudaStream = asStream(stream);
-    switch (element_bytes) {
-    case 1:
-      gatherKernel<uint8_t><<<blocks, kThreads, 0, cudaStream>>>(
-          static_cast<const uint8_t *>(x), index, count, static_cast<uint8_t *>(y));
-      break;
-    case 2:
-      gatherKernel<uint16_t><<<blocks, kThreads, 0, cudaStream>>>(
-          static_cast<const uint16_t *>(x), index, count, static_cast<uint16_t *>(y));
-      break;
-    case 4:
-      gatherKernel<uint32_t><<<blocks, kThreads, 0, cudaStream>>>(
-          static_cast<const uint32_t *>(x), index, count, static_cast<uint32_t *>(y));
-      break;
-    case 8:
-      gatherKernel<uint64_t><<<blocks, kThreads, 0, cudaStream>>>(
-          static_cast<const uint64_t *>(x), index, count, static_cast<uint64_t *>(y));
-      break;
-    default:
-      awq::rt::raise("element_bytes must be 1, 2, 4 or 8 (%d given)", element_bytes);
-    }
+    dispatchElementWord(element_bytes, [&](auto tag) {
+      using Word = decltype(tag);
+      gatherKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          static_cast<const Word *>(x), index, count, static_cast<Word *>(y));
+    });
     checkLaunch("gather_by_index");
+  });
+}
+
+extern "C" awq_status awq_cuda_strided_copy(const void *x, const int64_t *x_strides, void *y,
+                                            const int64_t *y_strides, const int64_t *shape,
+                                            int32_t rank, int32_t element_bytes, void *stream) {
+  return awq::rt::guard("awq_cuda_strided_copy", [&] {
+    requireElementBytes(element_bytes);
+    if (rank > 0) {
+      requireNonNull(shape, "shape");
+      requireNonNull(x_strides, "x_strides");
+      requireNonNull(y_strides, "y_strides");
+    }
+    int64_t count = 0;
+    const TwoStridedShape layout =
+        mergeDims(makeTwoStridedShape(shape, x_strides, y_strides, rank, &count));
+    if (count == 0)
+      return;
+    requireNonNull(x, "x");
+    requireNonNull(y, "y");
+    dispatchElementWord(element_bytes, [&](auto tag) {
+      using Word = decltype(tag);
+      stridedCopyKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          static_cast<const Word *>(x), layout, count, static_cast<Word *>(y));
+    });
+    checkLaunch("strided_copy");
   });
 }
 

@@ -6,8 +6,9 @@
 // device op wants them (float data on the device, see livesOnDevice) and the
 // op has a device form below; otherwise it runs the CPU entry on host copies
 // and places the results (the host fallback). The op semantics stay in one
-// place: shapes come from the CPU runtime's shape functions, and every
-// data-movement op (Transpose, Slice, Concat, Expand, Gather, ...) runs the
+// place: shapes come from the CPU runtime's shape functions; Transpose and
+// Concat, whose element mapping follows from the shapes, are strided copies;
+// every other data-movement op (Slice, Expand, Gather, Where, ...) runs the
 // CPU entry itself once on an index tensor to learn where each output element
 // comes from, then gathers on the device with that (cached) index map.
 #include "CudaModelBackend.h"
@@ -474,6 +475,75 @@ void prepackedGateUpBody(NodeCall &call) {
                  });
 }
 
+// ---- Transpose and Concat: strided copies ----------------------------------
+// Their element mapping follows from the shapes alone, so they need no index
+// map (which a growing KV cache would rebuild every decode step).
+
+// Row-major element strides of `shape`.
+std::vector<int64_t> contiguousStrides(const int64_t *shape, int32_t rank) {
+  std::vector<int64_t> strides(rank);
+  int64_t stride = 1;
+  for (int32_t d = rank - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  return strides;
+}
+
+void transposeBody(NodeCall &call) {
+  const awq_tensor *data = call.input(0);
+  const std::vector<int64_t> perm = call.node.getInts("perm"); // empty: reverse the axes
+  call.runSingle(
+      [&](awq_tensor *out) {
+        return awq_transpose_shape(data, perm.empty() ? nullptr : perm.data(),
+                                   static_cast<int64_t>(perm.size()), out);
+      },
+      [&](awq_tensor *out) {
+        // Output dim d walks input axis perm[d] (the shape function checked perm).
+        const std::vector<int64_t> inStrides = contiguousStrides(data->shape, data->rank);
+        std::vector<int64_t> xStrides(out->rank);
+        for (int32_t d = 0; d < out->rank; ++d) {
+          const int64_t axis = perm.empty() ? out->rank - 1 - d
+                                            : (perm[d] < 0 ? perm[d] + out->rank : perm[d]);
+          xStrides[d] = inStrides[axis];
+        }
+        const std::vector<int64_t> yStrides = contiguousStrides(out->shape, out->rank);
+        return awq_cuda_strided_copy(data->data, xStrides.data(), out->data, yStrides.data(),
+                                     out->shape, out->rank, awq_dtype_size(out->dtype),
+                                     currentCudaBackend().stream());
+      });
+}
+
+void concatBody(NodeCall &call) {
+  std::vector<const awq_tensor *> parts;
+  for (int32_t i = 0; i < call.numInputs(); ++i)
+    parts.push_back(call.input(i));
+  const int64_t axis = call.node.getInt("axis", 0);
+  call.runSingle(
+      [&](awq_tensor *out) {
+        return awq_concat_shape(parts.data(), static_cast<int64_t>(parts.size()), axis, out);
+      },
+      [&](awq_tensor *out) {
+        // Each input lands in the output's slab [offset, offset + its size)
+        // along the axis: the output's strides, shifted by offset.
+        const int64_t a = axis < 0 ? axis + out->rank : axis;
+        const std::vector<int64_t> yStrides = contiguousStrides(out->shape, out->rank);
+        const size_t elementBytes = awq_dtype_size(out->dtype);
+        int64_t offset = 0;
+        for (const awq_tensor *part : parts) {
+          const std::vector<int64_t> xStrides = contiguousStrides(part->shape, part->rank);
+          auto *destination =
+              static_cast<uint8_t *>(out->data) + offset * yStrides[a] * elementBytes;
+          checkStatus(awq_cuda_strided_copy(part->data, xStrides.data(), destination,
+                                            yStrides.data(), part->shape, part->rank,
+                                            static_cast<int32_t>(elementBytes),
+                                            currentCudaBackend().stream()));
+          offset += part->shape[a];
+        }
+        return 0;
+      });
+}
+
 // ---- Data movement by index maps -------------------------------------------
 
 // Which inputs carry the data a movement op moves: the first, all (Concat),
@@ -628,7 +698,6 @@ void runMovement(DataInputs data) {
 }
 
 void firstInputMovementBody(NodeCall &) { runMovement(DataInputs::First); }
-void allInputsMovementBody(NodeCall &) { runMovement(DataInputs::All); }
 void allButFirstMovementBody(NodeCall &) { runMovement(DataInputs::AllButFirst); }
 
 // ---- When each device form applies -----------------------------------------
@@ -799,12 +868,12 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "Flatten", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Squeeze", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Unsqueeze", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Transpose", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Transpose", movementOnDevice<DataInputs::First>, transposeBody},
     {"onnx", "Slice", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Split", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Expand", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Gather", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Concat", movementOnDevice<DataInputs::All>, allInputsMovementBody},
+    {"onnx", "Concat", movementOnDevice<DataInputs::All>, concatBody},
     // Where(cond, x, y) moves x's or y's elements as the host condition says
     // (the map depends on cond's values, which are part of its cache key).
     {"onnx", "Where", movementOnDevice<DataInputs::AllButFirst>, allButFirstMovementBody},

@@ -39,6 +39,27 @@ TEST(GraphKernelsArgs, BinaryChecksOpAndRank) {
   EXPECT_EQ(lastError(), "awq_cuda_binary: rank 9 is outside [0, 8]");
 }
 
+TEST(GraphKernelsArgs, StridedCopyArguments) {
+  const int64_t shape[2] = {2, 3}, strides[2] = {3, 1}, negative[2] = {3, -1};
+  float x[6] = {}, y[6] = {};
+  EXPECT_NE(awq_cuda_strided_copy(x, strides, y, strides, shape, 9, 4, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: rank 9 is outside [0, 8]");
+  const int64_t negativeDim[2] = {2, -3};
+  EXPECT_NE(awq_cuda_strided_copy(x, strides, y, strides, negativeDim, 2, 4, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: dim 1 is negative");
+  EXPECT_NE(awq_cuda_strided_copy(x, strides, y, strides, shape, 2, 3, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: element_bytes must be 1, 2, 4 or 8 (3 given)");
+  EXPECT_NE(awq_cuda_strided_copy(x, negative, y, strides, shape, 2, 4, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: dim 1: strides must be >= 0");
+  EXPECT_NE(awq_cuda_strided_copy(x, strides, nullptr, strides, shape, 2, 4, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: y must not be null");
+  EXPECT_NE(awq_cuda_strided_copy(x, nullptr, y, strides, shape, 2, 4, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: x_strides must not be null");
+  // An empty shape copies nothing, even with null data.
+  const int64_t empty[2] = {2, 0};
+  EXPECT_EQ(awq_cuda_strided_copy(nullptr, strides, nullptr, strides, empty, 2, 4, nullptr), 0);
+}
+
 TEST(GraphKernelsArgs, GatherCastSoftmaxMatmulArguments) {
   int64_t index = 0;
   float x = 0;
