@@ -1,8 +1,9 @@
 // GraphKernels.cu - the generic kernels a compiled model's ONNX nodes run on
 // the device: elementwise unary and broadcasting binary ops, softmax over the
-// last axis, float casts, the strided copy of Transpose and Concat, and the
-// gather by a precomputed index map that carries the other data-movement ops
-// (Slice, Expand, Gather, Where...; see runtime/cuda/model/CudaNodes.cpp).
+// last axis, float casts, the strided copy of Transpose, Concat and Expand,
+// and the gather by a precomputed index map that carries the other
+// data-movement ops (Slice, Gather, Where...; see
+// runtime/cuda/model/CudaNodes.cpp).
 #include "DecoderArgs.cuh"
 
 #include <algorithm>

@@ -233,15 +233,16 @@ awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *a_strides, 
                            const int64_t *b_strides, const int64_t *shape, int32_t rank,
                            int32_t dtype, void *y, void *stream);
 /* y[i] = x[index[i]] for i < count, elements of element_bytes (1, 2, 4, 8);
- * index int64 on the device. The data-movement ops of a compiled model
- * (slice, expand, gather, where, ...) are this with their own index map. */
+ * index int64 on the device. The other data-movement ops of a compiled model
+ * (slice, gather, where, ...) are this with their own index map. */
 awq_status awq_cuda_gather_by_index(const void *x, const int64_t *index, int64_t count,
                                     int32_t element_bytes, void *y, void *stream);
 /* For every coordinate c of shape[rank]:
  *   y[sum_d c[d] * y_strides[d]] = x[sum_d c[d] * x_strides[d]]
  * (element strides >= 0; elements of element_bytes 1, 2, 4 or 8; x and y
- * must not overlap). A compiled model's Transpose is one such copy, its
- * Concat one per input into the output. */
+ * must not overlap). A compiled model's Transpose and Expand (stride 0 where
+ * it broadcasts) are one such copy, its Concat one per input into the
+ * output. */
 awq_status awq_cuda_strided_copy(const void *x, const int64_t *x_strides, void *y,
                                  const int64_t *y_strides, const int64_t *shape, int32_t rank,
                                  int32_t element_bytes, void *stream);

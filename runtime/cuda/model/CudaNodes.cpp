@@ -6,11 +6,12 @@
 // device op wants them (float data on the device, see livesOnDevice) and the
 // op has a device form below; otherwise it runs the CPU entry on host copies
 // and places the results (the host fallback). The op semantics stay in one
-// place: shapes come from the CPU runtime's shape functions; Transpose and
-// Concat, whose element mapping follows from the shapes, are strided copies;
-// every other data-movement op (Slice, Expand, Gather, Where, ...) runs the
-// CPU entry itself once on an index tensor to learn where each output element
-// comes from, then gathers on the device with that (cached) index map.
+// place: shapes come from the CPU runtime's shape functions; Transpose,
+// Concat and Expand, whose element mapping follows from the shapes, are
+// strided copies; every other data-movement op (Slice, Gather, Where, ...)
+// runs the CPU entry itself once on an index tensor to learn where each
+// output element comes from, then gathers on the device with that (cached)
+// index map.
 #include "CudaModelBackend.h"
 
 #include "nodes/NodeCall.h"
@@ -475,7 +476,7 @@ void prepackedGateUpBody(NodeCall &call) {
                  });
 }
 
-// ---- Transpose and Concat: strided copies ----------------------------------
+// ---- Transpose, Concat, Expand: strided copies ------------------------------
 // Their element mapping follows from the shapes alone, so they need no index
 // map (which a growing KV cache would rebuild every decode step).
 
@@ -541,6 +542,24 @@ void concatBody(NodeCall &call) {
           offset += part->shape[a];
         }
         return 0;
+      });
+}
+
+// Broadcasts data to the shape input (numpy rules, checked by the shape
+// function): stride 0 along the dims where data has size 1.
+void expandBody(NodeCall &call) {
+  const awq_tensor *data = call.input(0);
+  const std::vector<int64_t> shape = readIntegers(call.input(1), "shape");
+  call.runSingle(
+      [&](awq_tensor *out) {
+        return awq_expand_shape(data, shape.data(), static_cast<int64_t>(shape.size()), out);
+      },
+      [&](awq_tensor *out) {
+        const std::vector<int64_t> xStrides = broadcastStrides(data, out);
+        const std::vector<int64_t> yStrides = contiguousStrides(out->shape, out->rank);
+        return awq_cuda_strided_copy(data->data, xStrides.data(), out->data, yStrides.data(),
+                                     out->shape, out->rank, awq_dtype_size(out->dtype),
+                                     currentCudaBackend().stream());
       });
 }
 
@@ -871,7 +890,7 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "Transpose", movementOnDevice<DataInputs::First>, transposeBody},
     {"onnx", "Slice", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Split", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Expand", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Expand", movementOnDevice<DataInputs::First>, expandBody},
     {"onnx", "Gather", movementOnDevice<DataInputs::First>, firstInputMovementBody},
     {"onnx", "Concat", movementOnDevice<DataInputs::All>, concatBody},
     // Where(cond, x, y) moves x's or y's elements as the host condition says
