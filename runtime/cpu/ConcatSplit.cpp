@@ -130,24 +130,33 @@ awq_status awq_split(const awq_tensor *data, int64_t axis, const int64_t *split,
                      int64_t num_outputs, awq_tensor *outputs) {
   return guard("awq_split", [&] {
     checkData(data, "data");
-    Shape sizes;
-    std::vector<awq_tensor> expected(static_cast<size_t>(std::max<int64_t>(num_outputs, 0)));
-    splitShape(data, axis, split, num_outputs, expected.data(), &sizes);
-    for (int64_t i = 0; i < num_outputs; ++i)
-      checkOutput(expected[i], &outputs[i]);
-    const int64_t a = normalizeAxis(axis, data->rank, "axis");
-    const int64_t outer = outerCount(data, a), inBlock = blockBytes(data, a);
-    const auto *src = static_cast<const char *>(data->data);
-    for (int64_t o = 0; o < outer; ++o) {
-      const char *cursor = src + o * inBlock;
-      for (int64_t i = 0; i < num_outputs; ++i) {
-        const int64_t bytes = blockBytes(&outputs[i], a);
-        std::memcpy(static_cast<char *>(outputs[i].data) + o * bytes, cursor,
-                    static_cast<size_t>(bytes));
-        cursor += bytes;
-      }
+    const std::vector<StridedView> views = splitViews(data, axis, split, num_outputs);
+    for (int64_t i = 0; i < num_outputs; ++i) {
+      awq_tensor expected{};
+      setOutput(&expected, data->dtype, views[i].shape);
+      checkOutput(expected, &outputs[i]);
     }
+    for (int64_t i = 0; i < num_outputs; ++i)
+      copyView(data, views[i], outputs[i].data);
   });
 }
 
 } // extern "C"
+
+// Part i starts where the parts before it end along the axis and steps
+// through the input as the input does.
+std::vector<StridedView> awq::rt::splitViews(const awq_tensor *data, int64_t axis,
+                                             const int64_t *split, int64_t numOutputs) {
+  Shape sizes;
+  std::vector<awq_tensor> outputs(static_cast<size_t>(std::max<int64_t>(numOutputs, 0)));
+  splitShape(data, axis, split, numOutputs, outputs.data(), &sizes);
+  const int64_t a = normalizeAxis(axis, data->rank, "axis");
+  const Shape inputStrides = contiguousStrides(shapeOf(data));
+  std::vector<StridedView> views;
+  int64_t start = 0;
+  for (int64_t i = 0; i < numOutputs; ++i) {
+    views.push_back({shapeOf(&outputs[i]), start * inputStrides[a], inputStrides});
+    start += sizes[i];
+  }
+  return views;
+}

@@ -32,15 +32,21 @@ awq_status awq_expand(const awq_tensor *data, const int64_t *shape, int64_t coun
     awq_tensor expected{};
     expandShape(data, shape, count, &expected);
     checkOutput(expected, out);
-    // Read the input with stride 0 along every broadcast axis.
-    const Shape outShape = shapeOf(out), inShape = shapeOf(data);
-    const Shape inStrides = contiguousStrides(inShape);
-    const size_t offset = outShape.size() - inShape.size();
-    Shape strides(outShape.size(), 0);
-    for (size_t i = 0; i < inShape.size(); ++i)
-      strides[offset + i] = inShape[i] == 1 ? 0 : inStrides[i];
-    copyStrided(data->data, awq_dtype_size(data->dtype), outShape, strides, out->data);
+    copyView(data, expandView(data, shape, count), out->data);
   });
 }
 
 } // extern "C"
+
+// Reads the input with stride 0 along every broadcast axis.
+StridedView awq::rt::expandView(const awq_tensor *data, const int64_t *shape, int64_t count) {
+  awq_tensor out{};
+  expandShape(data, shape, count, &out);
+  const Shape outShape = shapeOf(&out), inShape = shapeOf(data);
+  const Shape inStrides = contiguousStrides(inShape);
+  const size_t offset = outShape.size() - inShape.size();
+  StridedView view{outShape, 0, Shape(outShape.size(), 0)};
+  for (size_t i = 0; i < inShape.size(); ++i)
+    view.strides[offset + i] = inShape[i] == 1 ? 0 : inStrides[i];
+  return view;
+}

@@ -34,40 +34,49 @@ awq_status awq_gather(const awq_tensor *data, const awq_tensor *indices, int64_t
     awq_tensor expected{};
     gatherShape(data, indices, axis, &expected);
     checkOutput(expected, out);
-    const int64_t a = normalizeAxis(axis, data->rank, "axis");
-    const int64_t extent = data->shape[a];
-
-    // Validate and wrap every index before any copying starts.
-    const int64_t count = numel(indices);
-    std::vector<int64_t> rows(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i) {
-      int64_t index = indices->dtype == AWQ_I64 ? static_cast<const int64_t *>(indices->data)[i]
-                                                : static_cast<const int32_t *>(indices->data)[i];
-      if (index < -extent || index >= extent)
-        raise("index %lld is out of range for axis %lld of size %lld",
-              static_cast<long long>(index), static_cast<long long>(axis),
-              static_cast<long long>(extent));
-      rows[i] = index < 0 ? index + extent : index;
-    }
-
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < a; ++i)
-      outer *= data->shape[i];
-    for (int64_t i = a + 1; i < data->rank; ++i)
-      inner *= data->shape[i];
-    const size_t sliceBytes = static_cast<size_t>(inner) * awq_dtype_size(data->dtype);
+    const GatherRows plan = gatherRows(data, indices, axis);
+    const int64_t count = static_cast<int64_t>(plan.rows.size());
+    const size_t sliceBytes = static_cast<size_t>(plan.inner) * awq_dtype_size(data->dtype);
     const auto *src = static_cast<const char *>(data->data);
     auto *dst = static_cast<char *>(out->data);
     // One task = copy one selected slice for one outer index.
-    parallelFor(outer * count, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(inner, 1)),
+    parallelFor(plan.outer * count,
+                std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(plan.inner, 1)),
                 [&](int64_t begin, int64_t end) {
                   for (int64_t task = begin; task < end; ++task) {
                     const int64_t o = task / count, i = task % count;
-                    std::memcpy(dst + task * sliceBytes, src + (o * extent + rows[i]) * sliceBytes,
-                                sliceBytes);
+                    std::memcpy(dst + task * sliceBytes,
+                                src + (o * plan.extent + plan.rows[i]) * sliceBytes, sliceBytes);
                   }
                 });
   });
 }
 
 } // extern "C"
+
+GatherRows awq::rt::gatherRows(const awq_tensor *data, const awq_tensor *indices, int64_t axis) {
+  awq_tensor out{};
+  gatherShape(data, indices, axis, &out);
+  checkData(indices, "indices");
+  const int64_t a = normalizeAxis(axis, data->rank, "axis");
+  GatherRows plan;
+  plan.extent = data->shape[a];
+  for (int64_t i = 0; i < a; ++i)
+    plan.outer *= data->shape[i];
+  for (int64_t i = a + 1; i < data->rank; ++i)
+    plan.inner *= data->shape[i];
+  // Validate and wrap every index before any copying starts.
+  const int64_t count = numel(indices);
+  plan.rows.resize(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t index = indices->dtype == AWQ_I64
+                              ? static_cast<const int64_t *>(indices->data)[i]
+                              : static_cast<const int32_t *>(indices->data)[i];
+    if (index < -plan.extent || index >= plan.extent)
+      raise("index %lld is out of range for axis %lld of size %lld",
+            static_cast<long long>(index), static_cast<long long>(axis),
+            static_cast<long long>(plan.extent));
+    plan.rows[i] = index < 0 ? index + plan.extent : index;
+  }
+  return plan;
+}

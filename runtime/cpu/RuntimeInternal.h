@@ -269,6 +269,42 @@ void forEachBroadcastRun(const BroadcastPlan &plan, int64_t begin, int64_t end, 
 void copyStrided(const void *src, size_t elementSize, const Shape &dims, const Shape &srcStrides,
                  void *dst);
 
+// ---- Data-movement ops as strided views ------------------------------------
+// Output element c (row-major over `shape`) of a data-movement op is element
+// offset + sum_d c[d] * strides[d] of its input (strides 0 where it
+// broadcasts, negative where a slice runs backwards). Reshape-like ops are
+// the contiguous view; the functions below check their arguments as the
+// shape functions do. The CUDA runtime copies the same views on the device,
+// so their semantics live here once.
+struct StridedView {
+  Shape shape;
+  int64_t offset = 0;
+  Shape strides;
+};
+
+StridedView contiguousView(const Shape &shape);
+StridedView transposeView(const awq_tensor *data, const int64_t *perm, int64_t numPerm);
+StridedView sliceView(const awq_tensor *data, const int64_t *starts, const int64_t *ends,
+                      const int64_t *axes, const int64_t *steps, int64_t count);
+StridedView expandView(const awq_tensor *data, const int64_t *shape, int64_t count);
+std::vector<StridedView> splitViews(const awq_tensor *data, int64_t axis, const int64_t *split,
+                                    int64_t numOutputs);
+// Gather as whole-slice copies: for data viewed as [outer, extent, inner],
+// output slice (o, i) is input slice (o, rows[i]), where rows are the
+// indices checked and wrapped into [0, extent). The CUDA runtime gathers the
+// same rows on the device.
+struct GatherRows {
+  int64_t outer = 1, extent = 0, inner = 1;
+  Shape rows;
+};
+GatherRows gatherRows(const awq_tensor *data, const awq_tensor *indices, int64_t axis);
+
+// True when the view reads one contiguous run of the input (from `offset`).
+bool isContiguous(const StridedView &view);
+// Copies the view of `data` into contiguous `dst` (nothing when dst already
+// is that run of data, an in-place reshape).
+void copyView(const awq_tensor *data, const StridedView &view, void *dst);
+
 // Elements per thread below which elementwise loops stay on one thread.
 constexpr int64_t kElementwiseGrain = 1 << 15;
 

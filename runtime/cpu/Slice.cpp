@@ -71,23 +71,24 @@ awq_status awq_slice(const awq_tensor *data, const int64_t *starts, const int64_
                      const int64_t *axes, const int64_t *steps, int64_t count, awq_tensor *out) {
   return guard("awq_slice", [&] {
     checkData(data, "data");
-    const SlicePlan plan = planSlice(data, starts, ends, axes, steps, count);
+    const StridedView view = sliceView(data, starts, ends, axes, steps, count);
     awq_tensor expected{};
-    setOutput(&expected, data->dtype, plan.count);
+    setOutput(&expected, data->dtype, view.shape);
     checkOutput(expected, out);
-    if (numel(out) == 0)
-      return;
-    const Shape inputStrides = contiguousStrides(shapeOf(data));
-    int64_t offset = 0;
-    Shape strides(inputStrides.size());
-    for (size_t axis = 0; axis < inputStrides.size(); ++axis) {
-      offset += plan.first[axis] * inputStrides[axis];
-      strides[axis] = plan.step[axis] * inputStrides[axis];
-    }
-    const size_t element = awq_dtype_size(data->dtype);
-    copyStrided(static_cast<const char *>(data->data) + offset * static_cast<int64_t>(element),
-                element, plan.count, strides, out->data);
+    copyView(data, view, out->data);
   });
 }
 
 } // extern "C"
+
+StridedView awq::rt::sliceView(const awq_tensor *data, const int64_t *starts, const int64_t *ends,
+                               const int64_t *axes, const int64_t *steps, int64_t count) {
+  const SlicePlan plan = planSlice(data, starts, ends, axes, steps, count);
+  const Shape inputStrides = contiguousStrides(shapeOf(data));
+  StridedView view{plan.count, 0, Shape(inputStrides.size())};
+  for (size_t axis = 0; axis < inputStrides.size(); ++axis) {
+    view.offset += plan.first[axis] * inputStrides[axis];
+    view.strides[axis] = plan.step[axis] * inputStrides[axis];
+  }
+  return view;
+}

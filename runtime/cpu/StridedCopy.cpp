@@ -68,4 +68,27 @@ void copyStrided(const void *src, size_t elementSize, const Shape &dims, const S
   });
 }
 
+StridedView contiguousView(const Shape &shape) { return {shape, 0, contiguousStrides(shape)}; }
+
+bool isContiguous(const StridedView &view) {
+  // Dims of size 1 take any stride; the others must step as a row-major run.
+  int64_t expected = 1;
+  for (size_t d = view.shape.size(); d-- > 0;) {
+    if (view.shape[d] == 1)
+      continue;
+    if (view.strides[d] != expected)
+      return false;
+    expected *= view.shape[d];
+  }
+  return true;
+}
+
+void copyView(const awq_tensor *data, const StridedView &view, void *dst) {
+  const size_t elementSize = awq_dtype_size(data->dtype);
+  const char *src = static_cast<const char *>(data->data) + view.offset * static_cast<int64_t>(elementSize);
+  if (numelOf(view.shape) == 0 || (src == dst && isContiguous(view)))
+    return;
+  copyStrided(src, elementSize, view.shape, view.strides, dst);
+}
+
 } // namespace awq::rt

@@ -52,15 +52,21 @@ awq_status awq_transpose(const awq_tensor *data, const int64_t *perm, int64_t nu
   return guard("awq_transpose", [&] {
     checkData(data, "data");
     awq_tensor expected{};
-    const Shape resolved = transposeShape(data, perm, num_perm, &expected);
+    transposeShape(data, perm, num_perm, &expected);
     checkOutput(expected, out);
-    // Output axis i walks input axis perm[i].
-    const Shape inputStrides = contiguousStrides(shapeOf(data));
-    Shape strides;
-    for (int64_t axis : resolved)
-      strides.push_back(inputStrides[axis]);
-    copyStrided(data->data, awq_dtype_size(data->dtype), shapeOf(out), strides, out->data);
+    copyView(data, transposeView(data, perm, num_perm), out->data);
   });
 }
 
 } // extern "C"
+
+// Output axis i walks input axis perm[i].
+StridedView awq::rt::transposeView(const awq_tensor *data, const int64_t *perm, int64_t numPerm) {
+  awq_tensor out{};
+  const Shape resolved = transposeShape(data, perm, numPerm, &out);
+  const Shape inputStrides = contiguousStrides(shapeOf(data));
+  StridedView view{shapeOf(&out), 0, {}};
+  for (int64_t axis : resolved)
+    view.strides.push_back(inputStrides[axis]);
+  return view;
+}

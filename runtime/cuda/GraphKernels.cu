@@ -1,9 +1,8 @@
 // GraphKernels.cu - the generic kernels a compiled model's ONNX nodes run on
 // the device: elementwise unary and broadcasting binary ops, softmax over the
-// last axis, float casts, the strided copy of Transpose, Concat and Expand,
-// and the gather by a precomputed index map that carries the other
-// data-movement ops (Slice, Gather, Where...; see
-// runtime/cuda/model/CudaNodes.cpp).
+// last axis, float casts, and the data movement of the view ops and Concat
+// (a strided copy), Gather (a row gather) and Where (a broadcasting select);
+// see runtime/cuda/model/CudaNodes.cpp.
 #include "DecoderArgs.cuh"
 
 #include <algorithm>
@@ -66,71 +65,91 @@ __global__ void unaryKernel(int32_t op, const T *__restrict__ x, int64_t count, 
   AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = fromFloat<T>(applyUnary(op, toFloat(x[i]))); }
 }
 
-// A shape walked by two tensors, each with its element strides per dim (a
-// binary op's inputs, a strided copy's source and destination); by value: a
-// launch argument, no device copy.
-struct TwoStridedShape {
+// A shape walked by N tensors, each with its element strides per dim (a
+// binary op's inputs, a strided copy's source and destination, Where's
+// condition and two sources); by value: a launch argument, no device copy.
+template <int N> struct StridedShape {
   int32_t rank;
   int64_t shape[AWQ_MAX_RANK];
-  int64_t strides[2][AWQ_MAX_RANK];
+  int64_t strides[N][AWQ_MAX_RANK];
 };
 
-// The two tensors' offsets of element i of the shape (row-major order).
-__device__ inline void stridedOffsets(const TwoStridedShape &layout, int64_t i, int64_t *first,
-                                      int64_t *second) {
+// The tensors' offsets of element i of the shape (row-major order).
+template <int N>
+__device__ inline void stridedOffsets(const StridedShape<N> &layout, int64_t i,
+                                      int64_t (&offsets)[N]) {
   int64_t rest = i;
-  *first = *second = 0;
+  for (int t = 0; t < N; ++t)
+    offsets[t] = 0;
   for (int32_t d = layout.rank - 1; d >= 0; --d) {
     const int64_t coordinate = rest % layout.shape[d];
     rest /= layout.shape[d];
-    *first += coordinate * layout.strides[0][d];
-    *second += coordinate * layout.strides[1][d];
+    for (int t = 0; t < N; ++t)
+      offsets[t] += coordinate * layout.strides[t][d];
   }
 }
 
 template <class T>
 __global__ void binaryKernel(int32_t op, const T *__restrict__ a, const T *__restrict__ b,
-                             TwoStridedShape layout, int64_t count, T *__restrict__ y) {
+                             StridedShape<2> layout, int64_t count, T *__restrict__ y) {
   AWQ_GRID_STRIDE_LOOP(i, count) {
-    int64_t aOffset, bOffset;
-    stridedOffsets(layout, i, &aOffset, &bOffset);
-    y[i] = fromFloat<T>(applyBinary(op, toFloat(a[aOffset]), toFloat(b[bOffset])));
+    int64_t offsets[2];
+    stridedOffsets(layout, i, offsets);
+    y[i] = fromFloat<T>(applyBinary(op, toFloat(a[offsets[0]]), toFloat(b[offsets[1]])));
   }
 }
 
-// Copies whole elements of `Word` bytes.
+// y[i] = cond[.] ? a[.] : b[.] (strides[0..2]: cond's, a's, b's).
 template <class Word>
-__global__ void gatherKernel(const Word *__restrict__ x, const int64_t *__restrict__ index,
-                             int64_t count, Word *__restrict__ y) {
-  AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = x[index[i]]; }
+__global__ void whereKernel(const uint8_t *__restrict__ cond, const Word *__restrict__ a,
+                            const Word *__restrict__ b, StridedShape<3> layout, int64_t count,
+                            Word *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) {
+    int64_t offsets[3];
+    stridedOffsets(layout, i, offsets);
+    y[i] = cond[offsets[0]] ? a[offsets[1]] : b[offsets[2]];
+  }
+}
+
+// y[o, r, :] = x[o, rows[r], :] over x [outer, extent, inner], y [outer, count, inner].
+template <class Word>
+__global__ void gatherRowsKernel(const Word *__restrict__ x, int64_t extent, int64_t inner,
+                                 const int64_t *__restrict__ rows, int64_t count, int64_t total,
+                                 Word *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, total) {
+    const int64_t column = i % inner, slice = i / inner;
+    const int64_t o = slice / count, r = slice % count;
+    y[i] = x[(o * extent + rows[r]) * inner + column];
+  }
 }
 
 // strides[0]: the source's, strides[1]: the destination's.
 template <class Word>
-__global__ void stridedCopyKernel(const Word *__restrict__ x, TwoStridedShape layout,
+__global__ void stridedCopyKernel(const Word *__restrict__ x, StridedShape<2> layout,
                                   int64_t count, Word *__restrict__ y) {
   AWQ_GRID_STRIDE_LOOP(i, count) {
-    int64_t xOffset, yOffset;
-    stridedOffsets(layout, i, &xOffset, &yOffset);
-    y[yOffset] = x[xOffset];
+    int64_t offsets[2];
+    stridedOffsets(layout, i, offsets);
+    y[offsets[1]] = x[offsets[0]];
   }
 }
 
-// Drops dims of size 1 and merges each dim into the one before where both
-// tensors step through the pair as one (a transpose's untouched tail, a
+// Drops dims of size 1 and merges each dim into the one before where every
+// tensor steps through the pair as one (a transpose's untouched tail, a
 // concat's rows), so the kernel divides as few times as it can.
-TwoStridedShape mergeDims(const TwoStridedShape &in) {
-  TwoStridedShape out{};
+template <int N> StridedShape<N> mergeDims(const StridedShape<N> &in) {
+  StridedShape<N> out{};
   for (int32_t d = 0; d < in.rank; ++d) {
     if (in.shape[d] == 1)
       continue;
     const int32_t last = out.rank - 1;
-    const bool merges = last >= 0 && out.strides[0][last] == in.shape[d] * in.strides[0][d] &&
-                        out.strides[1][last] == in.shape[d] * in.strides[1][d];
+    bool merges = last >= 0;
+    for (int t = 0; t < N && merges; ++t)
+      merges = out.strides[t][last] == in.shape[d] * in.strides[t][d];
     const int32_t at = merges ? last : out.rank++;
     out.shape[at] = merges ? out.shape[at] * in.shape[d] : in.shape[d];
-    out.strides[0][at] = in.strides[0][d];
-    out.strides[1][at] = in.strides[1][d];
+    for (int t = 0; t < N; ++t)
+      out.strides[t][at] = in.strides[t][d];
   }
   return out;
 }
@@ -203,23 +222,29 @@ void requireCount(int64_t count) {
     awq::rt::raise("count must be >= 0 (%lld given)", static_cast<long long>(count));
 }
 
-// The checked launch argument for a shape and two tensors' strides; *count
-// gets the number of elements.
-TwoStridedShape makeTwoStridedShape(const int64_t *shape, const int64_t *first,
-                                    const int64_t *second, int32_t rank, int64_t *count) {
+// The checked launch argument for a shape and N tensors' strides; *count
+// gets the number of elements. Only a strided copy's source may step
+// backwards (a reversed slice); every other stride must be >= 0.
+enum class Strides { NonNegative, FirstMayBeNegative };
+template <int N>
+StridedShape<N> makeStridedShape(const int64_t *shape, const int64_t *const (&strides)[N],
+                                 int32_t rank, int64_t *count,
+                                 Strides allowed = Strides::NonNegative) {
   if (rank < 0 || rank > AWQ_MAX_RANK)
     awq::rt::raise("rank %d is outside [0, %d]", rank, AWQ_MAX_RANK);
-  TwoStridedShape layout{};
+  StridedShape<N> layout{};
   layout.rank = rank;
   *count = 1;
   for (int32_t d = 0; d < rank; ++d) {
     if (shape[d] < 0)
       awq::rt::raise("dim %d is negative", d);
-    if (first[d] < 0 || second[d] < 0)
-      awq::rt::raise("dim %d: strides must be >= 0", d);
+    for (int t = 0; t < N; ++t) {
+      if (strides[t][d] < 0 && (t > 0 || allowed == Strides::NonNegative))
+        awq::rt::raise("dim %d: %s must be >= 0", d,
+                       allowed == Strides::NonNegative ? "strides" : "y_strides");
+      layout.strides[t][d] = strides[t][d];
+    }
     layout.shape[d] = shape[d];
-    layout.strides[0][d] = first[d];
-    layout.strides[1][d] = second[d];
     *count *= shape[d];
   }
   return layout;
@@ -258,7 +283,7 @@ extern "C" awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *
     if (!isDeviceBinary(op))
       awq::rt::raise("binary op %d has no CUDA kernel", op);
     int64_t count = 0;
-    const TwoStridedShape layout = makeTwoStridedShape(shape, a_strides, b_strides, rank, &count);
+    const StridedShape<2> layout = makeStridedShape<2>(shape, {a_strides, b_strides}, rank, &count);
     requireFloatDtype(dtype);
     if (count == 0)
       return;
@@ -275,21 +300,59 @@ extern "C" awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *
   });
 }
 
-extern "C" awq_status awq_cuda_gather_by_index(const void *x, const int64_t *index, int64_t count,
-                                               int32_t element_bytes, void *y, void *stream) {
-  return awq::rt::guard("awq_cuda_gather_by_index", [&] {
-    requireCount(count);
+extern "C" awq_status awq_cuda_where(const uint8_t *cond, const int64_t *cond_strides,
+                                     const void *a, const int64_t *a_strides, const void *b,
+                                     const int64_t *b_strides, const int64_t *shape, int32_t rank,
+                                     int32_t element_bytes, void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_where", [&] {
+    requireElementBytes(element_bytes);
+    if (rank > 0) {
+      requireNonNull(shape, "shape");
+      requireNonNull(cond_strides, "cond_strides");
+      requireNonNull(a_strides, "a_strides");
+      requireNonNull(b_strides, "b_strides");
+    }
+    int64_t count = 0;
+    const StridedShape<3> layout =
+        mergeDims(makeStridedShape<3>(shape, {cond_strides, a_strides, b_strides}, rank, &count));
     if (count == 0)
       return;
-    requireNonNull(x, "x");
-    requireNonNull(index, "index");
+    requireNonNull(cond, "cond");
+    requireNonNull(a, "a");
+    requireNonNull(b, "b");
     requireNonNull(y, "y");
     dispatchElementWord(element_bytes, [&](auto tag) {
       using Word = decltype(tag);
-      gatherKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
-          static_cast<const Word *>(x), index, count, static_cast<Word *>(y));
+      whereKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          cond, static_cast<const Word *>(a), static_cast<const Word *>(b), layout, count,
+          static_cast<Word *>(y));
     });
-    checkLaunch("gather_by_index");
+    checkLaunch("where");
+  });
+}
+
+extern "C" awq_status awq_cuda_gather_rows(const void *x, int64_t outer, int64_t extent,
+                                           int64_t inner, const int64_t *rows, int64_t count,
+                                           int32_t element_bytes, void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_gather_rows", [&] {
+    requireElementBytes(element_bytes);
+    if (outer < 0 || extent < 0 || inner < 0 || count < 0)
+      awq::rt::raise("outer, extent, inner and count must be >= 0");
+    const int64_t total = outer * count * inner;
+    if (total == 0)
+      return;
+    if (extent == 0)
+      awq::rt::raise("cannot gather %lld rows from an empty axis", static_cast<long long>(count));
+    requireNonNull(x, "x");
+    requireNonNull(rows, "rows");
+    requireNonNull(y, "y");
+    dispatchElementWord(element_bytes, [&](auto tag) {
+      using Word = decltype(tag);
+      gatherRowsKernel<Word><<<gridFor(total), kThreads, 0, asStream(stream)>>>(
+          static_cast<const Word *>(x), extent, inner, rows, count, total,
+          static_cast<Word *>(y));
+    });
+    checkLaunch("gather_rows");
   });
 }
 
@@ -304,8 +367,8 @@ extern "C" awq_status awq_cuda_strided_copy(const void *x, const int64_t *x_stri
       requireNonNull(y_strides, "y_strides");
     }
     int64_t count = 0;
-    const TwoStridedShape layout =
-        mergeDims(makeTwoStridedShape(shape, x_strides, y_strides, rank, &count));
+    const StridedShape<2> layout = mergeDims(makeStridedShape<2>(
+        shape, {x_strides, y_strides}, rank, &count, Strides::FirstMayBeNegative));
     if (count == 0)
       return;
     requireNonNull(x, "x");

@@ -232,17 +232,31 @@ int awq_cuda_binary_supported(int32_t op);
 awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *a_strides, const void *b,
                            const int64_t *b_strides, const int64_t *shape, int32_t rank,
                            int32_t dtype, void *y, void *stream);
-/* y[i] = x[index[i]] for i < count, elements of element_bytes (1, 2, 4, 8);
- * index int64 on the device. The other data-movement ops of a compiled model
- * (slice, gather, where, ...) are this with their own index map. */
-awq_status awq_cuda_gather_by_index(const void *x, const int64_t *index, int64_t count,
-                                    int32_t element_bytes, void *y, void *stream);
+/* ONNX Where: for every coordinate c of shape[rank],
+ *   y[c] = cond[c . cond_strides] ? a[c . a_strides] : b[c . b_strides]
+ * (element strides >= 0, 0 where an input broadcasts; cond one byte per
+ * element on the device, nonzero = true; a, b and y of element_bytes 1, 2, 4
+ * or 8, y contiguous). */
+awq_status awq_cuda_where(const uint8_t *cond, const int64_t *cond_strides, const void *a,
+                          const int64_t *a_strides, const void *b, const int64_t *b_strides,
+                          const int64_t *shape, int32_t rank, int32_t element_bytes, void *y,
+                          void *stream);
+/* Gather of whole slices: y[o, r, :] = x[o, rows[r], :] for x [outer,
+ * extent, inner] and y [outer, count, inner], elements of element_bytes (1,
+ * 2, 4 or 8); rows int64 [count] on the device, each in [0, extent) (not
+ * checked on the device: a compiled model's Gather checks and wraps its
+ * indices on the host). */
+awq_status awq_cuda_gather_rows(const void *x, int64_t outer, int64_t extent, int64_t inner,
+                                const int64_t *rows, int64_t count, int32_t element_bytes,
+                                void *y, void *stream);
 /* For every coordinate c of shape[rank]:
  *   y[sum_d c[d] * y_strides[d]] = x[sum_d c[d] * x_strides[d]]
- * (element strides >= 0; elements of element_bytes 1, 2, 4 or 8; x and y
- * must not overlap). A compiled model's Transpose and Expand (stride 0 where
- * it broadcasts) are one such copy, its Concat one per input into the
- * output. */
+ * (element strides; y_strides >= 0, x_strides may be negative, x then points
+ * at element c = 0 with the elements before it in the same allocation;
+ * elements of element_bytes 1, 2, 4 or 8; x and y must not overlap). A
+ * compiled model's Transpose, Slice (negative where a step is), Split and
+ * Expand (0 where it broadcasts) are one such copy, its Concat one per input
+ * into the output. */
 awq_status awq_cuda_strided_copy(const void *x, const int64_t *x_strides, void *y,
                                  const int64_t *y_strides, const int64_t *shape, int32_t rank,
                                  int32_t element_bytes, void *stream);

@@ -1,6 +1,7 @@
 // ElementwiseNodes.cpp - ONNX unary/binary/variadic ops, Clip, Where, Cast, Identity and the
 // GELU family.
 #include "NodeCall.h"
+#include "ViewNodes.h"
 
 #include <string>
 
@@ -121,13 +122,6 @@ void castNode(NodeCall &call) {
                  [&](awq_tensor *out) { return awq_cast(x, to, out); });
 }
 
-// Identity and inference-mode Dropout forward their input unchanged.
-void identity(NodeCall &call) {
-  if (call.numOutputs() != 1)
-    raise("only the first output is supported");
-  copyToOutput(call, call.input(0));
-}
-
 // Gelu (opset 20, `approximate`), com.microsoft Gelu, and FastGelu (always
 // the tanh form) without its bias input.
 template <bool AlwaysTanh> void gelu(NodeCall &call) {
@@ -176,8 +170,9 @@ AWQ_DEFINE_NODE(onnx, Sum, variadic<AWQ_BINARY_ADD>)
 AWQ_DEFINE_NODE(onnx, Clip, clip)
 AWQ_DEFINE_NODE(onnx, Where, where)
 AWQ_DEFINE_NODE(onnx, Cast, castNode)
-AWQ_DEFINE_NODE(onnx, Identity, identity)
-AWQ_DEFINE_NODE(onnx, Dropout, identity)
+// Identity and inference-mode Dropout forward their input unchanged.
+AWQ_DEFINE_NODE(onnx, Identity, copyViewsOnHost<identityNodeViews>)
+AWQ_DEFINE_NODE(onnx, Dropout, copyViewsOnHost<identityNodeViews>)
 AWQ_DEFINE_NODE(onnx, Gelu, gelu<false>)
 AWQ_DEFINE_NODE(ms, Gelu, gelu<false>)
 AWQ_DEFINE_NODE(ms, FastGelu, gelu<true>)

@@ -1,6 +1,7 @@
 // ShapeNodes.cpp - the ONNX shape family: Reshape, Flatten, Squeeze, Unsqueeze, Transpose,
-// Concat, Slice, Split, Expand and Shape. Small shape tensors are read as values here.
-#include "NodeCall.h"
+// Concat, Slice, Split, Expand and Shape. Small shape tensors are read as values here;
+// the ops that read one input through a strided view share ViewNodes.h with the CUDA entries.
+#include "ViewNodes.h"
 
 #include <limits>
 
@@ -21,61 +22,72 @@ std::vector<int64_t> readAxes(const NodeCall &call) {
   return call.node.getInts("axes");
 }
 
-void reshape(NodeCall &call) {
+// One contiguous view of the shape `shapeFn` gives the single output.
+template <class ShapeFn>
+std::vector<StridedView> contiguousNodeView(NodeCall &call, ShapeFn &&shapeFn) {
+  call.expectOutputs(1);
+  awq_tensor out{};
+  NodeCall::check(shapeFn(&out));
+  return {contiguousView(shapeOf(&out))};
+}
+
+} // namespace
+
+// ---- The view nodes (ViewNodes.h) ------------------------------------------
+// The op's shape function checks the arguments (its errors name it); the
+// view follows from the checked shape.
+
+std::vector<StridedView> awq::rt::identityNodeViews(NodeCall &call) {
+  if (call.numOutputs() != 1)
+    raise("only the first output is supported");
+  const awq_tensor *data = call.input(0);
+  checkDescriptor(data, "input");
+  return {contiguousView(shapeOf(data))};
+}
+
+std::vector<StridedView> awq::rt::reshapeNodeViews(NodeCall &call) {
   const awq_tensor *data = call.input(0);
   const std::vector<int64_t> shape = readIntegers(call.input(1), "shape");
   const int allowzero = static_cast<int>(call.node.getInt("allowzero", 0));
-  call.runSingle(
-      [&](awq_tensor *out) {
-        return awq_reshape_shape(data, shape.data(), countOf(shape), allowzero, out);
-      },
-      [&](awq_tensor *out) {
-        return awq_reshape(data, shape.data(), countOf(shape), allowzero, out);
-      });
+  return contiguousNodeView(call, [&](awq_tensor *out) {
+    return awq_reshape_shape(data, shape.data(), countOf(shape), allowzero, out);
+  });
 }
 
-void flatten(NodeCall &call) {
+std::vector<StridedView> awq::rt::flattenNodeViews(NodeCall &call) {
   const awq_tensor *data = call.input(0);
   const int64_t axis = call.node.getInt("axis", 1);
-  call.runSingle([&](awq_tensor *out) { return awq_flatten_shape(data, axis, out); },
-                 [&](awq_tensor *out) { return awq_flatten(data, axis, out); });
+  return contiguousNodeView(call,
+                            [&](awq_tensor *out) { return awq_flatten_shape(data, axis, out); });
 }
 
-void squeeze(NodeCall &call) {
+std::vector<StridedView> awq::rt::squeezeNodeViews(NodeCall &call) {
   const awq_tensor *data = call.input(0);
   const std::vector<int64_t> axes = readAxes(call);
-  call.runSingle(
-      [&](awq_tensor *out) { return awq_squeeze_shape(data, orNull(axes), countOf(axes), out); },
-      [&](awq_tensor *out) { return awq_squeeze(data, orNull(axes), countOf(axes), out); });
+  return contiguousNodeView(call, [&](awq_tensor *out) {
+    return awq_squeeze_shape(data, orNull(axes), countOf(axes), out);
+  });
 }
 
-void unsqueeze(NodeCall &call) {
+std::vector<StridedView> awq::rt::unsqueezeNodeViews(NodeCall &call) {
   const awq_tensor *data = call.input(0);
   const std::vector<int64_t> axes = readAxes(call);
-  call.runSingle(
-      [&](awq_tensor *out) { return awq_unsqueeze_shape(data, orNull(axes), countOf(axes), out); },
-      [&](awq_tensor *out) { return awq_unsqueeze(data, orNull(axes), countOf(axes), out); });
+  return contiguousNodeView(call, [&](awq_tensor *out) {
+    return awq_unsqueeze_shape(data, orNull(axes), countOf(axes), out);
+  });
 }
 
-void transpose(NodeCall &call) {
+std::vector<StridedView> awq::rt::transposeNodeViews(NodeCall &call) {
+  call.expectOutputs(1);
   const awq_tensor *data = call.input(0);
   const std::vector<int64_t> perm = call.node.getInts("perm"); // empty: reverse the axes
-  call.runSingle(
-      [&](awq_tensor *out) { return awq_transpose_shape(data, orNull(perm), countOf(perm), out); },
-      [&](awq_tensor *out) { return awq_transpose(data, orNull(perm), countOf(perm), out); });
+  awq_tensor out{};
+  NodeCall::check(awq_transpose_shape(data, orNull(perm), countOf(perm), &out));
+  return {transposeView(data, orNull(perm), countOf(perm))};
 }
 
-void concat(NodeCall &call) {
-  std::vector<const awq_tensor *> parts;
-  for (int32_t i = 0; i < call.numInputs(); ++i)
-    parts.push_back(call.input(i));
-  const int64_t axis = call.node.getInt("axis", 0);
-  const int64_t count = static_cast<int64_t>(parts.size());
-  call.runSingle([&](awq_tensor *out) { return awq_concat_shape(parts.data(), count, axis, out); },
-                 [&](awq_tensor *out) { return awq_concat(parts.data(), count, axis, out); });
-}
-
-void slice(NodeCall &call) {
+std::vector<StridedView> awq::rt::sliceNodeViews(NodeCall &call) {
+  call.expectOutputs(1);
   const awq_tensor *data = call.input(0);
   std::vector<int64_t> starts, ends, axes, steps;
   if (call.node.opset() < 10) {
@@ -94,20 +106,16 @@ void slice(NodeCall &call) {
   if (ends.size() != starts.size() || (!axes.empty() && axes.size() != starts.size()) ||
       (!steps.empty() && steps.size() != starts.size()))
     raise("starts, ends, axes and steps differ in length");
-  call.runSingle(
-      [&](awq_tensor *out) {
-        return awq_slice_shape(data, starts.data(), ends.data(), orNull(axes), orNull(steps),
-                               countOf(starts), out);
-      },
-      [&](awq_tensor *out) {
-        return awq_slice(data, starts.data(), ends.data(), orNull(axes), orNull(steps),
-                         countOf(starts), out);
-      });
+  awq_tensor out{};
+  NodeCall::check(awq_slice_shape(data, starts.data(), ends.data(), orNull(axes), orNull(steps),
+                                  countOf(starts), &out));
+  return {sliceView(data, starts.data(), ends.data(), orNull(axes), orNull(steps),
+                    countOf(starts))};
 }
 
 // As many parts as the node has outputs; sizes from the optional input (opset
 // 13+), the `split` attribute (older), or equal parts.
-void split(NodeCall &call) {
+std::vector<StridedView> awq::rt::splitNodeViews(NodeCall &call) {
   const awq_tensor *data = call.input(0);
   const int64_t axis = call.node.getInt("axis", 0);
   std::vector<int64_t> sizes;
@@ -115,19 +123,40 @@ void split(NodeCall &call) {
     sizes = readIntegers(sizesTensor, "split");
   else
     sizes = call.node.getInts("split");
-  awq_tensor *outputs = call.numOutputs() > 0 ? call.output(0) : nullptr;
-  NodeCall::check(awq_split_shape(data, axis, orNull(sizes), call.numOutputs(), outputs));
-  for (int32_t i = 0; i < call.numOutputs(); ++i)
-    call.allocate(call.output(i));
-  NodeCall::check(awq_split(data, axis, orNull(sizes), call.numOutputs(), outputs));
+  std::vector<awq_tensor> outputs(static_cast<size_t>(call.numOutputs()));
+  NodeCall::check(
+      awq_split_shape(data, axis, orNull(sizes), call.numOutputs(), outputs.data()));
+  return splitViews(data, axis, orNull(sizes), call.numOutputs());
 }
 
-void expand(NodeCall &call) {
+std::vector<StridedView> awq::rt::expandNodeViews(NodeCall &call) {
+  call.expectOutputs(1);
   const awq_tensor *data = call.input(0);
   const std::vector<int64_t> shape = readIntegers(call.input(1), "shape");
-  call.runSingle(
-      [&](awq_tensor *out) { return awq_expand_shape(data, shape.data(), countOf(shape), out); },
-      [&](awq_tensor *out) { return awq_expand(data, shape.data(), countOf(shape), out); });
+  awq_tensor out{};
+  NodeCall::check(awq_expand_shape(data, shape.data(), countOf(shape), &out));
+  return {expandView(data, shape.data(), countOf(shape))};
+}
+
+void awq::rt::allocateViewOutputs(NodeCall &call, const std::vector<StridedView> &views) {
+  call.expectOutputs(static_cast<int32_t>(views.size()));
+  for (size_t i = 0; i < views.size(); ++i) {
+    awq_tensor *out = call.output(static_cast<int32_t>(i));
+    setOutput(out, call.input(0)->dtype, views[i].shape);
+    call.allocate(out);
+  }
+}
+
+namespace {
+
+void concat(NodeCall &call) {
+  std::vector<const awq_tensor *> parts;
+  for (int32_t i = 0; i < call.numInputs(); ++i)
+    parts.push_back(call.input(i));
+  const int64_t axis = call.node.getInt("axis", 0);
+  const int64_t count = static_cast<int64_t>(parts.size());
+  call.runSingle([&](awq_tensor *out) { return awq_concat_shape(parts.data(), count, axis, out); },
+                 [&](awq_tensor *out) { return awq_concat(parts.data(), count, axis, out); });
 }
 
 void shapeNode(NodeCall &call) {
@@ -140,13 +169,13 @@ void shapeNode(NodeCall &call) {
 
 } // namespace
 
-AWQ_DEFINE_NODE(onnx, Reshape, reshape)
-AWQ_DEFINE_NODE(onnx, Flatten, flatten)
-AWQ_DEFINE_NODE(onnx, Squeeze, squeeze)
-AWQ_DEFINE_NODE(onnx, Unsqueeze, unsqueeze)
-AWQ_DEFINE_NODE(onnx, Transpose, transpose)
+AWQ_DEFINE_NODE(onnx, Reshape, copyViewsOnHost<reshapeNodeViews>)
+AWQ_DEFINE_NODE(onnx, Flatten, copyViewsOnHost<flattenNodeViews>)
+AWQ_DEFINE_NODE(onnx, Squeeze, copyViewsOnHost<squeezeNodeViews>)
+AWQ_DEFINE_NODE(onnx, Unsqueeze, copyViewsOnHost<unsqueezeNodeViews>)
+AWQ_DEFINE_NODE(onnx, Transpose, copyViewsOnHost<transposeNodeViews>)
 AWQ_DEFINE_NODE(onnx, Concat, concat)
-AWQ_DEFINE_NODE(onnx, Slice, slice)
-AWQ_DEFINE_NODE(onnx, Split, split)
-AWQ_DEFINE_NODE(onnx, Expand, expand)
+AWQ_DEFINE_NODE(onnx, Slice, copyViewsOnHost<sliceNodeViews>)
+AWQ_DEFINE_NODE(onnx, Split, copyViewsOnHost<splitNodeViews>)
+AWQ_DEFINE_NODE(onnx, Expand, copyViewsOnHost<expandNodeViews>)
 AWQ_DEFINE_NODE(onnx, Shape, shapeNode)

@@ -13,7 +13,6 @@
 #include <cuda_runtime.h>
 
 #include <map>
-#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -53,17 +52,6 @@ struct PackedGroupWeights {
   awq_cuda_group_weights_info info{};
 };
 
-// What a data-movement node computed for one set of input shapes: per output
-// its shape and either a contiguous source range or an index map.
-struct IndexMapOutput {
-  awq_tensor shape{};        // dtype unused, rank and dims
-  int64_t sourceOffset = -1; // >= 0: out = source[offset .. offset + numel)
-  DeviceBuffer index;        // else: out[i] = source[index[i]] (int64)
-};
-struct IndexMap {
-  std::vector<IndexMapOutput> outputs;
-};
-
 class CudaModelBackend final : public awq::rt::ModelBackend {
 public:
   CudaModelBackend(const awq::rt::ModelDescription &description, int32_t numThreads);
@@ -80,11 +68,10 @@ public:
   // Copies a device tensor into host memory (synchronizes the stream).
   void download(const awq_tensor &deviceTensor, void *hostData);
   // Device scratch for one purpose inside a node (stream-ordered reuse).
-  enum class Scratch { CastInput, CastOutput, Workspace, Staging, Count };
+  enum class Scratch { CastInput, CastOutput, Workspace, GatherRows, Condition, Count };
   void *scratch(Scratch role, size_t bytes);
 
   std::map<const void *, PackedGroupWeights> packedWeights; // by qweight's host data
-  std::unordered_map<std::string, IndexMap> indexMaps;       // by node + input shapes
 
 private:
   static void *allocate(void *context, awq_tensor *output);

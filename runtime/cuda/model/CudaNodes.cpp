@@ -6,16 +6,16 @@
 // device op wants them (float data on the device, see livesOnDevice) and the
 // op has a device form below; otherwise it runs the CPU entry on host copies
 // and places the results (the host fallback). The op semantics stay in one
-// place: shapes come from the CPU runtime's shape functions; Transpose,
-// Concat and Expand, whose element mapping follows from the shapes, are
-// strided copies; every other data-movement op (Slice, Gather, Where, ...)
-// runs the CPU entry itself once on an index tensor to learn where each
-// output element comes from, then gathers on the device with that (cached)
-// index map.
+// place: shapes come from the CPU runtime's shape functions; the ops whose
+// outputs are strided views of their input (Reshape and its kin, Transpose,
+// Slice, Split, Expand) copy the CPU runtime's views (nodes/ViewNodes.h) on
+// the device, Gather the CPU runtime's checked rows; Concat and Where follow
+// from their shapes (and Where's host condition).
 #include "CudaModelBackend.h"
 
 #include "nodes/NodeCall.h"
 #include "nodes/NodeEntries.h"
+#include "nodes/ViewNodes.h"
 
 #include <cstring>
 #include <string>
@@ -35,9 +35,6 @@ struct RawCall {
   const awq_node_allocator *allocator;
   awq_node_fn cpuEntry;
 };
-
-// The call being run on this thread (device bodies read it for the CPU entry).
-thread_local const RawCall *currentCall = nullptr;
 
 bool onDevice(const awq_tensor *tensor) { return tensor && livesOnDevice(tensor->dtype); }
 
@@ -476,43 +473,38 @@ void prepackedGateUpBody(NodeCall &call) {
                  });
 }
 
-// ---- Transpose, Concat, Expand: strided copies ------------------------------
-// Their element mapping follows from the shapes alone, so they need no index
-// map (which a growing KV cache would rebuild every decode step).
+// ---- View ops and Concat: strided copies ----------------------------------
+// Their element mapping follows from the shapes and the host inputs alone, so
+// they need no index map (which a growing KV cache would rebuild every
+// decode step).
 
-// Row-major element strides of `shape`.
-std::vector<int64_t> contiguousStrides(const int64_t *shape, int32_t rank) {
-  std::vector<int64_t> strides(rank);
-  int64_t stride = 1;
-  for (int32_t d = rank - 1; d >= 0; --d) {
-    strides[d] = stride;
-    stride *= shape[d];
+// Copies the view of `data` into contiguous `out` on the device: one
+// memcpy when the view is a contiguous run (Reshape and its kin, most
+// slices), else the strided-copy kernel.
+void copyViewOnDevice(const awq_tensor *data, const StridedView &view, awq_tensor *out) {
+  if (numel(out) == 0)
+    return;
+  const size_t elementBytes = awq_dtype_size(data->dtype);
+  const auto *source = static_cast<const uint8_t *>(data->data) + view.offset * elementBytes;
+  cudaStream_t stream = currentCudaBackend().stream();
+  if (isContiguous(view)) {
+    if (source != out->data)
+      checkCudaCall(cudaMemcpyAsync(out->data, source, bytesOf(*out), cudaMemcpyDeviceToDevice,
+                                    stream),
+                    "copying a tensor on the GPU");
+    return;
   }
-  return strides;
+  const Shape yStrides = contiguousStrides(view.shape);
+  checkStatus(awq_cuda_strided_copy(source, view.strides.data(), out->data, yStrides.data(),
+                                    view.shape.data(), static_cast<int32_t>(view.shape.size()),
+                                    static_cast<int32_t>(elementBytes), stream));
 }
 
-void transposeBody(NodeCall &call) {
-  const awq_tensor *data = call.input(0);
-  const std::vector<int64_t> perm = call.node.getInts("perm"); // empty: reverse the axes
-  call.runSingle(
-      [&](awq_tensor *out) {
-        return awq_transpose_shape(data, perm.empty() ? nullptr : perm.data(),
-                                   static_cast<int64_t>(perm.size()), out);
-      },
-      [&](awq_tensor *out) {
-        // Output dim d walks input axis perm[d] (the shape function checked perm).
-        const std::vector<int64_t> inStrides = contiguousStrides(data->shape, data->rank);
-        std::vector<int64_t> xStrides(out->rank);
-        for (int32_t d = 0; d < out->rank; ++d) {
-          const int64_t axis = perm.empty() ? out->rank - 1 - d
-                                            : (perm[d] < 0 ? perm[d] + out->rank : perm[d]);
-          xStrides[d] = inStrides[axis];
-        }
-        const std::vector<int64_t> yStrides = contiguousStrides(out->shape, out->rank);
-        return awq_cuda_strided_copy(data->data, xStrides.data(), out->data, yStrides.data(),
-                                     out->shape, out->rank, awq_dtype_size(out->dtype),
-                                     currentCudaBackend().stream());
-      });
+template <ViewsFn Views> void viewBody(NodeCall &call) {
+  const std::vector<StridedView> views = Views(call);
+  allocateViewOutputs(call, views);
+  for (size_t i = 0; i < views.size(); ++i)
+    copyViewOnDevice(call.input(0), views[i], call.output(static_cast<int32_t>(i)));
 }
 
 void concatBody(NodeCall &call) {
@@ -528,11 +520,11 @@ void concatBody(NodeCall &call) {
         // Each input lands in the output's slab [offset, offset + its size)
         // along the axis: the output's strides, shifted by offset.
         const int64_t a = axis < 0 ? axis + out->rank : axis;
-        const std::vector<int64_t> yStrides = contiguousStrides(out->shape, out->rank);
+        const Shape yStrides = contiguousStrides(shapeOf(out));
         const size_t elementBytes = awq_dtype_size(out->dtype);
         int64_t offset = 0;
         for (const awq_tensor *part : parts) {
-          const std::vector<int64_t> xStrides = contiguousStrides(part->shape, part->rank);
+          const Shape xStrides = contiguousStrides(shapeOf(part));
           auto *destination =
               static_cast<uint8_t *>(out->data) + offset * yStrides[a] * elementBytes;
           checkStatus(awq_cuda_strided_copy(part->data, xStrides.data(), destination,
@@ -545,28 +537,63 @@ void concatBody(NodeCall &call) {
       });
 }
 
-// Broadcasts data to the shape input (numpy rules, checked by the shape
-// function): stride 0 along the dims where data has size 1.
-void expandBody(NodeCall &call) {
-  const awq_tensor *data = call.input(0);
-  const std::vector<int64_t> shape = readIntegers(call.input(1), "shape");
+// Gather: the CPU runtime's rows (indices checked and wrapped on the host),
+// uploaded and copied slice by slice on the device. No index map: for an
+// embedding table that would number every element of the table on the host
+// each time the token ids change.
+void gatherBody(NodeCall &call) {
+  const awq_tensor *data = call.input(0), *indices = call.input(1);
+  const int64_t axis = call.node.getInt("axis", 0);
   call.runSingle(
+      [&](awq_tensor *out) { return awq_gather_shape(data, indices, axis, out); },
       [&](awq_tensor *out) {
-        return awq_expand_shape(data, shape.data(), static_cast<int64_t>(shape.size()), out);
-      },
-      [&](awq_tensor *out) {
-        const std::vector<int64_t> xStrides = broadcastStrides(data, out);
-        const std::vector<int64_t> yStrides = contiguousStrides(out->shape, out->rank);
-        return awq_cuda_strided_copy(data->data, xStrides.data(), out->data, yStrides.data(),
-                                     out->shape, out->rank, awq_dtype_size(out->dtype),
-                                     currentCudaBackend().stream());
+        const GatherRows plan = gatherRows(data, indices, axis);
+        if (numel(out) == 0)
+          return 0;
+        CudaModelBackend &backend = currentCudaBackend();
+        const size_t bytes = plan.rows.size() * sizeof(int64_t);
+        auto *rows = static_cast<int64_t *>(
+            backend.scratch(CudaModelBackend::Scratch::GatherRows, bytes));
+        // Stream-ordered from pageable memory: returns once staged.
+        checkCudaCall(cudaMemcpyAsync(rows, plan.rows.data(), bytes, cudaMemcpyHostToDevice,
+                                      backend.stream()),
+                      "uploading a gather's indices");
+        return awq_cuda_gather_rows(data->data, plan.outer, plan.extent, plan.inner, rows,
+                                    static_cast<int64_t>(plan.rows.size()),
+                                    static_cast<int32_t>(awq_dtype_size(data->dtype)), out->data,
+                                    backend.stream());
       });
 }
 
-// ---- Data movement by index maps -------------------------------------------
+// Where(cond, x, y): the host condition uploaded, then a broadcasting select
+// on the device (any element width: x and y are only moved).
+void whereBody(NodeCall &call) {
+  const awq_tensor *cond = call.input(0), *x = call.input(1), *y = call.input(2);
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_where_shape(cond, x, y, out); },
+      [&](awq_tensor *out) {
+        CudaModelBackend &backend = currentCudaBackend();
+        const size_t condBytes = bytesOf(*cond);
+        auto *condDevice = static_cast<uint8_t *>(
+            backend.scratch(CudaModelBackend::Scratch::Condition, condBytes));
+        if (condBytes)
+          // Stream-ordered from pageable memory: returns once staged.
+          checkCudaCall(cudaMemcpyAsync(condDevice, cond->data, condBytes,
+                                        cudaMemcpyHostToDevice, backend.stream()),
+                        "uploading a condition");
+        const std::vector<int64_t> condStrides = broadcastStrides(cond, out),
+                                   xStrides = broadcastStrides(x, out),
+                                   yStrides = broadcastStrides(y, out);
+        return awq_cuda_where(condDevice, condStrides.data(), x->data, xStrides.data(), y->data,
+                              yStrides.data(), out->shape, out->rank,
+                              static_cast<int32_t>(awq_dtype_size(out->dtype)), out->data,
+                              backend.stream());
+      });
+}
 
-// Which inputs carry the data a movement op moves: the first, all (Concat),
-// or all but the first (Where: the condition, on the host, picks x or y).
+// Which inputs of a data-movement op carry the data it moves (on the device):
+// the first, all (Concat), or all but the first (Where's x and y; its
+// condition stays on the host).
 enum class DataInputs { First, All, AllButFirst };
 
 bool isDataInput(DataInputs data, int32_t index) {
@@ -577,147 +604,6 @@ bool isDataInput(DataInputs data, int32_t index) {
   }
   return false;
 }
-
-// The cache key: the node, every input's shape, and the values of the small
-// host inputs (shapes, starts, axes, indices) the mapping depends on.
-std::string indexMapKey(const RawCall &call, DataInputs data) {
-  std::string key(reinterpret_cast<const char *>(&call.node), sizeof(call.node));
-  for (int32_t i = 0; i < call.numInputs; ++i) {
-    const awq_tensor *input = call.inputs[i];
-    if (!input) {
-      key += '-';
-      continue;
-    }
-    key.append(reinterpret_cast<const char *>(&input->rank), sizeof(input->rank));
-    key.append(reinterpret_cast<const char *>(input->shape), sizeof(int64_t) * input->rank);
-    if (!isDataInput(data, i))
-      key.append(static_cast<const char *>(input->data), bytesOf(*input));
-  }
-  return key;
-}
-
-// Runs the CPU entry with each data input replaced by int64 element numbers
-// (continuing across inputs), so each output element says where it came from.
-IndexMap buildIndexMap(const RawCall &call, DataInputs data) {
-  std::vector<HostBuffer> numbers(call.numInputs);
-  std::vector<awq_tensor> numbered(call.numInputs);
-  std::vector<const awq_tensor *> inputs(call.inputs, call.inputs + call.numInputs);
-  int64_t next = 0;
-  for (int32_t i = 0; i < call.numInputs; ++i) {
-    if (!inputs[i] || !isDataInput(data, i))
-      continue;
-    numbered[i] = *inputs[i];
-    numbered[i].dtype = AWQ_I64;
-    const int64_t count = numel(inputs[i]);
-    auto *values = static_cast<int64_t *>(
-        numbers[i].reserve(std::max<size_t>(1, static_cast<size_t>(count) * sizeof(int64_t))));
-    if (!values)
-      raise("out of host memory for an index map");
-    for (int64_t e = 0; e < count; ++e)
-      values[e] = next + e;
-    next += count;
-    numbered[i].data = values;
-    inputs[i] = &numbered[i];
-  }
-  HostOutputs results;
-  const std::vector<awq_tensor> outputs = results.runCpuEntry(call, inputs);
-  IndexMap map;
-  map.outputs.resize(call.numOutputs);
-  for (int32_t o = 0; o < call.numOutputs; ++o) {
-    if (outputs[o].dtype != AWQ_I64)
-      raise("internal error: output #%d of a data-movement op is not an index map", o);
-    IndexMapOutput &mapped = map.outputs[o];
-    mapped.shape = outputs[o];
-    mapped.shape.data = nullptr;
-    const auto *index = static_cast<const int64_t *>(outputs[o].data);
-    const int64_t count = numel(&outputs[o]);
-    bool contiguous = true;
-    for (int64_t e = 1; e < count && contiguous; ++e)
-      contiguous = index[e] == index[0] + e;
-    if (contiguous) {
-      mapped.sourceOffset = count ? index[0] : 0;
-      continue;
-    }
-    const size_t bytes = static_cast<size_t>(count) * sizeof(int64_t);
-    if (!mapped.index.reserve(bytes))
-      raise("out of GPU memory for an index map (%zu bytes)", bytes);
-    // In stream order from pageable memory: returns once the map is staged
-    // (the host copy can go), without waiting for the work queued before it.
-    checkCudaCall(cudaMemcpyAsync(mapped.index.data, index, bytes, cudaMemcpyHostToDevice,
-                                  currentCudaBackend().stream()),
-                  "uploading an index map");
-  }
-  return map;
-}
-
-// Index maps kept per model instance; a decoder with a growing sequence adds
-// one per step, so the cache starts over past this many.
-constexpr size_t kMaxIndexMaps = 4096;
-
-void runMovement(DataInputs data) {
-  const RawCall &call = *currentCall;
-  CudaModelBackend &backend = currentCudaBackend();
-  const std::string key = indexMapKey(call, data);
-  auto found = backend.indexMaps.find(key);
-  if (found == backend.indexMaps.end()) {
-    if (backend.indexMaps.size() >= kMaxIndexMaps)
-      backend.indexMaps.clear();
-    found = backend.indexMaps.emplace(key, buildIndexMap(call, data)).first;
-  }
-  const IndexMap &map = found->second;
-
-  // The source: the data input, or the data inputs one after another.
-  int32_t dtype = 0;
-  std::vector<const awq_tensor *> sources;
-  for (int32_t i = 0; i < call.numInputs; ++i)
-    if (call.inputs[i] && isDataInput(data, i)) {
-      sources.push_back(call.inputs[i]);
-      dtype = call.inputs[i]->dtype;
-    }
-  const size_t elementBytes = awq_dtype_size(dtype);
-  const void *source = sources.empty() ? nullptr : sources[0]->data;
-  if (sources.size() > 1) {
-    size_t total = 0;
-    for (const awq_tensor *input : sources)
-      total += bytesOf(*input);
-    auto *staging = static_cast<uint8_t *>(
-        backend.scratch(CudaModelBackend::Scratch::Staging, total));
-    size_t offset = 0;
-    for (const awq_tensor *input : sources) {
-      if (bytesOf(*input))
-        checkCudaCall(cudaMemcpyAsync(staging + offset, input->data, bytesOf(*input),
-                                      cudaMemcpyDeviceToDevice, backend.stream()),
-                      "staging a concatenated input");
-      offset += bytesOf(*input);
-    }
-    source = staging;
-  }
-
-  for (int32_t o = 0; o < call.numOutputs; ++o) {
-    const IndexMapOutput &mapped = map.outputs[o];
-    awq_tensor *output = &call.outputs[o];
-    *output = mapped.shape;
-    output->dtype = dtype;
-    allocateOutput(call, output);
-    const int64_t count = numel(output);
-    if (count == 0)
-      continue;
-    if (mapped.sourceOffset >= 0)
-      checkCudaCall(cudaMemcpyAsync(output->data,
-                                    static_cast<const uint8_t *>(source) +
-                                        mapped.sourceOffset * elementBytes,
-                                    count * elementBytes, cudaMemcpyDeviceToDevice,
-                                    backend.stream()),
-                    "copying a tensor on the GPU");
-    else
-      checkStatus(awq_cuda_gather_by_index(source, static_cast<const int64_t *>(mapped.index.data),
-                                           count, static_cast<int32_t>(elementBytes),
-                                           output->data, backend.stream()));
-  }
-}
-
-void firstInputMovementBody(NodeCall &) { runMovement(DataInputs::First); }
-void allButFirstMovementBody(NodeCall &) { runMovement(DataInputs::AllButFirst); }
 
 // ---- When each device form applies -----------------------------------------
 
@@ -882,20 +768,19 @@ const DeviceForm kDeviceForms[] = {
     {"awq", "group_matmul", groupMatmulOnDevice, groupMatmulBody},
     {"awq", "prepacked_matmul", prepackedOnDevice, prepackedMatmulBody},
     {"awq", "prepacked_gate_up_silu", prepackedOnDevice, prepackedGateUpBody},
-    {"onnx", "Identity", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Reshape", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Flatten", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Squeeze", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Unsqueeze", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Transpose", movementOnDevice<DataInputs::First>, transposeBody},
-    {"onnx", "Slice", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Split", movementOnDevice<DataInputs::First>, firstInputMovementBody},
-    {"onnx", "Expand", movementOnDevice<DataInputs::First>, expandBody},
-    {"onnx", "Gather", movementOnDevice<DataInputs::First>, firstInputMovementBody},
+    {"onnx", "Identity", movementOnDevice<DataInputs::First>, viewBody<identityNodeViews>},
+    {"onnx", "Reshape", movementOnDevice<DataInputs::First>, viewBody<reshapeNodeViews>},
+    {"onnx", "Flatten", movementOnDevice<DataInputs::First>, viewBody<flattenNodeViews>},
+    {"onnx", "Squeeze", movementOnDevice<DataInputs::First>, viewBody<squeezeNodeViews>},
+    {"onnx", "Unsqueeze", movementOnDevice<DataInputs::First>, viewBody<unsqueezeNodeViews>},
+    {"onnx", "Transpose", movementOnDevice<DataInputs::First>, viewBody<transposeNodeViews>},
+    {"onnx", "Slice", movementOnDevice<DataInputs::First>, viewBody<sliceNodeViews>},
+    {"onnx", "Split", movementOnDevice<DataInputs::First>, viewBody<splitNodeViews>},
+    {"onnx", "Expand", movementOnDevice<DataInputs::First>, viewBody<expandNodeViews>},
+    {"onnx", "Gather", movementOnDevice<DataInputs::First>, gatherBody},
     {"onnx", "Concat", movementOnDevice<DataInputs::All>, concatBody},
-    // Where(cond, x, y) moves x's or y's elements as the host condition says
-    // (the map depends on cond's values, which are part of its cache key).
-    {"onnx", "Where", movementOnDevice<DataInputs::AllButFirst>, allButFirstMovementBody},
+    // Where(cond, x, y) moves x's or y's elements as the host condition says.
+    {"onnx", "Where", movementOnDevice<DataInputs::AllButFirst>, whereBody},
     // Shape reads only the dims, which the host has.
     {"onnx", "Shape", firstOnDevice, nullptr},
 };
@@ -922,13 +807,8 @@ awq_status runCudaNode(const char *opType, const DeviceForm *form, const RawCall
         if (!form->body)
           return call.cpuEntry(call.node, call.inputs, call.numInputs, call.outputs,
                                call.numOutputs, call.allocator);
-        const RawCall *outer = currentCall;
-        currentCall = &call;
-        const awq_status status = runNode(opType, form->body, call.node, call.inputs,
-                                          call.numInputs, call.outputs, call.numOutputs,
-                                          call.allocator);
-        currentCall = outer;
-        return status;
+        return runNode(opType, form->body, call.node, call.inputs, call.numInputs, call.outputs,
+                       call.numOutputs, call.allocator);
       }
     }
     runOnHost(call);

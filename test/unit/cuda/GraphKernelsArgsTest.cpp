@@ -1,6 +1,7 @@
 // GraphKernelsArgsTest.cpp - the generic graph kernels (awq_cuda.h, "Generic
 // graph ops") reject bad arguments with a message before any CUDA call, so
 // these run without a GPU. Their numerics are checked on a GPU by
+// GpuGraphKernelsTest.cpp (the data-movement kernels against the CPU ops) and
 // test/Cuda/compiled-model.test (whole models against the CPU libraries).
 #include "awq_cuda.h"
 
@@ -49,8 +50,9 @@ TEST(GraphKernelsArgs, StridedCopyArguments) {
   EXPECT_EQ(lastError(), "awq_cuda_strided_copy: dim 1 is negative");
   EXPECT_NE(awq_cuda_strided_copy(x, strides, y, strides, shape, 2, 3, nullptr), 0);
   EXPECT_EQ(lastError(), "awq_cuda_strided_copy: element_bytes must be 1, 2, 4 or 8 (3 given)");
-  EXPECT_NE(awq_cuda_strided_copy(x, negative, y, strides, shape, 2, 4, nullptr), 0);
-  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: dim 1: strides must be >= 0");
+  // The source may step backwards (a reversed slice), the destination not.
+  EXPECT_NE(awq_cuda_strided_copy(x, strides, y, negative, shape, 2, 4, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_strided_copy: dim 1: y_strides must be >= 0");
   EXPECT_NE(awq_cuda_strided_copy(x, strides, nullptr, strides, shape, 2, 4, nullptr), 0);
   EXPECT_EQ(lastError(), "awq_cuda_strided_copy: y must not be null");
   EXPECT_NE(awq_cuda_strided_copy(x, nullptr, y, strides, shape, 2, 4, nullptr), 0);
@@ -60,13 +62,46 @@ TEST(GraphKernelsArgs, StridedCopyArguments) {
   EXPECT_EQ(awq_cuda_strided_copy(nullptr, strides, nullptr, strides, empty, 2, 4, nullptr), 0);
 }
 
-TEST(GraphKernelsArgs, GatherCastSoftmaxMatmulArguments) {
-  int64_t index = 0;
+TEST(GraphKernelsArgs, GatherRowsArguments) {
+  const int64_t rows[1] = {0};
+  float x[6] = {}, y[6] = {};
+  EXPECT_NE(awq_cuda_gather_rows(x, 1, 2, 3, rows, 1, 3, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gather_rows: element_bytes must be 1, 2, 4 or 8 (3 given)");
+  EXPECT_NE(awq_cuda_gather_rows(x, -1, 2, 3, rows, 1, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gather_rows: outer, extent, inner and count must be >= 0");
+  EXPECT_NE(awq_cuda_gather_rows(x, 1, 0, 3, rows, 1, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gather_rows: cannot gather 1 rows from an empty axis");
+  EXPECT_NE(awq_cuda_gather_rows(x, 1, 2, 3, nullptr, 1, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gather_rows: rows must not be null");
+  // Nothing to gather: no pointer is read.
+  EXPECT_EQ(awq_cuda_gather_rows(nullptr, 1, 2, 3, nullptr, 0, 4, nullptr, nullptr), 0);
+}
+
+TEST(GraphKernelsArgs, WhereArguments) {
+  const int64_t shape[2] = {2, 3}, strides[2] = {3, 1}, broadcast[2] = {0, 1},
+                negative[2] = {3, -1};
+  const uint8_t cond[6] = {};
+  float a[6] = {}, b[6] = {}, y[6] = {};
+  EXPECT_NE(awq_cuda_where(cond, strides, a, strides, b, strides, shape, 2, 3, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_where: element_bytes must be 1, 2, 4 or 8 (3 given)");
+  EXPECT_NE(awq_cuda_where(cond, strides, a, negative, b, broadcast, shape, 2, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_where: dim 1: strides must be >= 0");
+  EXPECT_NE(awq_cuda_where(cond, strides, a, strides, b, strides, shape, 9, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_where: rank 9 is outside [0, 8]");
+  EXPECT_NE(awq_cuda_where(cond, nullptr, a, strides, b, strides, shape, 2, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_where: cond_strides must not be null");
+  EXPECT_NE(awq_cuda_where(nullptr, broadcast, a, strides, b, strides, shape, 2, 4, y, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_where: cond must not be null");
+  // An empty shape selects nothing, even with null data.
+  const int64_t empty[2] = {0, 3};
+  EXPECT_EQ(awq_cuda_where(nullptr, strides, nullptr, strides, nullptr, strides, empty, 2, 4,
+                           nullptr, nullptr),
+            0);
+}
+
+TEST(GraphKernelsArgs, CastSoftmaxMatmulArguments) {
   float x = 0;
-  EXPECT_NE(awq_cuda_gather_by_index(&x, &index, 1, 3, &x, nullptr), 0);
-  EXPECT_EQ(lastError(), "awq_cuda_gather_by_index: element_bytes must be 1, 2, 4 or 8 (3 given)");
-  EXPECT_NE(awq_cuda_gather_by_index(nullptr, &index, 1, 4, &x, nullptr), 0);
-  EXPECT_EQ(lastError(), "awq_cuda_gather_by_index: x must not be null");
   EXPECT_NE(awq_cuda_cast(&x, AWQ_F32, 1, AWQ_I32, &x, nullptr), 0);
   EXPECT_EQ(lastError(), "awq_cuda_cast: dtype must be f32, f16 or bf16 (awq_dtype 5 given)");
   EXPECT_NE(awq_cuda_softmax(&x, 1, 0, AWQ_F32, &x, nullptr), 0);

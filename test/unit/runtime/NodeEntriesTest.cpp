@@ -101,6 +101,58 @@ TEST(NodeEntries, SplitAllocatesEveryOutput) {
   EXPECT_EQ(floatsOf(outputs[1]), (std::vector<float>{2, 3, 4}));
 }
 
+// Slice, Split and Expand read their inputs into strided views (ViewNodes.h;
+// the CUDA entries copy the same views on the device): backwards steps,
+// inner-axis parts and broadcast dims.
+TEST(NodeEntries, SliceReadsInputsOrAttributesAndStepsBackwards) {
+  const HostTensor x = makeF32({3, 4}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+  const HostTensor starts = makeI64({2}, {-1, 3}), ends = makeI64({2}, {-100, 0});
+  const HostTensor axes = makeI64({2}, {0, -1}), steps = makeI64({2}, {-2, -2});
+  std::vector<awq_tensor> outputs(1);
+  TestAllocator allocator;
+  ASSERT_EQ(runNode("", "Slice", NodeBlob("Slice", "", 13),
+                    {x.get(), starts.get(), ends.get(), axes.get(), steps.get()}, outputs,
+                    allocator),
+            0)
+      << awq_last_error();
+  EXPECT_EQ(shapeOf(outputs[0]), (Shape{2, 2}));
+  EXPECT_EQ(floatsOf(outputs[0]), (std::vector<float>{11, 9, 3, 1}));
+
+  // Opset 9: starts, ends and axes are attributes; rows 1.., columns 1..2.
+  std::vector<awq_tensor> old(1);
+  ASSERT_EQ(runNode("", "Slice",
+                    NodeBlob("Slice", "", 9)
+                        .addInts("starts", {1, 1})
+                        .addInts("ends", {100, 3})
+                        .addInts("axes", {0, 1}),
+                    {x.get()}, old, allocator),
+            0)
+      << awq_last_error();
+  EXPECT_EQ(shapeOf(old[0]), (Shape{2, 2}));
+  EXPECT_EQ(floatsOf(old[0]), (std::vector<float>{5, 6, 9, 10}));
+}
+
+TEST(NodeEntries, SplitAlongAnInnerAxisAndExpandBroadcast) {
+  const HostTensor x = makeF32({2, 3}, {0, 1, 2, 3, 4, 5});
+  std::vector<awq_tensor> parts(2);
+  TestAllocator allocator;
+  const NodeBlob split = NodeBlob("Split", "", 11).addInt("axis", 1).addInts("split", {1, 2});
+  ASSERT_EQ(runNode("", "Split", split, {x.get()}, parts, allocator),
+            0)
+      << awq_last_error();
+  EXPECT_EQ(floatsOf(parts[0]), (std::vector<float>{0, 3}));
+  EXPECT_EQ(floatsOf(parts[1]), (std::vector<float>{1, 2, 4, 5}));
+
+  const HostTensor column = makeF32({2, 1}, {7, 8}), shape = makeI64({3}, {2, 2, 3});
+  std::vector<awq_tensor> expanded(1);
+  ASSERT_EQ(runNode("", "Expand", NodeBlob("Expand", "", 13), {column.get(), shape.get()},
+                    expanded, allocator),
+            0)
+      << awq_last_error();
+  EXPECT_EQ(shapeOf(expanded[0]), (Shape{2, 2, 3}));
+  EXPECT_EQ(floatsOf(expanded[0]), (std::vector<float>{7, 7, 7, 8, 8, 8, 7, 7, 7, 8, 8, 8}));
+}
+
 TEST(NodeEntries, AbsentOptionalInputIsNull) {
   // awq.linear without bias: the caller passes NULL in the bias position.
   const HostTensor x = makeF32({1, 2}, {1, 2});
