@@ -69,10 +69,11 @@ step cublas-initcheck 120 compute-sanitizer --tool initcheck --error-exitcode 1 
   --gtest_filter='GpuGroupMatmul.FusedGateUp*'
 step kernels 240 python3 "$here/bench/cuda_bench.py" --build "$build" --skip-decode \
   --json-out "$out/kernels.json"
-# The GEMV's kernels (GroupGemv.cu: staged chunks, chunks, words) at every M it serves.
+# The GEMV's kernels (GroupGemv.cu: staged chunks, chunks, words, and the untimed
+# chunk pairs) at every M they serve.
 lanes() {
   local bench=$build/bench/cuda/awq-cuda-kernel-bench
-  for mapping in staged chunks words; do
+  for mapping in staged chunks words chunk-pairs; do
     echo "## AWQ_CUDA_GEMV_LANES=$mapping"
     AWQ_CUDA_GEMV_LANES=$mapping "$bench" --path 1 --ms 1,2,3,4 --methods rotate --no-check
   done
@@ -99,6 +100,7 @@ profile() {
   ncu $sections -k regex:groupMatmulMma -c 1 "$bench" --shapes 8192x28672 --ms 1 --path 4 --methods flush --no-check --target-ms 1
   ncu $sections -k regex:groupMatmulMma -c 1 "$bench" --shapes 8192x28672 --ms 16 --path 4 --methods flush --no-check --target-ms 1
   AWQ_CUDA_GEMV_LANES=chunks ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
+  AWQ_CUDA_GEMV_LANES=chunk-pairs ncu $sections -k regex:groupGemvPairKernel -c 1 "$bench" --shapes 8192x28672 --ms 1 --methods flush --no-check --target-ms 1
   AWQ_CUDA_GEMV_LANES=words ncu $sections -k regex:groupGemvKernel -c 1 "$bench" --shapes 8192x28672 --ms 4 --methods flush --no-check --target-ms 1
   ncu $sections -k regex:groupGemmTensorCore -c 1 "$bench" --shapes 8192x28672 --ms 16 --path 2 --methods flush --no-check --target-ms 1
 }

@@ -14,8 +14,10 @@
 // row. The gate/up variant walks the gate row, then the up row, against the
 // same activations and writes SiLU(gate) * up.
 //
-// AWQ_CUDA_GEMV_LANES=staged|chunks|words in the environment forces one
-// kernel for every M it can serve (read once; for benchmarks comparing them).
+// AWQ_CUDA_GEMV_LANES=staged|chunks|words|chunk-pairs in the environment
+// forces one kernel for every M it can serve (read once; for benchmarks
+// comparing them). chunk-pairs (a warp walks two weight rows against one read
+// of x) is only reachable that way until a GPU run times it.
 #include "GroupGemvLane.cuh"
 
 #include <algorithm>
@@ -40,7 +42,7 @@ constexpr int kStagedWarpsPerBlock = 16;
 // back to the unstaged kernel, so two staged blocks still fit on an SM.
 constexpr int64_t kStagedMaxBytes = 96 << 10;
 
-enum class GemvKernel { ByRows, Staged, Chunks, Words, Invalid };
+enum class GemvKernel { ByRows, Staged, Chunks, Words, ChunkPairs, Invalid };
 
 GemvKernel kernelFromEnvironment() {
   static const GemvKernel kernel = [] {
@@ -53,6 +55,8 @@ GemvKernel kernelFromEnvironment() {
       return GemvKernel::Chunks;
     if (std::strcmp(value, "words") == 0)
       return GemvKernel::Words;
+    if (std::strcmp(value, "chunk-pairs") == 0)
+      return GemvKernel::ChunkPairs;
     return GemvKernel::Invalid;
   }();
   return kernel;
@@ -64,9 +68,11 @@ GemvKernel chooseKernel(int64_t m, int bits, int64_t stagedBytes) {
   case GemvKernel::Staged: return stagedFits ? GemvKernel::Staged : GemvKernel::Chunks;
   case GemvKernel::Chunks: return GemvKernel::Chunks;
   case GemvKernel::Words: return GemvKernel::Words;
+  case GemvKernel::ChunkPairs: return GemvKernel::ChunkPairs;
   case GemvKernel::Invalid:
-    awq::rt::raise("AWQ_CUDA_GEMV_LANES must be 'staged', 'chunks' or 'words' (got '%s')",
-                   std::getenv("AWQ_CUDA_GEMV_LANES"));
+    awq::rt::raise(
+        "AWQ_CUDA_GEMV_LANES must be 'staged', 'chunks', 'words' or 'chunk-pairs' (got '%s')",
+        std::getenv("AWQ_CUDA_GEMV_LANES"));
   default:
     if (m >= kStagedMinRows && stagedFits)
       return GemvKernel::Staged;
@@ -137,6 +143,31 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   reduceAndStore<T, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
 }
 
+// Chunk pairs: each warp walks two weight rows against one read of x (see
+// gemvPairLaneSums): output rows 2w and 2w + 1, or with GATE_UP the gate and
+// up rows of output row w.
+template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+    groupGemvPairKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
+                        const T *__restrict__ bias, T *__restrict__ y) {
+  constexpr int kRowsPerWarp = GATE_UP ? 1 : 2;
+  const int lane = threadIdx.x % 32;
+  const int64_t row =
+      (static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32) * kRowsPerWarp;
+  if (row >= weights.n)
+    return; // whole warps leave together: the shuffles below see full warps
+  float acc[2][MR] = {};
+  const GlobalActivations<T, VEC_X> activations{x, weights.k};
+  gemvPairLaneSums<T, BITS, MR, GATE_UP>(activations, weights, up, row, lane, acc);
+  if (GATE_UP) {
+    reduceAndStore<T, MR, true>(acc[0], acc[1], lane, row, weights.n, bias, y);
+    return;
+  }
+  reduceAndStore<T, MR, false>(acc[0], acc[1], lane, row, weights.n, bias, y);
+  if (row + 1 < weights.n)
+    reduceAndStore<T, MR, false>(acc[1], acc[0], lane, row + 1, weights.n, bias, y);
+}
+
 // The staged kernel on a persistent grid: as many 16-warp blocks as fit on
 // the GPU at once (its shared memory depends on K), no more than the rows need.
 template <class T, int MR, bool GATE_UP, bool VEC_X>
@@ -178,7 +209,16 @@ void launchWithRows(const T *x, const GroupWeightsView &weights, const GroupWeig
   const bool vectorized = weights.k % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
   const int64_t stagedBytes = MR * weights.kPadded * 2;
   const GemvKernel kernel = chooseKernel(MR, BITS, stagedBytes);
-  if (BITS == 4 && kernel == GemvKernel::Staged) {
+  if (kernel == GemvKernel::ChunkPairs) {
+    constexpr int kRowsPerWarp = GATE_UP ? 1 : 2;
+    const dim3 pairGrid(ceilDiv(weights.n, kWarpsPerBlock * kRowsPerWarp));
+    if (vectorized)
+      groupGemvPairKernel<T, BITS, MR, GATE_UP, true>
+          <<<pairGrid, block, 0, stream>>>(x, weights, up, bias, y);
+    else
+      groupGemvPairKernel<T, BITS, MR, GATE_UP, false>
+          <<<pairGrid, block, 0, stream>>>(x, weights, up, bias, y);
+  } else if (BITS == 4 && kernel == GemvKernel::Staged) {
     if (vectorized)
       launchStaged<T, MR, GATE_UP, true>(x, weights, up, bias, y, stagedBytes, stream);
     else

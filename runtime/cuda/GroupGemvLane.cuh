@@ -10,7 +10,7 @@
 namespace awq::cuda {
 
 // Two ways a warp can walk a row (both measured on an H100; the dispatch
-// picks by M, see GroupGemv.cu):
+// picks by M, see GroupGemv.cu), and a third to try:
 //
 // Chunks: lane l takes the 32-input chunks l, l + 32, ... of the row, one
 //   128-bit load of codes each (two at 8 bits), so a warp streams 512
@@ -23,6 +23,12 @@ namespace awq::cuda {
 //   per row of x) a warp loads per instruction are contiguous, at four
 //   times the load instructions for the codes and one group-parameter load
 //   per word.
+//
+// Chunk pairs (opt-in, not yet timed on a GPU): the chunk walk over two
+//   weight rows at once (two output rows, or gate and up), each word of x
+//   loaded once for both. At M = 1 Nsight Compute put the chunk walk at 91%
+//   of the L1 (x's loads: 4 bytes of x per byte of 4-bit codes) and 41% of
+//   DRAM; pairs halve those loads per code byte.
 //
 // Either way a lane loads a whole step's codes with their group scales and
 // zero points before using any, to keep bytes in flight across DRAM's
@@ -109,26 +115,40 @@ __host__ __device__ inline void wordDotProducts(uint32_t code, __half2 bias, con
   }
 }
 
-// acc[r] += lane `lane`'s share of x[r, :] . W'[row, :], chunk by chunk:
-// each chunk lies in one group, so its sum is scaled once.
-template <class T, int BITS, int MR, int IN_FLIGHT, class Activations>
-__host__ __device__ inline void chunkLaneSums(const Activations &x, const GroupWeightsView &weights,
-                                              int64_t row, int lane, float acc[MR]) {
+// A weight row a lane walks: the weights it lives in and its index.
+struct LaneRow {
+  const GroupWeightsView *weights;
+  int64_t row;
+};
+
+// acc[i][r] += lane `lane`'s share of x[r, :] . W_i'[row_i, :] for the NR
+// weight rows at once, chunk by chunk: each chunk lies in one group, so its
+// sum is scaled once. Every word of x is loaded once for all NR rows (NR = 2:
+// half the activation loads per weight byte, where the L1 was the limit at
+// M = 1); the rows must share kPadded. Per row the sums are the NR = 1
+// walk's, in the same order.
+template <class T, int BITS, int MR, int NR, int IN_FLIGHT, class Activations>
+__host__ __device__ inline void chunkLaneSums(const Activations &x, const LaneRow (&rows)[NR],
+                                              int lane, float (&acc)[NR][MR]) {
   constexpr int kInputsPerWord = 32 / BITS;
   constexpr int kVectors = BITS / 4; // 128-bit loads per chunk of 32 inputs
-  const int64_t chunks = weights.kPadded / kChunkInputs;
+  const int64_t chunks = rows[0].weights->kPadded / kChunkInputs;
   for (int64_t first = lane; first < chunks; first += kWarpLanes * IN_FLIGHT) {
-    uint4 codes[IN_FLIGHT][kVectors];
-    GroupParams params[IN_FLIGHT];
+    uint4 codes[NR][IN_FLIGHT][kVectors];
+    GroupParams params[NR][IN_FLIGHT];
     AWQ_UNROLL
     for (int c = 0; c < IN_FLIGHT; ++c) {
       const int64_t chunk = first + c * kWarpLanes;
       if (chunk < chunks) {
         AWQ_UNROLL
-        for (int v = 0; v < kVectors; ++v)
-          codes[c][v] = loadCodeVector<BITS>(weights, row,
-                                             chunk * kChunkInputs + v * kInputsPerVector<BITS>);
-        params[c] = groupParamsAt<T, BITS>(weights, row, chunk * kChunkInputs);
+        for (int i = 0; i < NR; ++i) {
+          AWQ_UNROLL
+          for (int v = 0; v < kVectors; ++v)
+            codes[i][c][v] = loadCodeVector<BITS>(
+                *rows[i].weights, rows[i].row, chunk * kChunkInputs + v * kInputsPerVector<BITS>);
+          params[i][c] = groupParamsAt<T, BITS>(*rows[i].weights, rows[i].row,
+                                                chunk * kChunkInputs);
+        }
       }
     }
     AWQ_UNROLL
@@ -136,20 +156,39 @@ __host__ __device__ inline void chunkLaneSums(const Activations &x, const GroupW
       const int64_t chunk = first + c * kWarpLanes;
       if (chunk >= chunks)
         break;
-      const uint32_t *words = reinterpret_cast<const uint32_t *>(codes[c]);
-      float chunkSum[MR] = {};
+      float chunkSum[NR][MR] = {};
       AWQ_UNROLL
       for (int word = 0; word < BITS; ++word) { // 32 inputs, 32 / BITS per word
-        float partial[MR];
-        wordDotProducts<T, BITS, MR>(words[word], params[c].bias, x,
-                                     chunk * kChunkInputs + word * kInputsPerWord, partial);
+        float weight[NR][kInputsPerWord];
         AWQ_UNROLL
-        for (int r = 0; r < MR; ++r)
-          chunkSum[r] += partial[r];
+        for (int i = 0; i < NR; ++i) {
+          const uint32_t code = reinterpret_cast<const uint32_t *>(codes[i][c])[word];
+          if (BITS == 4)
+            dequantizeWord4(code, params[i][c].bias, weight[i]);
+          else
+            dequantizeWord8(code, params[i][c].bias, weight[i]);
+        }
+        AWQ_UNROLL
+        for (int r = 0; r < MR; ++r) {
+          float activation[kInputsPerWord];
+          x.template load<kInputsPerWord>(r, chunk * kChunkInputs + word * kInputsPerWord,
+                                          activation);
+          AWQ_UNROLL
+          for (int i = 0; i < NR; ++i) {
+            float sum = 0.0f;
+            AWQ_UNROLL
+            for (int j = 0; j < kInputsPerWord; ++j)
+              sum = fmaf(weight[i][j], activation[j], sum);
+            chunkSum[i][r] += sum;
+          }
+        }
       }
       AWQ_UNROLL
-      for (int r = 0; r < MR; ++r)
-        acc[r] = fmaf(chunkSum[r], params[c].scale, acc[r]);
+      for (int i = 0; i < NR; ++i) {
+        AWQ_UNROLL
+        for (int r = 0; r < MR; ++r)
+          acc[i][r] = fmaf(chunkSum[i][r], params[i][c].scale, acc[i][r]);
+      }
     }
   }
 }
@@ -196,10 +235,34 @@ __host__ __device__ inline void gemvLaneSums(const Activations &x, const GroupWe
     if (GATE_UP)
       wordLaneSums<T, BITS, MR, kGemvWordsInFlight>(x, up, row, lane, accUp);
   } else {
-    chunkLaneSums<T, BITS, MR, kGemvChunksInFlight>(x, weights, row, lane, acc);
-    if (GATE_UP)
-      chunkLaneSums<T, BITS, MR, kGemvChunksInFlight>(x, up, row, lane, accUp);
+    float sums[1][MR] = {};
+    chunkLaneSums<T, BITS, MR, 1, kGemvChunksInFlight>(x, {LaneRow{&weights, row}}, lane, sums);
+    if (GATE_UP) {
+      float upSums[1][MR] = {};
+      chunkLaneSums<T, BITS, MR, 1, kGemvChunksInFlight>(x, {LaneRow{&up, row}}, lane, upSums);
+      AWQ_UNROLL
+      for (int r = 0; r < MR; ++r)
+        accUp[r] += upSums[0][r];
+    }
+    AWQ_UNROLL
+    for (int r = 0; r < MR; ++r)
+      acc[r] += sums[0][r];
   }
+}
+
+// Chunk pairs: a warp walks two weight rows together against one read of x
+// (AWQ_CUDA_GEMV_LANES=chunk-pairs): rows `row` and `row + 1` of `weights`
+// (the second clamped to the last row; the kernel then drops its sums), or
+// with GATE_UP the gate and up rows `row`. acc[0] / acc[1]: the two rows.
+template <class T, int BITS, int MR, bool GATE_UP, class Activations>
+__host__ __device__ inline void gemvPairLaneSums(const Activations &x,
+                                                 const GroupWeightsView &weights,
+                                                 const GroupWeightsView &up, int64_t row,
+                                                 int lane, float (&acc)[2][MR]) {
+  const int64_t second = row + 1 < weights.n ? row + 1 : row;
+  const LaneRow rows[2] = {LaneRow{&weights, row},
+                           GATE_UP ? LaneRow{&up, row} : LaneRow{&weights, second}};
+  chunkLaneSums<T, BITS, MR, 2, kGemvChunksInFlight>(x, rows, lane, acc);
 }
 
 // The epilogue of one output: SiLU(gate) * up, or + bias.

@@ -18,12 +18,13 @@ using namespace awq::test;
 namespace {
 
 // How the GEMV's lanes walk a row (GroupGemvLane.cuh, GroupGemv.cu).
-enum class Walk { Chunks, Words, StagedChunks };
+enum class Walk { Chunks, Words, StagedChunks, ChunkPairs };
 
 const char *walkName(Walk walk) {
   switch (walk) {
   case Walk::Chunks: return "chunks";
   case Walk::Words: return "words";
+  case Walk::ChunkPairs: return "chunk pairs (two weight rows per warp)";
   default: return "chunks over x staged as the kernel stages it";
   }
 }
@@ -41,25 +42,49 @@ std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::Gro
         pieces[r * piecesPerRow + awq::cuda::stagedPieceIndex(piece)] =
             awq::cuda::activationPiece<__half, VEC_X>(x.data(), w.k, r, piece);
   std::vector<float> y(static_cast<size_t>(MR * w.n));
-  for (int64_t row = 0; row < w.n; ++row) {
-    float total[MR] = {}, totalUp[MR] = {};
-    for (int lane = 0; lane < awq::cuda::kWarpLanes; ++lane) {
-      float acc[MR] = {}, accUp[MR] = {};
-      if constexpr (WALK == Walk::StagedChunks)
-        awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, false>(
-            awq::cuda::StagedActivations<__half>{pieces.data(), piecesPerRow}, w, up, row, lane,
-            acc, accUp);
-      else
-        awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, WALK == Walk::Words>(
-            awq::cuda::GlobalActivations<__half, VEC_X>{x.data(), w.k}, w, up, row, lane, acc,
-            accUp);
+  if constexpr (WALK == Walk::ChunkPairs) {
+    // As groupGemvPairKernel: output rows 2w and 2w + 1 per warp (the second
+    // clamped past n and dropped), or with GATE_UP the gate and up rows.
+    const awq::cuda::GlobalActivations<__half, VEC_X> activations{x.data(), w.k};
+    for (int64_t row = 0; row < w.n; row += GATE_UP ? 1 : 2) {
+      float total[2][MR] = {};
+      for (int lane = 0; lane < awq::cuda::kWarpLanes; ++lane) {
+        float acc[2][MR] = {};
+        awq::cuda::gemvPairLaneSums<__half, BITS, MR, GATE_UP>(activations, w, up, row, lane, acc);
+        for (int i = 0; i < 2; ++i)
+          for (int r = 0; r < MR; ++r)
+            total[i][r] += acc[i][r];
+      }
       for (int r = 0; r < MR; ++r) {
-        total[r] += acc[r];
-        totalUp[r] += accUp[r];
+        y[r * w.n + row] =
+            awq::cuda::gemvOutput<__half, GATE_UP>(total[0][r], total[1][r], bias, row);
+        if (!GATE_UP && row + 1 < w.n)
+          y[r * w.n + row + 1] =
+              awq::cuda::gemvOutput<__half, false>(total[1][r], 0.0f, bias, row + 1);
       }
     }
-    for (int r = 0; r < MR; ++r)
-      y[r * w.n + row] = awq::cuda::gemvOutput<__half, GATE_UP>(total[r], totalUp[r], bias, row);
+  } else {
+    for (int64_t row = 0; row < w.n; ++row) {
+      float total[MR] = {}, totalUp[MR] = {};
+      for (int lane = 0; lane < awq::cuda::kWarpLanes; ++lane) {
+        float acc[MR] = {}, accUp[MR] = {};
+        if constexpr (WALK == Walk::StagedChunks)
+          awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, false>(
+              awq::cuda::StagedActivations<__half>{pieces.data(), piecesPerRow}, w, up, row, lane,
+              acc, accUp);
+        else
+          awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, WALK == Walk::Words>(
+              awq::cuda::GlobalActivations<__half, VEC_X>{x.data(), w.k}, w, up, row, lane, acc,
+              accUp);
+        for (int r = 0; r < MR; ++r) {
+          total[r] += acc[r];
+          totalUp[r] += accUp[r];
+        }
+      }
+      for (int r = 0; r < MR; ++r)
+        y[r * w.n + row] =
+            awq::cuda::gemvOutput<__half, GATE_UP>(total[r], totalUp[r], bias, row);
+    }
   }
   return y;
 }
@@ -100,6 +125,7 @@ template <int BITS, int MR, bool VEC_X>
 void checkGemvLanes(int64_t groupSize, int64_t k, bool hasZeros, unsigned seed) {
   checkGemvLanesWith<BITS, MR, VEC_X, Walk::Chunks>(groupSize, k, hasZeros, seed);
   checkGemvLanesWith<BITS, MR, VEC_X, Walk::Words>(groupSize, k, hasZeros, seed);
+  checkGemvLanesWith<BITS, MR, VEC_X, Walk::ChunkPairs>(groupSize, k, hasZeros, seed);
   if constexpr (BITS == 4)
     checkGemvLanesWith<BITS, MR, VEC_X, Walk::StagedChunks>(groupSize, k, hasZeros, seed);
 }
@@ -152,7 +178,7 @@ TEST(CudaGemvLanesHost, FusedGateUpLanesGiveSiluTimesUp) {
   const Reference u = reference(up, x, 2, nullptr);
   const auto gateView = awq::cuda::viewOf(gateBlob.data(), infoOf(gateBlob));
   const auto upView = awq::cuda::viewOf(upBlob.data(), infoOf(upBlob));
-  for (Walk walk : {Walk::Chunks, Walk::Words, Walk::StagedChunks}) {
+  for (Walk walk : {Walk::Chunks, Walk::Words, Walk::StagedChunks, Walk::ChunkPairs}) {
     SCOPED_TRACE(std::string("lanes walk ") + walkName(walk));
     const std::vector<__half> xHalves = asHalves(x);
     const std::vector<float> got =
@@ -160,8 +186,10 @@ TEST(CudaGemvLanesHost, FusedGateUpLanesGiveSiluTimesUp) {
                                                                           upView, nullptr)
         : walk == Walk::Words ? gemvOnHost<4, 2, true, true, Walk::Words>(xHalves, gateView,
                                                                           upView, nullptr)
-                              : gemvOnHost<4, 2, true, true, Walk::StagedChunks>(
-                                    xHalves, gateView, upView, nullptr);
+        : walk == Walk::ChunkPairs
+            ? gemvOnHost<4, 2, true, true, Walk::ChunkPairs>(xHalves, gateView, upView, nullptr)
+            : gemvOnHost<4, 2, true, true, Walk::StagedChunks>(xHalves, gateView, upView,
+                                                               nullptr);
     for (size_t i = 0; i < got.size(); ++i) {
       const double silu = g.y[i] / (1.0 + std::exp(-static_cast<double>(g.y[i])));
       // Each factor is within 1e-5 of its magnitude sum; the product carries it.
