@@ -58,15 +58,13 @@ void reduceShape(awq_reduce_op op, const awq_tensor *x, const int64_t *axes, int
   setOutput(out, x->dtype, shape);
 }
 
-// Axes split into those kept (one output element per index) and those
-// reduced (walked for every output element), each with its input stride.
-struct AxisSplit {
-  Shape keptDims, keptStrides, reducedDims, reducedStrides;
-};
+} // namespace
 
-AxisSplit splitAxes(const awq_tensor *x, const std::vector<bool> &reduced) {
+ReductionAxes awq::rt::reductionAxes(const awq_tensor *x, const int64_t *axes, int64_t numAxes,
+                                     int noopWithEmptyAxes) {
+  const std::vector<bool> reduced = reducedAxes(x, axes, numAxes, noopWithEmptyAxes);
   const Shape strides = contiguousStrides(shapeOf(x));
-  AxisSplit split;
+  ReductionAxes split;
   for (int32_t i = 0; i < x->rank; ++i) {
     Shape &dims = reduced[i] ? split.reducedDims : split.keptDims;
     Shape &axisStrides = reduced[i] ? split.reducedStrides : split.keptStrides;
@@ -82,13 +80,14 @@ AxisSplit splitAxes(const awq_tensor *x, const std::vector<bool> &reduced) {
   return split;
 }
 
+namespace {
+
 template <class T>
-void reduceTyped(awq_reduce_op op, const awq_tensor *x, const std::vector<bool> &reduced,
+void reduceTyped(awq_reduce_op op, const awq_tensor *x, const ReductionAxes &split,
                  awq_tensor *out) {
   using Compute = typename T::Compute;
   // Floats accumulate in double, integers in int64.
   using Acc = std::conditional_t<std::is_floating_point_v<Compute>, double, int64_t>;
-  const AxisSplit split = splitAxes(x, reduced);
   const int64_t outputs = numelOf(split.keptDims);
   const int64_t count = numelOf(split.reducedDims);
   const int64_t runLength = split.reducedDims.empty() ? 1 : split.reducedDims.back();
@@ -153,11 +152,11 @@ awq_status awq_reduce(awq_reduce_op op, const awq_tensor *x, const int64_t *axes
     awq_tensor expected{};
     reduceShape(op, x, axes, num_axes, keepdims, noop_with_empty_axes, &expected);
     checkOutput(expected, out);
-    const std::vector<bool> reduced = reducedAxes(x, axes, num_axes, noop_with_empty_axes);
+    const ReductionAxes split = reductionAxes(x, axes, num_axes, noop_with_empty_axes);
     dispatchAny(x->dtype, [&](auto traits) {
       using T = decltype(traits);
       if constexpr (!std::is_same_v<T, BoolT>)
-        reduceTyped<T>(op, x, reduced, out);
+        reduceTyped<T>(op, x, split, out);
     });
   });
 }

@@ -305,6 +305,19 @@ bool isContiguous(const StridedView &view);
 // is that run of data, an in-place reshape).
 void copyView(const awq_tensor *data, const StridedView &view, void *dst);
 
+// ---- Reductions ------------------------------------------------------------
+// The axes of an ONNX Reduce* split into those kept (one output element per
+// index, row-major) and those reduced (walked for every output element), each
+// with its element stride in the input; neighbouring axes of one kind that
+// form one run are merged. Checked as awq_reduce_shape checks them (axes in
+// range, none twice; no axes reduce everything unless noopWithEmptyAxes). The
+// CUDA runtime reduces over the same split.
+struct ReductionAxes {
+  Shape keptDims, keptStrides, reducedDims, reducedStrides;
+};
+ReductionAxes reductionAxes(const awq_tensor *x, const int64_t *axes, int64_t numAxes,
+                            int noopWithEmptyAxes);
+
 // Elements per thread below which elementwise loops stay on one thread.
 constexpr int64_t kElementwiseGrain = 1 << 15;
 

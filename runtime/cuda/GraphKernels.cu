@@ -4,6 +4,7 @@
 // (a strided copy), Gather (a row gather) and Where (a broadcasting select);
 // see runtime/cuda/model/CudaNodes.cpp.
 #include "DecoderArgs.cuh"
+#include "StridedShape.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -54,8 +55,9 @@ __device__ float applyBinary(int32_t op, float a, float b) {
   case AWQ_BINARY_MUL: return a * b;
   case AWQ_BINARY_DIV: return a / b;
   case AWQ_BINARY_POW: return powf(a, b);
-  case AWQ_BINARY_MIN: return fminf(a, b);
-  case AWQ_BINARY_MAX: return fmaxf(a, b);
+  // As the CPU runtime selects (not fminf/fmaxf, which drop a NaN in a).
+  case AWQ_BINARY_MIN: return b < a ? b : a;
+  case AWQ_BINARY_MAX: return a < b ? b : a;
   default: return a; // excluded by the host-side check
   }
 }
@@ -65,33 +67,10 @@ __global__ void unaryKernel(int32_t op, const T *__restrict__ x, int64_t count, 
   AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = fromFloat<T>(applyUnary(op, toFloat(x[i]))); }
 }
 
-// A shape walked by N tensors, each with its element strides per dim (a
-// binary op's inputs, a strided copy's source and destination, Where's
-// condition and two sources); by value: a launch argument, no device copy.
-template <int N> struct StridedShape {
-  int32_t rank;
-  int64_t shape[AWQ_MAX_RANK];
-  int64_t strides[N][AWQ_MAX_RANK];
-};
-
-// The tensors' offsets of element i of the shape (row-major order).
-template <int N>
-__device__ inline void stridedOffsets(const StridedShape<N> &layout, int64_t i,
-                                      int64_t (&offsets)[N]) {
-  int64_t rest = i;
-  for (int t = 0; t < N; ++t)
-    offsets[t] = 0;
-  for (int32_t d = layout.rank - 1; d >= 0; --d) {
-    const int64_t coordinate = rest % layout.shape[d];
-    rest /= layout.shape[d];
-    for (int t = 0; t < N; ++t)
-      offsets[t] += coordinate * layout.strides[t][d];
-  }
-}
-
+// Not __restrict__: y may be a (an in-place bias add or Min/Max/Sum fold).
 template <class T>
-__global__ void binaryKernel(int32_t op, const T *__restrict__ a, const T *__restrict__ b,
-                             StridedShape<2> layout, int64_t count, T *__restrict__ y) {
+__global__ void binaryKernel(int32_t op, const T *a, const T *b, StridedShape<2> layout,
+                             int64_t count, T *y) {
   AWQ_GRID_STRIDE_LOOP(i, count) {
     int64_t offsets[2];
     stridedOffsets(layout, i, offsets);
@@ -132,26 +111,6 @@ __global__ void stridedCopyKernel(const Word *__restrict__ x, StridedShape<2> la
     stridedOffsets(layout, i, offsets);
     y[offsets[1]] = x[offsets[0]];
   }
-}
-
-// Drops dims of size 1 and merges each dim into the one before where every
-// tensor steps through the pair as one (a transpose's untouched tail, a
-// concat's rows), so the kernel divides as few times as it can.
-template <int N> StridedShape<N> mergeDims(const StridedShape<N> &in) {
-  StridedShape<N> out{};
-  for (int32_t d = 0; d < in.rank; ++d) {
-    if (in.shape[d] == 1)
-      continue;
-    const int32_t last = out.rank - 1;
-    bool merges = last >= 0;
-    for (int t = 0; t < N && merges; ++t)
-      merges = out.strides[t][last] == in.shape[d] * in.strides[t][d];
-    const int32_t at = merges ? last : out.rank++;
-    out.shape[at] = merges ? out.shape[at] * in.shape[d] : in.shape[d];
-    for (int t = 0; t < N; ++t)
-      out.strides[t][at] = in.strides[t][d];
-  }
-  return out;
 }
 
 template <class From, class To>
@@ -220,34 +179,6 @@ template <class Launch> void dispatchElementWord(int32_t elementBytes, Launch &&
 void requireCount(int64_t count) {
   if (count < 0)
     awq::rt::raise("count must be >= 0 (%lld given)", static_cast<long long>(count));
-}
-
-// The checked launch argument for a shape and N tensors' strides; *count
-// gets the number of elements. Only a strided copy's source may step
-// backwards (a reversed slice); every other stride must be >= 0.
-enum class Strides { NonNegative, FirstMayBeNegative };
-template <int N>
-StridedShape<N> makeStridedShape(const int64_t *shape, const int64_t *const (&strides)[N],
-                                 int32_t rank, int64_t *count,
-                                 Strides allowed = Strides::NonNegative) {
-  if (rank < 0 || rank > AWQ_MAX_RANK)
-    awq::rt::raise("rank %d is outside [0, %d]", rank, AWQ_MAX_RANK);
-  StridedShape<N> layout{};
-  layout.rank = rank;
-  *count = 1;
-  for (int32_t d = 0; d < rank; ++d) {
-    if (shape[d] < 0)
-      awq::rt::raise("dim %d is negative", d);
-    for (int t = 0; t < N; ++t) {
-      if (strides[t][d] < 0 && (t > 0 || allowed == Strides::NonNegative))
-        awq::rt::raise("dim %d: %s must be >= 0", d,
-                       allowed == Strides::NonNegative ? "strides" : "y_strides");
-      layout.strides[t][d] = strides[t][d];
-    }
-    layout.shape[d] = shape[d];
-    *count *= shape[d];
-  }
-  return layout;
 }
 
 } // namespace

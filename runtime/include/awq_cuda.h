@@ -227,7 +227,9 @@ awq_status awq_cuda_unary(int32_t op, const void *x, int64_t count, int32_t dtyp
                           void *stream);
 /* y[i] = op(a[.], b[.]) for an awq_binary_op from ADD to MAX over the output
  * shape[rank]; a_strides / b_strides give each input's element stride per
- * output dim (0 where it broadcasts). */
+ * output dim (0 where it broadcasts). MIN and MAX select as the CPU runtime
+ * does (b < a ? b : a, a < b ? b : a: a NaN in a wins, one in b loses). y may
+ * be a when a is not broadcast (an in-place update). */
 int awq_cuda_binary_supported(int32_t op);
 awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *a_strides, const void *b,
                            const int64_t *b_strides, const int64_t *shape, int32_t rank,
@@ -263,6 +265,18 @@ awq_status awq_cuda_strided_copy(const void *x, const int64_t *x_strides, void *
 /* y = x converted between float dtypes (round to nearest even). */
 awq_status awq_cuda_cast(const void *x, int32_t from_dtype, int64_t count, int32_t to_dtype,
                          void *y, void *stream);
+/* ONNX ReduceSum/Mean/Max/Min/Prod (an awq_reduce_op): y[o] reduces
+ * x[offset(o) + offset(r)] over every r, where o walks kept_dims[kept_rank]
+ * with kept_strides and r walks reduced_dims[reduced_rank] with
+ * reduced_strides (element strides of x, >= 0; awq::rt::reductionAxes
+ * splits an ONNX node's axes this way). Sums and products accumulate in f64
+ * as the CPU runtime's do (in another order); Max and Min skip NaNs as the
+ * CPU runtime does and give -inf / +inf over nothing; Mean over nothing is 0.
+ * y contiguous [prod(kept_dims)]. */
+awq_status awq_cuda_reduce(int32_t op, const void *x, const int64_t *kept_dims,
+                           const int64_t *kept_strides, int32_t kept_rank,
+                           const int64_t *reduced_dims, const int64_t *reduced_strides,
+                           int32_t reduced_rank, int32_t dtype, void *y, void *stream);
 /* Softmax over the last axis of x[rows, dim] (f32 max, sum and quotient). */
 awq_status awq_cuda_softmax(const void *x, int64_t rows, int64_t dim, int32_t dtype, void *y,
                             void *stream);

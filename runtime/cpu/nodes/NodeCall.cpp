@@ -59,6 +59,12 @@ std::vector<int64_t> readIntegers(const awq_tensor *tensor, const char *what) {
   raise("%s must be int64 or int32, got %s", what, awq_dtype_name(tensor->dtype));
 }
 
+std::vector<int64_t> readReduceAxes(const NodeCall &call, int32_t inputIndex) {
+  if (const awq_tensor *axes = call.optionalInput(inputIndex))
+    return readIntegers(axes, "axes");
+  return call.node.getInts("axes");
+}
+
 double readScalar(const awq_tensor *tensor, const char *what) {
   checkData(tensor, what);
   if (numel(tensor) != 1)

@@ -59,6 +59,9 @@ private:
 
 // The integers of a small i64/i32 tensor (shapes, axes, indices).
 std::vector<int64_t> readIntegers(const awq_tensor *tensor, const char *what);
+// A Reduce* node's axes: its optional input `inputIndex` (newer opsets) or
+// its INTS attribute (older ones); empty when neither is present.
+std::vector<int64_t> readReduceAxes(const NodeCall &call, int32_t inputIndex);
 // A one-element tensor of any numeric dtype as a double (Range, Trilu's k).
 double readScalar(const awq_tensor *tensor, const char *what);
 

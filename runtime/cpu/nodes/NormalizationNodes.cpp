@@ -5,17 +5,9 @@ using namespace awq::rt;
 
 namespace {
 
-// Axes given as an optional input (newer opsets) or an INTS attribute (older
-// ones); empty when neither is present.
-std::vector<int64_t> readAxes(const NodeCall &call, int32_t inputIndex) {
-  if (const awq_tensor *axes = call.optionalInput(inputIndex))
-    return readIntegers(axes, "axes");
-  return call.node.getInts("axes");
-}
-
 template <awq_reduce_op Kind> void reduce(NodeCall &call) {
   const awq_tensor *x = call.input(0);
-  const std::vector<int64_t> axes = readAxes(call, 1);
+  const std::vector<int64_t> axes = readReduceAxes(call, 1);
   const int keepdims = static_cast<int>(call.node.getInt("keepdims", 1));
   const int noop = static_cast<int>(call.node.getInt("noop_with_empty_axes", 0));
   call.runSingle(

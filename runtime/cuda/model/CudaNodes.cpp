@@ -17,7 +17,11 @@
 #include "nodes/NodeEntries.h"
 #include "nodes/ViewNodes.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <string>
 
 using namespace awq::rt;
@@ -84,6 +88,28 @@ void allocateOutput(const RawCall &call, awq_tensor *output) {
           shapeString(output).c_str());
 }
 
+// AWQ_CUDA_LOG_HOST_OPS=1: names on stderr, once per node, every node whose
+// float data went through host memory (a device input downloaded or a float
+// result uploaded): the ops that cost a GPU model a synchronization or a
+// transfer. Integer work (shapes, positions) is not listed.
+void logHostOp(const RawCall &call, size_t bytesMoved) {
+  static const bool enabled = [] {
+    const char *value = std::getenv("AWQ_CUDA_LOG_HOST_OPS");
+    return value && *value && std::strcmp(value, "0") != 0;
+  }();
+  if (!enabled || bytesMoved == 0)
+    return;
+  static std::mutex mutex;
+  static std::set<const uint8_t *> logged;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (!logged.insert(call.node).second)
+    return;
+  std::string type, name;
+  NodeReader::readHeader(call.node, &type, &name);
+  std::fprintf(stderr, "awq-cuda: %s node '%s' ran on the host (%zu bytes of float data moved)\n",
+               type.c_str(), name.c_str(), bytesMoved);
+}
+
 // Runs the CPU entry on host copies of the inputs and moves its results to
 // where the graph keeps them.
 void runOnHost(const RawCall &call) {
@@ -91,6 +117,7 @@ void runOnHost(const RawCall &call) {
   std::vector<HostBuffer> staging(call.numInputs);
   std::vector<awq_tensor> hostInputs(call.numInputs);
   std::vector<const awq_tensor *> inputs(call.numInputs);
+  size_t bytesMoved = 0;
   for (int32_t i = 0; i < call.numInputs; ++i) {
     const awq_tensor *input = call.inputs[i];
     inputs[i] = input;
@@ -107,6 +134,7 @@ void runOnHost(const RawCall &call) {
     if (!hostInputs[i].data)
       raise("out of host memory copying input #%d to the host", i);
     backend.download(*input, hostInputs[i].data);
+    bytesMoved += bytesOf(*input);
   }
   HostOutputs results;
   const std::vector<awq_tensor> hostOutputs = results.runCpuEntry(call, inputs);
@@ -117,15 +145,18 @@ void runOnHost(const RawCall &call) {
     const size_t bytes = bytesOf(*output);
     if (bytes == 0)
       continue;
-    if (livesOnDevice(output->dtype))
+    if (livesOnDevice(output->dtype)) {
       // From pageable memory: returns once the data is staged, so the
       // temporary can go.
       checkCudaCall(cudaMemcpyAsync(output->data, hostOutputs[i].data, bytes,
                                     cudaMemcpyHostToDevice, backend.stream()),
                     "copying a result to the GPU");
-    else
+      bytesMoved += bytes;
+    } else {
       std::memcpy(output->data, hostOutputs[i].data, bytes);
+    }
   }
+  logHostOp(call, bytesMoved);
 }
 
 // ---- Elementwise -----------------------------------------------------------
@@ -173,6 +204,87 @@ template <awq_binary_op Op> void binaryBody(NodeCall &call) {
                  });
 }
 
+// Copies a whole device tensor (a fold with nothing to fold).
+void copyOnDevice(const awq_tensor *x, awq_tensor *out) {
+  if (bytesOf(*out) > 0 && out->data != x->data)
+    checkCudaCall(cudaMemcpyAsync(out->data, x->data, bytesOf(*out), cudaMemcpyDeviceToDevice,
+                                  currentCudaBackend().stream()),
+                  "copying on the GPU");
+}
+
+// first op[0] steps[0] op[1] steps[1] ..., left to right, as the CPU entries
+// fold Min/Max/Sum and Clip (runtime/cpu/nodes/ElementwiseNodes.cpp). Every
+// step writes the whole output (its operands broadcast to the final shape,
+// which an elementwise op allows), so the partial results need no buffers
+// and round to the output dtype after every step, as the CPU's do.
+struct FoldStep {
+  awq_binary_op op;
+  const awq_tensor *operand;
+};
+void foldOnDevice(NodeCall &call, const awq_tensor *first, const std::vector<FoldStep> &steps) {
+  call.runSingle(
+      [&](awq_tensor *out) {
+        *out = *first;
+        for (const FoldStep &step : steps) {
+          awq_tensor next{};
+          if (const awq_status status = awq_binary_shape(step.op, out, step.operand, &next))
+            return status;
+          *out = next;
+        }
+        return awq_status{0};
+      },
+      [&](awq_tensor *out) {
+        if (steps.empty())
+          copyOnDevice(first, out);
+        const awq_tensor *accumulated = first;
+        for (const FoldStep &step : steps) {
+          runBinary(step.op, accumulated, step.operand, out);
+          accumulated = out;
+        }
+        return 0;
+      });
+}
+
+// Min/Max/Sum of one or more inputs.
+template <awq_binary_op Op> void variadicBody(NodeCall &call) {
+  std::vector<FoldStep> steps;
+  for (int32_t i = 1; i < call.numInputs(); ++i)
+    steps.push_back({Op, call.input(i)});
+  foldOnDevice(call, call.input(0), steps);
+}
+
+// Clip (opset 11 on: bounds as optional inputs) = Min(Max(x, min), max).
+void clipBody(NodeCall &call) {
+  std::vector<FoldStep> steps;
+  if (const awq_tensor *low = call.optionalInput(1))
+    steps.push_back({AWQ_BINARY_MAX, low});
+  if (const awq_tensor *high = call.optionalInput(2))
+    steps.push_back({AWQ_BINARY_MIN, high});
+  foldOnDevice(call, call.input(0), steps);
+}
+
+// ONNX Reduce*: the CPU runtime's shape function and axis split
+// (reductionAxes), reduced on the device.
+template <awq_reduce_op Op> void reduceBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0);
+  const std::vector<int64_t> axes = readReduceAxes(call, 1);
+  const auto numAxes = static_cast<int64_t>(axes.size());
+  const int keepdims = static_cast<int>(call.node.getInt("keepdims", 1));
+  const int noop = static_cast<int>(call.node.getInt("noop_with_empty_axes", 0));
+  call.runSingle(
+      [&](awq_tensor *out) {
+        return awq_reduce_shape(Op, x, axes.data(), numAxes, keepdims, noop, out);
+      },
+      [&](awq_tensor *out) {
+        const ReductionAxes split = reductionAxes(x, axes.data(), numAxes, noop);
+        return awq_cuda_reduce(Op, x->data, split.keptDims.data(), split.keptStrides.data(),
+                               static_cast<int32_t>(split.keptDims.size()),
+                               split.reducedDims.data(), split.reducedStrides.data(),
+                               static_cast<int32_t>(split.reducedDims.size()), x->dtype,
+                               out->data, currentCudaBackend().stream());
+      });
+}
+
 // Cast between float dtypes (ONNX FLOAT = 1, FLOAT16 = 10, BFLOAT16 = 16).
 int32_t floatDtypeOfONNX(int64_t onnxType) {
   switch (onnxType) {
@@ -206,9 +318,13 @@ void softmaxBody(NodeCall &call) {
                  });
 }
 
+// awq.rms_norm, ONNX RMSNormalization and onnxruntime's
+// SimplifiedLayerNormalization (both over the last axis).
 void rmsNormBody(NodeCall &call) {
   const awq_tensor *x = call.input(0), *gamma = call.input(1);
-  const float eps = call.node.getFloat("epsilon");
+  // awq.rms_norm always carries its epsilon; the ONNX ops default it.
+  const float eps = call.node.opType() == "rms_norm" ? call.node.getFloat("epsilon")
+                                                      : call.node.getFloat("epsilon", 1e-5f);
   call.runSingle([&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, 0.0f, out); },
                  [&](awq_tensor *out) {
                    const int64_t dim = x->shape[x->rank - 1];
@@ -274,6 +390,24 @@ void matmulBody(NodeCall &call) {
                                           layout.k, 0, layout.aStride, layout.bStride, a->dtype,
                                           out->data, currentCudaBackend().stream());
                  });
+}
+
+// ONNX Gemm without transA and scaling: A [M, K] . B (or B^T) + C, C
+// broadcast over the output (gemmOnDevice leaves the rest to the CPU entry).
+void gemmBody(NodeCall &call) {
+  const awq_tensor *a = call.input(0), *b = call.input(1);
+  const awq_tensor *c = call.optionalInput(2);
+  const int transB = static_cast<int>(call.node.getInt("transB", 0));
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_gemm_shape(a, b, c, 1.0f, 1.0f, 0, transB, out); },
+      [&](awq_tensor *out) {
+        const int64_t m = a->shape[0], k = a->shape[1], n = out->shape[1];
+        checkStatus(awq_cuda_matmul(a->data, b->data, 1, m, n, k, transB, 0, 0, a->dtype,
+                                    out->data, currentCudaBackend().stream()));
+        if (c)
+          runBinary(AWQ_BINARY_ADD, out, c, out);
+        return 0;
+      });
 }
 
 // awq.linear: x[..., K] . W (W [K, N], or [N, K] with transpose_weight) + bias.
@@ -622,6 +756,40 @@ bool bothOnDeviceSameDtype(const NodeReader &, const RawCall &call) {
          call.inputs[0]->dtype == call.inputs[1]->dtype;
 }
 
+// Every input present on the device in one dtype (Min/Max/Sum).
+bool allOnDeviceSameDtype(const NodeReader &, const RawCall &call) {
+  if (call.numInputs < 1)
+    return false;
+  for (int32_t i = 0; i < call.numInputs; ++i)
+    if (!onDevice(call.inputs[i]) || call.inputs[i]->dtype != call.inputs[0]->dtype)
+      return false;
+  return true;
+}
+
+// Clip's bounds are inputs from opset 11 on (older attribute bounds are f32
+// whatever x is: the CPU entry has them); any given must be on the device in
+// x's dtype.
+bool clipOnDevice(const NodeReader &node, const RawCall &call) {
+  if (node.opset() < 11 || call.numInputs < 1 || !onDevice(call.inputs[0]))
+    return false;
+  for (int32_t i = 1; i < call.numInputs; ++i)
+    if (call.inputs[i] && (!onDevice(call.inputs[i]) || call.inputs[i]->dtype != call.inputs[0]->dtype))
+      return false;
+  return true;
+}
+
+// Float data on the device; the axes (an integer input) stay on the host.
+bool reduceOnDevice(const NodeReader &, const RawCall &call) {
+  return call.numInputs >= 1 && onDevice(call.inputs[0]) &&
+         (call.numInputs < 2 || !onDevice(call.inputs[1]));
+}
+
+// Inference Dropout forwards x; its ratio and training_mode inputs are not
+// read. The optional mask output is left to the CPU entry (which rejects it).
+bool dropoutOnDevice(const NodeReader &, const RawCall &call) {
+  return call.numInputs >= 1 && onDevice(call.inputs[0]) && call.numOutputs == 1;
+}
+
 bool castOnDevice(const NodeReader &node, const RawCall &call) {
   return call.numInputs == 1 && onDevice(call.inputs[0]) &&
          floatDtypeOfONNX(node.getInt("to", 0)) != 0;
@@ -646,7 +814,9 @@ bool normOnDevice(const NodeReader &node, const RawCall &call) {
     return false;
   if (node.getInt("unit_offset", 0) != 0) // Gemma's (1 + w): the CPU entry has it
     return false;
-  if (node.opType() == "LayerNormalization")
+  // The ONNX forms: over the last axis, without the statistics outputs.
+  if (node.opType() == "LayerNormalization" || node.opType() == "SimplifiedLayerNormalization" ||
+      node.opType() == "RMSNormalization")
     return call.numOutputs == 1 && (node.getInt("axis", -1) == -1 ||
                                     node.getInt("axis", -1) == x->rank - 1);
   return true;
@@ -654,6 +824,18 @@ bool normOnDevice(const NodeReader &node, const RawCall &call) {
 
 bool matmulOnDevice(const NodeReader &node, const RawCall &call) {
   return bothOnDeviceSameDtype(node, call) && matmulBatches(call.inputs[0], call.inputs[1]);
+}
+
+// Gemm as a plain product plus C: no transA, alpha = 1, beta = 1 (or no C).
+bool gemmOnDevice(const NodeReader &node, const RawCall &call) {
+  if (!(call.numInputs >= 2 && onDevice(call.inputs[0]) && onDevice(call.inputs[1]) &&
+        call.inputs[0]->dtype == call.inputs[1]->dtype && call.inputs[0]->rank == 2 &&
+        call.inputs[1]->rank == 2 && node.getInt("transA", 0) == 0 &&
+        node.getFloat("alpha", 1.0f) == 1.0f))
+    return false;
+  const awq_tensor *c = call.numInputs > 2 ? call.inputs[2] : nullptr;
+  return !c || (onDevice(c) && c->dtype == call.inputs[0]->dtype &&
+                node.getFloat("beta", 1.0f) == 1.0f);
 }
 
 bool linearOnDevice(const NodeReader &, const RawCall &call) {
@@ -758,17 +940,30 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "Div", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_DIV>},
     {"onnx", "Pow", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_POW>},
     {"awq", "scale", bothOnDeviceSameDtype, binaryBody<AWQ_BINARY_DIV>},
+    {"onnx", "Min", allOnDeviceSameDtype, variadicBody<AWQ_BINARY_MIN>},
+    {"onnx", "Max", allOnDeviceSameDtype, variadicBody<AWQ_BINARY_MAX>},
+    {"onnx", "Sum", allOnDeviceSameDtype, variadicBody<AWQ_BINARY_ADD>},
+    {"onnx", "Clip", clipOnDevice, clipBody},
+    {"onnx", "ReduceSum", reduceOnDevice, reduceBody<AWQ_REDUCE_SUM>},
+    {"onnx", "ReduceMean", reduceOnDevice, reduceBody<AWQ_REDUCE_MEAN>},
+    {"onnx", "ReduceMax", reduceOnDevice, reduceBody<AWQ_REDUCE_MAX>},
+    {"onnx", "ReduceMin", reduceOnDevice, reduceBody<AWQ_REDUCE_MIN>},
+    {"onnx", "ReduceProd", reduceOnDevice, reduceBody<AWQ_REDUCE_PROD>},
     {"onnx", "Cast", castOnDevice, castBody},
     {"onnx", "Softmax", softmaxOnDevice, softmaxBody},
     {"onnx", "LayerNormalization", normOnDevice, layerNormBody},
     {"awq", "layer_norm", normOnDevice, layerNormBody},
     {"awq", "rms_norm", normOnDevice, rmsNormBody},
+    {"onnx", "SimplifiedLayerNormalization", normOnDevice, rmsNormBody},
+    {"onnx", "RMSNormalization", normOnDevice, rmsNormBody},
     {"onnx", "MatMul", matmulOnDevice, matmulBody},
+    {"onnx", "Gemm", gemmOnDevice, gemmBody},
     {"awq", "linear", linearOnDevice, linearBody},
     {"awq", "group_matmul", groupMatmulOnDevice, groupMatmulBody},
     {"awq", "prepacked_matmul", prepackedOnDevice, prepackedMatmulBody},
     {"awq", "prepacked_gate_up_silu", prepackedOnDevice, prepackedGateUpBody},
     {"onnx", "Identity", movementOnDevice<DataInputs::First>, viewBody<identityNodeViews>},
+    {"onnx", "Dropout", dropoutOnDevice, viewBody<identityNodeViews>},
     {"onnx", "Reshape", movementOnDevice<DataInputs::First>, viewBody<reshapeNodeViews>},
     {"onnx", "Flatten", movementOnDevice<DataInputs::First>, viewBody<flattenNodeViews>},
     {"onnx", "Squeeze", movementOnDevice<DataInputs::First>, viewBody<squeezeNodeViews>},

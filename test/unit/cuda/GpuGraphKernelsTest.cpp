@@ -1,11 +1,15 @@
-// GpuGraphKernelsTest.cpp - awq_cuda_strided_copy, awq_cuda_gather_rows and
-// awq_cuda_where, the device data movement of a compiled model's Transpose,
-// Slice, Split, Expand, Gather and Where, against the CPU runtime's own ops
-// on the same bytes. A copy
-// computes nothing, so the comparison is bit for bit, for every element width
-// the kernels move.
+// GpuGraphKernelsTest.cpp - the generic graph kernels against the CPU
+// runtime's own ops on the same bytes:
+//  - awq_cuda_strided_copy, awq_cuda_gather_rows and awq_cuda_where, the
+//    device data movement of a compiled model's Transpose, Slice, Split,
+//    Expand, Gather and Where. A copy computes nothing, so the comparison is
+//    bit for bit, for every element width the kernels move;
+//  - awq_cuda_reduce (ReduceSum/Mean/Max/Min/Prod) over the CPU runtime's
+//    axis split, and awq_cuda_binary's Min/Max with NaNs.
 #include "CudaTestUtil.h"
+#include "RuntimeInternal.h"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -139,5 +143,120 @@ TEST(GpuGraphKernels, WhereMatchesCpuWhereWithBroadcasting) {
                                  static_cast<int32_t>(width), y.get(), nullptr));
     AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
     EXPECT_EQ(y.download<uint8_t>(), bytesOf(expected));
+  }
+}
+
+namespace {
+
+// x of `dtype` from float values (rounded to the dtype).
+HostTensor floatTensor(int32_t dtype, const Shape &shape, const std::vector<float> &values) {
+  return dtype == AWQ_F32 ? makeF32(shape, values) : makeHalf(dtype, shape, values);
+}
+
+// Runs awq_cuda_reduce on x over the CPU runtime's split of `axes`; the
+// output has expected's shape.
+HostTensor reduceOnDevice(awq_reduce_op op, const HostTensor &x, const std::vector<int64_t> &axes,
+                          const HostTensor &expected) {
+  const awq::rt::ReductionAxes split =
+      awq::rt::reductionAxes(x.get(), axes.data(), static_cast<int64_t>(axes.size()), 0);
+  const size_t width = awq_dtype_size(x.get()->dtype);
+  const DeviceBuffer source = DeviceBuffer::fromBytes(x.get()->data, x.numel() * width + 1);
+  DeviceBuffer y(static_cast<size_t>(expected.numel()) * width + 1);
+  EXPECT_EQ(awq_cuda_reduce(op, source.get(), split.keptDims.data(), split.keptStrides.data(),
+                            static_cast<int32_t>(split.keptDims.size()), split.reducedDims.data(),
+                            split.reducedStrides.data(),
+                            static_cast<int32_t>(split.reducedDims.size()), x.get()->dtype,
+                            y.get(), nullptr),
+            0)
+      << awq_last_error();
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  HostTensor result = HostTensor::like(*expected.get());
+  const std::vector<uint8_t> bytes = y.download<uint8_t>();
+  std::memcpy(result.get()->data, bytes.data(), static_cast<size_t>(expected.numel()) * width);
+  return result;
+}
+
+} // namespace
+
+TEST(GpuGraphKernels, ReduceMatchesCpuReduce) {
+  AWQ_REQUIRE_GPU();
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> axes;
+  };
+  const Case cases[] = {
+      {{4, 6, 40}, {-1}},   // rows: a warp per output
+      {{4, 6, 40}, {1}},    // an inner axis (strided walk)
+      {{4, 6, 40}, {0, 2}}, // two axes around a kept one
+      {{4, 6, 40}, {}},     // everything (960 elements, one output)
+      {{3, 3000}, {1}},     // long rows: a block per output
+      {{3, 0, 5}, {1}},     // nothing to reduce: the identities
+  };
+  const awq_reduce_op ops[] = {AWQ_REDUCE_SUM, AWQ_REDUCE_MEAN, AWQ_REDUCE_MAX, AWQ_REDUCE_MIN,
+                               AWQ_REDUCE_PROD};
+  for (int32_t dtype : {AWQ_F32, AWQ_F16, AWQ_BF16}) {
+    for (const Case &c : cases) {
+      for (awq_reduce_op op : ops) {
+        SCOPED_TRACE(std::string(awq_dtype_name(dtype)) + " op " + std::to_string(op) +
+                     " case " + std::to_string(&c - cases));
+        const int64_t count = numelOf(c.shape);
+        // Products of values near 1 stay finite; one NaN, which Max and Min
+        // skip and the sums carry, in all but the product cases.
+        std::vector<float> values = op == AWQ_REDUCE_PROD
+                                        ? randomFloats(count, 7, 0.99f, 1.01f)
+                                        : randomFloats(count, 7, -4.0f, 4.0f);
+        if (op != AWQ_REDUCE_PROD && count > 5)
+          values[5] = std::nanf("");
+        const HostTensor x = floatTensor(dtype, c.shape, values);
+        awq_tensor descriptor{};
+        AWQ_ASSERT_OK(awq_reduce_shape(op, x.get(), c.axes.data(),
+                                       static_cast<int64_t>(c.axes.size()), 1, 0, &descriptor));
+        HostTensor expected = HostTensor::like(descriptor);
+        AWQ_ASSERT_OK(awq_reduce(op, x.get(), c.axes.data(), static_cast<int64_t>(c.axes.size()),
+                                 1, 0, expected.get()));
+        const HostTensor actual = reduceOnDevice(op, x, c.axes, expected);
+        const std::vector<double> want = expected.asDoubles(), got = actual.asDoubles();
+        // Max and Min select: bit for bit. Sums and products accumulate in
+        // f64 on both sides, in another order: equal after rounding to the
+        // dtype but for a rare tie, so one unit in the last place.
+        const bool selects = op == AWQ_REDUCE_MAX || op == AWQ_REDUCE_MIN;
+        const double ulp = dtype == AWQ_F32 ? 0x1p-23 : 2 * unitRoundoff(dtype);
+        for (size_t i = 0; i < want.size(); ++i) {
+          if (std::isnan(want[i])) {
+            EXPECT_TRUE(std::isnan(got[i])) << "output " << i;
+            continue;
+          }
+          if (selects)
+            EXPECT_EQ(got[i], want[i]) << "output " << i;
+          else
+            EXPECT_LE(std::fabs(got[i] - want[i]), ulp * std::fabs(want[i])) << "output " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(GpuGraphKernels, MinMaxSelectAsTheCpuRuntime) {
+  AWQ_REQUIRE_GPU();
+  // NaN in a, in b, in both, and neither: the CPU's b < a ? b : a and
+  // a < b ? b : a keep a NaN in a and drop one in b.
+  const float nan = std::nanf("");
+  const std::vector<float> a = {nan, 1.0f, nan, 2.0f, -0.0f}, b = {1.0f, nan, nan, 3.0f, 0.0f};
+  const int64_t shape[1] = {5}, strides[1] = {1};
+  for (int32_t dtype : {AWQ_F32, AWQ_F16, AWQ_BF16}) {
+    for (awq_binary_op op : {AWQ_BINARY_MIN, AWQ_BINARY_MAX}) {
+      SCOPED_TRACE(std::string(awq_dtype_name(dtype)) + " op " + std::to_string(op));
+      const HostTensor aTensor = floatTensor(dtype, {5}, a), bTensor = floatTensor(dtype, {5}, b);
+      HostTensor expected(dtype, {5});
+      AWQ_ASSERT_OK(awq_binary(op, aTensor.get(), bTensor.get(), expected.get()));
+      const size_t bytes = 5 * awq_dtype_size(dtype);
+      const DeviceBuffer aDevice = DeviceBuffer::fromBytes(aTensor.get()->data, bytes);
+      const DeviceBuffer bDevice = DeviceBuffer::fromBytes(bTensor.get()->data, bytes);
+      DeviceBuffer y(bytes);
+      AWQ_ASSERT_OK(awq_cuda_binary(op, aDevice.get(), strides, bDevice.get(), strides, shape, 1,
+                                    dtype, y.get(), nullptr));
+      AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+      EXPECT_EQ(y.download<uint8_t>(), bytesOf(expected));
+    }
   }
 }

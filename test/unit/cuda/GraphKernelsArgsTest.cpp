@@ -113,3 +113,43 @@ TEST(GraphKernelsArgs, CastSoftmaxMatmulArguments) {
 }
 
 } // namespace
+
+TEST(GraphKernelsArgs, ReduceArguments) {
+  const int64_t dims[2] = {2, 3}, strides[2] = {3, 1}, negative[2] = {3, -1};
+  const int64_t reducedDims[1] = {4}, reducedStrides[1] = {6};
+  float x[24] = {}, y[6] = {};
+  EXPECT_NE(awq_cuda_reduce(0, x, dims, strides, 2, reducedDims, reducedStrides, 1, AWQ_F32, y,
+                            nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_reduce: unknown reduce op 0");
+  EXPECT_NE(awq_cuda_reduce(AWQ_REDUCE_SUM, x, dims, strides, 9, reducedDims, reducedStrides, 1,
+                            AWQ_F32, y, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_reduce: rank 9 is outside [0, 8]");
+  EXPECT_NE(awq_cuda_reduce(AWQ_REDUCE_MAX, x, dims, negative, 2, reducedDims, reducedStrides, 1,
+                            AWQ_F32, y, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_reduce: dim 1: strides must be >= 0");
+  EXPECT_NE(awq_cuda_reduce(AWQ_REDUCE_MEAN, x, dims, strides, 2, nullptr, reducedStrides, 1,
+                            AWQ_F32, y, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_reduce: reduced_dims must not be null");
+  EXPECT_NE(awq_cuda_reduce(AWQ_REDUCE_PROD, x, dims, strides, 2, reducedDims, reducedStrides, 1,
+                            AWQ_I32, y, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_reduce: dtype must be f32, f16 or bf16 (awq_dtype 5 given)");
+  EXPECT_NE(awq_cuda_reduce(AWQ_REDUCE_MIN, x, dims, strides, 2, reducedDims, reducedStrides, 1,
+                            AWQ_F16, nullptr, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_reduce: y must not be null");
+  // No outputs: nothing to do, even with null data. An empty reduction
+  // reads no x (its outputs are the identities) but still writes y.
+  const int64_t none[1] = {0};
+  EXPECT_EQ(awq_cuda_reduce(AWQ_REDUCE_SUM, nullptr, none, strides, 1, reducedDims,
+                            reducedStrides, 1, AWQ_F32, nullptr, nullptr),
+            0);
+  EXPECT_NE(awq_cuda_reduce(AWQ_REDUCE_SUM, nullptr, dims, strides, 2, none, reducedStrides, 1,
+                            AWQ_F32, nullptr, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_reduce: y must not be null");
+}

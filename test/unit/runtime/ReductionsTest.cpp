@@ -1,4 +1,5 @@
 // ReductionsTest.cpp - ReduceSum/Mean/Max/Min/Prod over axis sets against a reference.
+#include "RuntimeInternal.h"
 #include "TestUtil.h"
 
 #include <algorithm>
@@ -111,4 +112,36 @@ TEST(Reduce, Errors) {
   const int64_t bad = 2;
   EXPECT_OP_ERROR(awq_reduce_shape(AWQ_REDUCE_MEAN, x.get(), &bad, 1, 0, 0, &desc),
                   "awq_reduce_shape", "out of range");
+}
+
+// The split the CPU loop and the CUDA kernel share: kept and reduced axes
+// with their input strides, neighbours of one kind merged into one run.
+TEST(Reduce, AxesSplitIntoKeptAndReducedRuns) {
+  const HostTensor x(AWQ_F32, {2, 3, 4, 5});
+  auto split = [&](std::vector<int64_t> axes, int noop = 0) {
+    return awq::rt::reductionAxes(x.get(), axes.data(), static_cast<int64_t>(axes.size()), noop);
+  };
+  // Axes 1 and 2 form one run of 12 with stride 5; 0 and 3 stay apart.
+  awq::rt::ReductionAxes inner = split({1, -2});
+  EXPECT_EQ(inner.keptDims, (Shape{2, 5}));
+  EXPECT_EQ(inner.keptStrides, (Shape{60, 1}));
+  EXPECT_EQ(inner.reducedDims, (Shape{12}));
+  EXPECT_EQ(inner.reducedStrides, (Shape{5}));
+  // Axes 0 and 3 around kept 1..2: two reduced runs, one kept run.
+  awq::rt::ReductionAxes outer = split({3, 0});
+  EXPECT_EQ(outer.keptDims, (Shape{12}));
+  EXPECT_EQ(outer.keptStrides, (Shape{5}));
+  EXPECT_EQ(outer.reducedDims, (Shape{2, 5}));
+  EXPECT_EQ(outer.reducedStrides, (Shape{60, 1}));
+  // No axes: everything, or (noop_with_empty_axes) nothing.
+  awq::rt::ReductionAxes all = split({});
+  EXPECT_TRUE(all.keptDims.empty());
+  EXPECT_EQ(all.reducedDims, (Shape{120}));
+  EXPECT_EQ(all.reducedStrides, (Shape{1}));
+  awq::rt::ReductionAxes none = split({}, 1);
+  EXPECT_EQ(none.keptDims, (Shape{120}));
+  EXPECT_TRUE(none.reducedDims.empty());
+  // Checked as the shape function checks.
+  EXPECT_THROW(split({4}), awq::rt::OpError);
+  EXPECT_THROW(split({1, 1}), awq::rt::OpError);
 }
