@@ -109,13 +109,21 @@ profile() {
 # Compiled models on the GPU through awq-run: outputs on fixed token ids (every library
 # but the KV-cache and stories ones), perplexity (stories*: the protocol of
 # scripts/main-job.sh), greedy generation with a KV cache (*kv*), and --bench.
-# *-mma-cuda.so are the W4 models compiled with --cuda-weight-layout=mma-tiles.
+# *-mma-cuda.so are the W4 models compiled with --cuda-weight-layout=mma-tiles;
+# graph-ops-cuda.so runs Reduce*/Clip/Min/Max/Sum/Gemm/Dropout on its own inputs.
+# AWQ_CUDA_LOG_HOST_OPS=1: every node whose float data crossed to the host is named.
 models() {
   local run=$build/bin/awq-run dir=$build/models
+  export AWQ_CUDA_LOG_HOST_OPS=1
   for so in "$dir"/*-cuda.so; do
     local name; name=$(basename "$so" .so)
     echo "--- $name"
     case $name in
+      graph-ops*)
+        "$run" "$so" --input x="$dir/graph-ops-in/x.npy" --input w="$dir/graph-ops-in/w.npy" \
+          --input long="$dir/graph-ops-in/long.npy" --output-dir "$out/models/$name"
+        echo "exit $?"
+        continue ;;
       stories*) "$run" "$so" --perplexity "$dir/text.txt" --tokenizer "$dir/tok512.bin" \
                   --documents=blank-line --first 120 --window 512 ;;
       *kv*) "$run" "$so" --generate "5 17 42 7" --tokenizer token-ids --max-tokens 12 --print-ids ;;

@@ -72,6 +72,11 @@ compile "$tmp/llamakv.onnx" --group-size=32 -o "$models/llamakv-w4-cuda.so"
 compile "$tmp/llama.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/llama-w4-mma-cuda.so"
 compile "$tmp/gpt2.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/gpt2-w4-mma-cuda.so"
 compile "$tmp/llamakv.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/llamakv-w4-mma-cuda.so"
+# The ONNX ops outside the transformer patterns (test/Cuda/graph-ops.test):
+# compare OUT/models/graph-ops-cuda/ with a CPU library run here on
+# $models/graph-ops-in/*.npy (test/Compiler/Inputs/graph_ops_model.py compare).
+"$python" test/Compiler/Inputs/graph_ops_model.py make "$tmp/graph-ops.onnx" "$models/graph-ops-in" --nan
+compile "$tmp/graph-ops.onnx" --no-quantize -o "$models/graph-ops-cuda.so"
 "$python" -c "import numpy as np; np.save('$models/ids.npy', np.random.default_rng(0).integers(0, 256, (2, 24)).astype(np.int64))"
 main_job=${AWQ_WORK_DIR:-$build/main-job}
 if [[ -f $shared/models/stories260K/tok512.bin && -f $main_job/model.awq-w4g32.mlirbc ]]; then
@@ -88,7 +93,9 @@ fi
 strip --strip-unneeded "$models"/*.so # keeps the exported awq_model_* API
 echo "==> packing $pack" >&2
 # One xz stream: the model libraries share their CUDA runtime and kernels, which
-# a single-threaded stream stores once.
-tar cf - "$out" | xz -T1 -9 > "$pack"
+# a single-threaded stream stores once when its dictionary spans them all (the
+# default -9 dictionary, 64 MiB, covers about three 22 MiB libraries: 66 MiB
+# packed; 256 MiB: 55 MiB, and 256 MiB of memory to unpack).
+tar cf - "$out" | xz -T1 --lzma2=preset=9,dict=256MiB > "$pack"
 size=$(stat -c %s "$pack")
 echo "gpu-pack: $pack: $((size / 1048576)) MiB (the device tool carries up to 64 MiB with the tracked files)" >&2
