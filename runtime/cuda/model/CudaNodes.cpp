@@ -91,7 +91,8 @@ void allocateOutput(const RawCall &call, awq_tensor *output) {
 // AWQ_CUDA_LOG_HOST_OPS=1: names on stderr, once per node, every node whose
 // float data went through host memory (a device input downloaded or a float
 // result uploaded): the ops that cost a GPU model a synchronization or a
-// transfer. Integer work (shapes, positions) is not listed.
+// transfer. Integer-only work (Shape, Range, comparisons) is not listed; an
+// int-to-float Cast is (it uploads its result).
 void logHostOp(const RawCall &call, size_t bytesMoved) {
   static const bool enabled = [] {
     const char *value = std::getenv("AWQ_CUDA_LOG_HOST_OPS");
