@@ -1,13 +1,15 @@
 // GraphKernels.cu - the generic kernels a compiled model's ONNX nodes run on
 // the device: elementwise unary and broadcasting binary ops, softmax over the
-// last axis, float casts, and the data movement of the view ops and Concat
-// (a strided copy), Gather (a row gather) and Where (a broadcasting select);
+// last axis, float casts, the data movement of the view ops and Concat
+// (a strided copy), Gather (a row gather) and Where (a broadcasting select),
+// and the generators ConstantOfShape (a fill) and Trilu (a triangle mask);
 // see runtime/cuda/model/CudaNodes.cpp.
 #include "DecoderArgs.cuh"
 #include "StridedShape.cuh"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 using namespace awq::cuda;
 
@@ -110,6 +112,23 @@ __global__ void stridedCopyKernel(const Word *__restrict__ x, StridedShape<2> la
     int64_t offsets[2];
     stridedOffsets(layout, i, offsets);
     y[offsets[1]] = x[offsets[0]];
+  }
+}
+
+template <class Word>
+__global__ void fillKernel(Word value, int64_t count, Word *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) { y[i] = value; }
+}
+
+// Element (row, column) of each [rows, columns] matrix kept when column - row
+// >= k (upper) or <= k (lower), as the CPU runtime's awq_trilu keeps it.
+template <class Word>
+__global__ void triluKernel(const Word *__restrict__ x, int64_t rows, int64_t columns, int64_t k,
+                            bool upper, int64_t count, Word *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) {
+    const int64_t column = i % columns, row = (i / columns) % rows;
+    const int64_t diagonal = column - row;
+    y[i] = (upper ? diagonal >= k : diagonal <= k) ? x[i] : Word{0};
   }
 }
 
@@ -284,6 +303,50 @@ extern "C" awq_status awq_cuda_gather_rows(const void *x, int64_t outer, int64_t
           static_cast<Word *>(y));
     });
     checkLaunch("gather_rows");
+  });
+}
+
+extern "C" awq_status awq_cuda_fill(void *y, int64_t count, int32_t element_bytes,
+                                    const void *value, void *stream) {
+  return awq::rt::guard("awq_cuda_fill", [&] {
+    requireElementBytes(element_bytes);
+    requireCount(count);
+    if (count == 0)
+      return;
+    requireNonNull(value, "value");
+    requireNonNull(y, "y");
+    dispatchElementWord(element_bytes, [&](auto tag) {
+      using Word = decltype(tag);
+      Word word;
+      std::memcpy(&word, value, sizeof word); // by value into the launch
+      fillKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          word, count, static_cast<Word *>(y));
+    });
+    checkLaunch("fill");
+  });
+}
+
+extern "C" awq_status awq_cuda_trilu(const void *x, int64_t matrices, int64_t rows,
+                                     int64_t columns, int64_t k, int32_t upper,
+                                     int32_t element_bytes, void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_trilu", [&] {
+    requireElementBytes(element_bytes);
+    if (matrices < 0 || rows < 0 || columns < 0)
+      awq::rt::raise("matrices, rows and columns must be >= 0 (%lld, %lld, %lld given)",
+                     static_cast<long long>(matrices), static_cast<long long>(rows),
+                     static_cast<long long>(columns));
+    const int64_t count = matrices * rows * columns;
+    if (count == 0)
+      return;
+    requireNonNull(x, "x");
+    requireNonNull(y, "y");
+    dispatchElementWord(element_bytes, [&](auto tag) {
+      using Word = decltype(tag);
+      triluKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          static_cast<const Word *>(x), rows, columns, k, upper != 0, count,
+          static_cast<Word *>(y));
+    });
+    checkLaunch("trilu");
   });
 }
 

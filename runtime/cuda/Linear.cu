@@ -1,6 +1,6 @@
-// Linear.cu - dense f16/bf16 linears through cuBLAS: the FP16 baseline the
-// W4 kernels are measured against, and the multiply of the group matmul's
-// dequantize + cuBLAS path.
+// Linear.cu - dense products through cuBLAS: the f16/bf16 linear (the FP16
+// baseline the W4 kernels are measured against, and the multiply of the group
+// matmul's dequantize + cuBLAS path), and a compiled model's MatMul and Gemm.
 #include "CublasGemm.h"
 #include "CudaCommon.cuh"
 
@@ -165,5 +165,38 @@ extern "C" awq_status awq_cuda_matmul(const void *a, const void *b, int64_t batc
             checkedInt(n, "N"), m * n, checkedInt(batch, "batch"), CUBLAS_COMPUTE_32F,
             CUBLAS_GEMM_DEFAULT),
         "cublasGemmStridedBatchedEx");
+  });
+}
+
+extern "C" awq_status awq_cuda_gemm(const void *a, int32_t a_transposed, const void *b,
+                                    int32_t b_transposed, int64_t m, int64_t n, int64_t k,
+                                    float alpha, float beta, int32_t dtype, void *y,
+                                    void *stream) {
+  return awq::rt::guard("awq_cuda_gemm", [&] {
+    if (m < 0 || n < 0 || k <= 0)
+      awq::rt::raise("sizes must be M >= 0, N >= 0, K > 0 (M = %lld, N = %lld, K = %lld)",
+                     static_cast<long long>(m), static_cast<long long>(n),
+                     static_cast<long long>(k));
+    if (dtype != AWQ_F32 && dtype != AWQ_F16 && dtype != AWQ_BF16)
+      awq::rt::raise("dtype must be f32, f16 or bf16 (awq_dtype %d)", dtype);
+    if (m * n == 0)
+      return;
+    if (!a || !b || !y)
+      awq::rt::raise("a, b and y must be non-null device pointers");
+    // Row-major y = op(a) . op(b) is column-major y^T = op(b)^T . op(a)^T. A
+    // row-major [r, c] matrix is a column-major [c, r] one (leading dimension
+    // c), so each operand is cuBLAS's transposed exactly when it is not ours.
+    const cudaDataType_t type =
+        dtype == AWQ_F32 ? CUDA_R_32F : (dtype == AWQ_F16 ? CUDA_R_16F : CUDA_R_16BF);
+    using awq::cuda::checkedInt;
+    const int ldb = b_transposed ? checkedInt(k, "K") : checkedInt(n, "N");
+    const int lda = a_transposed ? checkedInt(m, "M") : checkedInt(k, "K");
+    const cudaStream_t cudaStream = awq::cuda::asStream(stream);
+    awq::cuda::checkCublas(
+        cublasGemmEx(awq::cuda::cublasFor(cudaStream), b_transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+                     a_transposed ? CUBLAS_OP_T : CUBLAS_OP_N, checkedInt(n, "N"),
+                     checkedInt(m, "M"), checkedInt(k, "K"), &alpha, b, type, ldb, a, type, lda,
+                     &beta, y, type, checkedInt(n, "N"), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+        "cublasGemmEx");
   });
 }

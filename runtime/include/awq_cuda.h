@@ -221,6 +221,14 @@ awq_status awq_cuda_attention(const void *q, const void *k_cache, const void *v_
 awq_status awq_cuda_matmul(const void *a, const void *b, int64_t batch, int64_t m, int64_t n,
                            int64_t k, int32_t b_transposed, int64_t a_batch_stride,
                            int64_t b_batch_stride, int32_t dtype, void *y, void *stream);
+/* ONNX Gemm: y[M, N] = alpha * op(a) . op(b) + beta * y, op(a) [M, K] (a
+ * stored [K, M] when a_transposed), op(b) [K, N] (b stored [N, K] when
+ * b_transposed); y is read only when beta != 0 (a compiled model's Gemm
+ * broadcasts C into it first). K > 0. cuBLAS with f32 compute, one rounding
+ * of the result. */
+awq_status awq_cuda_gemm(const void *a, int32_t a_transposed, const void *b,
+                         int32_t b_transposed, int64_t m, int64_t n, int64_t k, float alpha,
+                         float beta, int32_t dtype, void *y, void *stream);
 /* y[i] = op(x[i]) for an awq_unary_op from NEG to GELU_TANH (not NOT). */
 int awq_cuda_unary_supported(int32_t op);
 awq_status awq_cuda_unary(int32_t op, const void *x, int64_t count, int32_t dtype, void *y,
@@ -262,6 +270,17 @@ awq_status awq_cuda_gather_rows(const void *x, int64_t outer, int64_t extent, in
 awq_status awq_cuda_strided_copy(const void *x, const int64_t *x_strides, void *y,
                                  const int64_t *y_strides, const int64_t *shape, int32_t rank,
                                  int32_t element_bytes, void *stream);
+/* y[i] = *value for i < count: elements of element_bytes (1, 2, 4 or 8),
+ * value one element in host memory (read before the call returns). A
+ * compiled model's ConstantOfShape. */
+awq_status awq_cuda_fill(void *y, int64_t count, int32_t element_bytes, const void *value,
+                         void *stream);
+/* ONNX Trilu over the last two axes of x[matrices, rows, columns]: element
+ * (i, j) of each matrix is kept when j - i >= k (upper) or j - i <= k (lower
+ * triangle), zero bytes otherwise; elements of element_bytes (1, 2, 4 or 8),
+ * y contiguous like x. */
+awq_status awq_cuda_trilu(const void *x, int64_t matrices, int64_t rows, int64_t columns,
+                          int64_t k, int32_t upper, int32_t element_bytes, void *y, void *stream);
 /* y = x converted between float dtypes (round to nearest even). */
 awq_status awq_cuda_cast(const void *x, int32_t from_dtype, int64_t count, int32_t to_dtype,
                          void *y, void *stream);

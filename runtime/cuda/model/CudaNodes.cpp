@@ -393,21 +393,32 @@ void matmulBody(NodeCall &call) {
                  });
 }
 
-// ONNX Gemm without transA and scaling: A [M, K] . B (or B^T) + C, C
-// broadcast over the output (gemmOnDevice leaves the rest to the CPU entry).
+// ONNX Gemm: Y = alpha * op(A) . op(B) + beta * C. C (broadcast to [M, N])
+// is copied into Y first and cuBLAS accumulates the product onto it, one
+// rounding in f32 as the CPU entry's sgemm; beta = 0 ignores C, as there.
 void gemmBody(NodeCall &call) {
   const awq_tensor *a = call.input(0), *b = call.input(1);
   const awq_tensor *c = call.optionalInput(2);
+  const float alpha = call.node.getFloat("alpha", 1.0f), beta = call.node.getFloat("beta", 1.0f);
+  const int transA = static_cast<int>(call.node.getInt("transA", 0));
   const int transB = static_cast<int>(call.node.getInt("transB", 0));
   call.runSingle(
-      [&](awq_tensor *out) { return awq_gemm_shape(a, b, c, 1.0f, 1.0f, 0, transB, out); },
+      [&](awq_tensor *out) { return awq_gemm_shape(a, b, c, alpha, beta, transA, transB, out); },
       [&](awq_tensor *out) {
-        const int64_t m = a->shape[0], k = a->shape[1], n = out->shape[1];
-        checkStatus(awq_cuda_matmul(a->data, b->data, 1, m, n, k, transB, 0, 0, a->dtype,
-                                    out->data, currentCudaBackend().stream()));
-        if (c)
-          runBinary(AWQ_BINARY_ADD, out, c, out);
-        return 0;
+        const int64_t m = out->shape[0], n = out->shape[1];
+        const int64_t k = transA ? a->shape[0] : a->shape[1];
+        const bool useC = c && beta != 0.0f;
+        cudaStream_t stream = currentCudaBackend().stream();
+        if (useC && m * n > 0) {
+          const std::vector<int64_t> cStrides = broadcastStrides(c, out);
+          const Shape yStrides = contiguousStrides(shapeOf(out));
+          checkStatus(awq_cuda_strided_copy(c->data, cStrides.data(), out->data, yStrides.data(),
+                                            out->shape, out->rank,
+                                            static_cast<int32_t>(awq_dtype_size(out->dtype)),
+                                            stream));
+        }
+        return awq_cuda_gemm(a->data, transA, b->data, transB, m, n, k, alpha,
+                             useC ? beta : 0.0f, a->dtype, out->data, stream);
       });
 }
 
@@ -605,6 +616,43 @@ void prepackedGateUpBody(NodeCall &call) {
                  [&](awq_tensor *out) {
                    runGroupMatmulOnDevice(x, gate, &up, nullptr, out);
                    return 0;
+                 });
+}
+
+// ---- Generators: ConstantOfShape, Trilu ------------------------------------
+
+// ConstantOfShape with a float value (none: f32 zeros): the shape read on
+// the host, the fill on the device.
+void constantOfShapeBody(NodeCall &call) {
+  const std::vector<int64_t> shape = readIntegers(call.input(0), "shape");
+  const std::optional<NodeTensor> value = call.node.getTensor("value");
+  const awq_tensor *fill = value ? &value->desc : nullptr;
+  const auto count = static_cast<int64_t>(shape.size());
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_constant_of_shape_shape(shape.data(), count, fill, out); },
+      [&](awq_tensor *out) {
+        const float zero = 0.0f;
+        return awq_cuda_fill(out->data, numel(out),
+                             static_cast<int32_t>(awq_dtype_size(out->dtype)),
+                             fill ? fill->data : &zero, currentCudaBackend().stream());
+      });
+}
+
+// Trilu of float data (causal masks): k read on the host as the CPU entry
+// reads it, the mask applied on the device.
+void triluBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0);
+  int64_t k = 0;
+  if (const awq_tensor *kTensor = call.optionalInput(1))
+    k = static_cast<int64_t>(readScalar(kTensor, "k"));
+  const int upper = static_cast<int>(call.node.getInt("upper", 1));
+  call.runSingle([&](awq_tensor *out) { return awq_trilu_shape(x, k, upper, out); },
+                 [&](awq_tensor *out) {
+                   const int64_t rows = x->shape[x->rank - 2], columns = x->shape[x->rank - 1];
+                   const int64_t matrices = rows * columns == 0 ? 0 : numel(x) / (rows * columns);
+                   return awq_cuda_trilu(x->data, matrices, rows, columns, k, upper,
+                                         static_cast<int32_t>(awq_dtype_size(x->dtype)),
+                                         out->data, currentCudaBackend().stream());
                  });
 }
 
@@ -827,16 +875,27 @@ bool matmulOnDevice(const NodeReader &node, const RawCall &call) {
   return bothOnDeviceSameDtype(node, call) && matmulBatches(call.inputs[0], call.inputs[1]);
 }
 
-// Gemm as a plain product plus C: no transA, alpha = 1, beta = 1 (or no C).
+// A and B (and C) on the device in one dtype (the CPU entry's f32, which
+// the shape function checks), a non-empty product (K = 0 leaves beta * C to
+// the CPU entry).
 bool gemmOnDevice(const NodeReader &node, const RawCall &call) {
   if (!(call.numInputs >= 2 && onDevice(call.inputs[0]) && onDevice(call.inputs[1]) &&
         call.inputs[0]->dtype == call.inputs[1]->dtype && call.inputs[0]->rank == 2 &&
-        call.inputs[1]->rank == 2 && node.getInt("transA", 0) == 0 &&
-        node.getFloat("alpha", 1.0f) == 1.0f))
+        call.inputs[1]->rank == 2))
+    return false;
+  const awq_tensor *a = call.inputs[0];
+  if ((node.getInt("transA", 0) ? a->shape[0] : a->shape[1]) <= 0)
     return false;
   const awq_tensor *c = call.numInputs > 2 ? call.inputs[2] : nullptr;
-  return !c || (onDevice(c) && c->dtype == call.inputs[0]->dtype &&
-                node.getFloat("beta", 1.0f) == 1.0f);
+  return !c || (onDevice(c) && c->dtype == a->dtype);
+}
+
+// A float fill (no value attribute: f32 zeros); the shape input on the host.
+bool constantOfShapeOnDevice(const NodeReader &node, const RawCall &call) {
+  if (call.numInputs != 1 || !call.inputs[0] || onDevice(call.inputs[0]))
+    return false;
+  const std::optional<NodeTensor> value = node.getTensor("value");
+  return !value || livesOnDevice(value->desc.dtype);
 }
 
 bool linearOnDevice(const NodeReader &, const RawCall &call) {
@@ -959,6 +1018,9 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "RMSNormalization", normOnDevice, rmsNormBody},
     {"onnx", "MatMul", matmulOnDevice, matmulBody},
     {"onnx", "Gemm", gemmOnDevice, gemmBody},
+    {"onnx", "ConstantOfShape", constantOfShapeOnDevice, constantOfShapeBody},
+    // Trilu(x, k): x on the device, k on the host.
+    {"onnx", "Trilu", movementOnDevice<DataInputs::First>, triluBody},
     {"awq", "linear", linearOnDevice, linearBody},
     {"awq", "group_matmul", groupMatmulOnDevice, groupMatmulBody},
     {"awq", "prepacked_matmul", prepackedOnDevice, prepackedMatmulBody},

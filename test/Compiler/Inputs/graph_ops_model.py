@@ -1,7 +1,9 @@
 """The ONNX ops a compiled model runs on the GPU outside the transformer
 patterns: Reduce* (attribute and input axes, the last axis, an inner axis,
 several axes, all axes, a long axis), Clip, variadic Min/Max/Sum with
-broadcasting, Gemm with a bias and transB, and Dropout.
+broadcasting, Gemm (with a bias and transB; with transA, alpha, beta and a
+broadcast C), Dropout, and the generators of causal masks: Trilu (both
+triangles, a k input) and ConstantOfShape (a float value, and none: zeros).
 
     graph_ops_model.py make MODEL.onnx INPUT_DIR [--nan]
         writes the model and its inputs (x.npy, w.npy, long.npy); --nan puts
@@ -28,18 +30,19 @@ OPSET = 17
 # Min/Max/Clip/ReduceMax/ReduceMin compare as the CPU runtime's do, NaNs
 # included).
 EXACT = ["max_inner", "min_all", "long_max", "clipped", "clipped_high", "maximum", "minimum",
-         "dropped"]
+         "dropped", "upper_tri", "lower_tri", "filled", "zeros"]
 # Sums, products and the GEMM: the awq runtimes accumulate the Reduce* ops in
 # f64 (onnxruntime in f32, 3000 terms at most) and the GEMM in f32 over K = 16
 # (OpenBLAS, cuBLAS, MLAS); only the order and the width differ, a few f32
 # ulps of the largest output.
-ROUNDED = ["mean_last", "sum_inner", "prod_last", "long_sum", "summed", "gemm"]
+ROUNDED = ["mean_last", "sum_inner", "prod_last", "long_sum", "summed", "gemm", "gemm_scaled"]
 ROUNDED_BOUND = 1e-5
 OUTPUT_SHAPES = {
     "mean_last": [2, 6, 1], "sum_inner": [2, 16], "max_inner": [1, 6, 1], "min_all": [],
     "prod_last": [2, 6, 1], "long_sum": [], "long_max": [3, 1], "gemm": [12, 8],
+    "gemm_scaled": [12, 8], "zeros": [2, 6, 1],
     **{name: [2, 6, 16] for name in ["clipped", "clipped_high", "maximum", "minimum", "summed",
-                                     "dropped"]},
+                                     "dropped", "upper_tri", "lower_tri", "filled"]},
 }
 
 
@@ -62,6 +65,9 @@ def make(model_path: str, input_dir: str, with_nan: bool) -> None:
         numpy_helper.from_array(np.arange(8, dtype=np.float32) / 8, "bias"),
         numpy_helper.from_array(np.linspace(-1, 1, 6, dtype=np.float32).reshape(6, 1), "column"),
         numpy_helper.from_array(np.array([12, 16], dtype=np.int64), "rows"),
+        numpy_helper.from_array(np.linspace(-2, 2, 12, dtype=np.float32).reshape(12, 1), "gemm_c"),
+        numpy_helper.from_array(np.array(1, dtype=np.int64), "k_one"),
+        numpy_helper.from_array(np.array(-2, dtype=np.int64), "k_minus_two"),
     ]
     node = helper.make_node
     nodes = [
@@ -83,6 +89,17 @@ def make(model_path: str, input_dir: str, with_nan: bool) -> None:
         node("Reshape", ["x", "rows"], ["x2d"], name="/x2d"),
         node("Gemm", ["x2d", "w", "bias"], ["gemm"], name="/gemm", transB=1),
         node("Dropout", ["x"], ["dropped"], name="/dropped"),
+        # op(A) = A^T: the transposed copy of x2d multiplies as x2d does.
+        node("Transpose", ["x2d"], ["x2d_t"], name="/x2d_t", perm=[1, 0]),
+        node("Gemm", ["x2d_t", "w", "gemm_c"], ["gemm_scaled"], name="/gemm_scaled", transA=1,
+             transB=1, alpha=0.5, beta=2.0),
+        node("Trilu", ["x", "k_one"], ["upper_tri"], name="/upper_tri", upper=1),
+        node("Trilu", ["x", "k_minus_two"], ["lower_tri"], name="/lower_tri", upper=0),
+        node("Shape", ["x"], ["x_shape"], name="/x_shape"),
+        node("ConstantOfShape", ["x_shape"], ["filled"], name="/filled",
+             value=helper.make_tensor("value", TensorProto.FLOAT, [1], [-2.5])),
+        node("Shape", ["mean_last"], ["mean_shape"], name="/mean_shape"),
+        node("ConstantOfShape", ["mean_shape"], ["zeros"], name="/zeros"),
     ]
 
     def value(name, array):

@@ -5,13 +5,17 @@
 //    Expand, Gather and Where. A copy computes nothing, so the comparison is
 //    bit for bit, for every element width the kernels move;
 //  - awq_cuda_reduce (ReduceSum/Mean/Max/Min/Prod) over the CPU runtime's
-//    axis split, and awq_cuda_binary's Min/Max with NaNs.
+//    axis split, and awq_cuda_binary's Min/Max with NaNs;
+//  - awq_cuda_fill and awq_cuda_trilu (ConstantOfShape, Trilu) bit for bit,
+//    and awq_cuda_gemm (Gemm) against the CPU's sgemm.
 #include "CudaTestUtil.h"
 #include "RuntimeInternal.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 using namespace awq::test;
@@ -257,6 +261,102 @@ TEST(GpuGraphKernels, MinMaxSelectAsTheCpuRuntime) {
                                     dtype, y.get(), nullptr));
       AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
       EXPECT_EQ(y.download<uint8_t>(), bytesOf(expected));
+    }
+  }
+}
+
+TEST(GpuGraphKernels, FillAndTriluMatchCpuGenerators) {
+  AWQ_REQUIRE_GPU();
+  for (int32_t dtype : kDtypesByWidth) {
+    SCOPED_TRACE(awq_dtype_name(dtype));
+    const size_t width = awq_dtype_size(dtype);
+    const auto widthArg = static_cast<int32_t>(width);
+
+    // ConstantOfShape [3, 291] of a value whose bytes all differ.
+    HostTensor value(dtype, {1});
+    const uint64_t pattern = 0x0807060504030201ull;
+    std::memcpy(value.get()->data, &pattern, width);
+    const int64_t shape[2] = {3, 291};
+    HostTensor filled(dtype, {3, 291});
+    AWQ_ASSERT_OK(awq_constant_of_shape(shape, 2, value.get(), filled.get()));
+    DeviceBuffer y(static_cast<size_t>(filled.numel()) * width);
+    AWQ_ASSERT_OK(awq_cuda_fill(y.get(), filled.numel(), widthArg, value.get()->data, nullptr));
+    AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+    EXPECT_EQ(y.download<uint8_t>(), bytesOf(filled));
+
+    // Trilu of two [5, 7] matrices, both triangles, diagonals below, on and
+    // above the main one and past either corner.
+    const HostTensor x = numbered(dtype, {2, 5, 7});
+    const DeviceBuffer xDevice = DeviceBuffer::fromBytes(x.get()->data, x.numel() * width);
+    for (int upper : {0, 1}) {
+      for (int64_t k : {-100, -2, 0, 3, 100}) {
+        SCOPED_TRACE("upper " + std::to_string(upper) + " k " + std::to_string(k));
+        HostTensor expected(dtype, {2, 5, 7});
+        AWQ_ASSERT_OK(awq_trilu(x.get(), k, upper, expected.get()));
+        DeviceBuffer out(static_cast<size_t>(x.numel()) * width);
+        AWQ_ASSERT_OK(
+            awq_cuda_trilu(xDevice.get(), 2, 5, 7, k, upper, widthArg, out.get(), nullptr));
+        AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+        EXPECT_EQ(out.download<uint8_t>(), bytesOf(expected));
+      }
+    }
+  }
+}
+
+TEST(GpuGraphKernels, GemmMatchesCpuGemm) {
+  AWQ_REQUIRE_GPU();
+  const int64_t m = 5, n = 7, k = 33;
+  const float nan = std::nanf("");
+  for (int32_t dtype : {AWQ_F32, AWQ_F16, AWQ_BF16}) {
+    for (int transA : {0, 1}) {
+      for (int transB : {0, 1}) {
+        for (bool withC : {false, true}) {
+          SCOPED_TRACE(std::string(awq_dtype_name(dtype)) + " transA " + std::to_string(transA) +
+                       " transB " + std::to_string(transB) + (withC ? " with C" : ""));
+          // The CPU Gemm is f32: it gets the values the device dtype holds.
+          const std::vector<float> aValues = roundThrough(dtype, randomFloats(m * k, 1)),
+                                   bValues = roundThrough(dtype, randomFloats(k * n, 2)),
+                                   cValues = roundThrough(dtype, randomFloats(m, 3));
+          const Shape aShape = transA ? Shape{k, m} : Shape{m, k};
+          const Shape bShape = transB ? Shape{n, k} : Shape{k, n};
+          const HostTensor a = makeF32(aShape, aValues), b = makeF32(bShape, bValues);
+          const HostTensor c = makeF32({m, 1}, cValues);
+          const float alpha = 0.5f, beta = withC ? 2.0f : 0.0f;
+          HostTensor expected(AWQ_F32, {m, n});
+          AWQ_ASSERT_OK(awq_gemm(a.get(), b.get(), withC ? c.get() : nullptr, alpha, beta, transA,
+                                 transB, expected.get()));
+
+          // y starts as C broadcast along the rows (what a compiled Gemm
+          // copies in first), or as NaNs that beta = 0 must not read.
+          std::vector<float> y0(static_cast<size_t>(m * n));
+          for (int64_t i = 0; i < m * n; ++i)
+            y0[i] = withC ? cValues[i / n] : nan;
+          const HostTensor aDtype = floatTensor(dtype, aShape, aValues),
+                           bDtype = floatTensor(dtype, bShape, bValues),
+                           yDtype = floatTensor(dtype, {m, n}, y0);
+          const size_t width = awq_dtype_size(dtype);
+          const DeviceBuffer aDevice = DeviceBuffer::fromBytes(aDtype.get()->data, m * k * width);
+          const DeviceBuffer bDevice = DeviceBuffer::fromBytes(bDtype.get()->data, k * n * width);
+          const DeviceBuffer y = DeviceBuffer::fromBytes(yDtype.get()->data, m * n * width);
+          AWQ_ASSERT_OK(awq_cuda_gemm(aDevice.get(), transA, bDevice.get(), transB, m, n, k, alpha,
+                                      beta, dtype, y.get(), nullptr));
+          AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+          HostTensor actual(dtype, {m, n});
+          std::memcpy(actual.get()->data, y.download<uint8_t>().data(), m * n * width);
+
+          // f32 sums of 33 products in another order, then one rounding to
+          // the dtype: a few f32 ulps of the largest output, plus half a unit
+          // in the last place of the dtype.
+          const std::vector<double> want = expected.asDoubles(), got = actual.asDoubles();
+          double largest = 0;
+          for (double w : want)
+            largest = std::max(largest, std::fabs(w));
+          const double rounding = dtype == AWQ_F32 ? 0.0 : unitRoundoff(dtype);
+          for (size_t i = 0; i < want.size(); ++i)
+            EXPECT_LE(std::fabs(got[i] - want[i]), 1e-5 * largest + rounding * std::fabs(want[i]))
+                << "element " << i;
+        }
+      }
     }
   }
 }

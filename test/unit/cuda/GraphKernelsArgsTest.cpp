@@ -153,3 +153,34 @@ TEST(GraphKernelsArgs, ReduceArguments) {
             0);
   EXPECT_EQ(lastError(), "awq_cuda_reduce: y must not be null");
 }
+
+TEST(GraphKernelsArgs, FillTriluGemmArguments) {
+  float x[4] = {}, y[4] = {};
+  EXPECT_NE(awq_cuda_fill(y, 4, 3, x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_fill: element_bytes must be 1, 2, 4 or 8 (3 given)");
+  EXPECT_NE(awq_cuda_fill(y, -1, 4, x, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_fill: count must be >= 0 (-1 given)");
+  EXPECT_NE(awq_cuda_fill(y, 4, 4, nullptr, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_fill: value must not be null");
+  EXPECT_EQ(awq_cuda_fill(nullptr, 0, 4, nullptr, nullptr), 0); // nothing to fill
+
+  EXPECT_NE(awq_cuda_trilu(x, 1, -2, 2, 0, 1, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(),
+            "awq_cuda_trilu: matrices, rows and columns must be >= 0 (1, -2, 2 given)");
+  EXPECT_NE(awq_cuda_trilu(x, 1, 2, 2, 0, 1, 16, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_trilu: element_bytes must be 1, 2, 4 or 8 (16 given)");
+  EXPECT_NE(awq_cuda_trilu(nullptr, 1, 2, 2, 0, 1, 4, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_trilu: x must not be null");
+  EXPECT_EQ(awq_cuda_trilu(nullptr, 3, 0, 2, 0, 1, 4, nullptr, nullptr), 0); // empty matrices
+
+  // K = 0 is the caller's (beta * C without a product).
+  EXPECT_NE(awq_cuda_gemm(x, 0, x, 0, 2, 2, 0, 1.0f, 0.0f, AWQ_F32, y, nullptr), 0);
+  EXPECT_EQ(lastError(),
+            "awq_cuda_gemm: sizes must be M >= 0, N >= 0, K > 0 (M = 2, N = 2, K = 0)");
+  EXPECT_NE(awq_cuda_gemm(x, 0, x, 0, 2, 2, 2, 1.0f, 0.0f, AWQ_I8, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gemm: dtype must be f32, f16 or bf16 (awq_dtype 6)");
+  EXPECT_NE(awq_cuda_gemm(x, 1, nullptr, 0, 2, 2, 2, 1.0f, 0.0f, AWQ_F32, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_gemm: a, b and y must be non-null device pointers");
+  EXPECT_EQ(awq_cuda_gemm(nullptr, 0, nullptr, 0, 0, 2, 2, 1.0f, 0.0f, AWQ_F32, nullptr, nullptr),
+            0); // no rows
+}
