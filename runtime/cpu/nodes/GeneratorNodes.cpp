@@ -28,10 +28,9 @@ void range(NodeCall &call) {
 
 void trilu(NodeCall &call) {
   const awq_tensor *x = call.input(0);
-  int64_t k = 0;
-  if (const awq_tensor *kTensor = call.optionalInput(1))
-    k = static_cast<int64_t>(readScalar(kTensor, "k"));
-  const int upper = static_cast<int>(call.node.getInt("upper", 1));
+  const TriluArguments arguments = readTriluArguments(call);
+  const int64_t k = arguments.k;
+  const int upper = arguments.upper;
   call.runSingle([&](awq_tensor *out) { return awq_trilu_shape(x, k, upper, out); },
                  [&](awq_tensor *out) { return awq_trilu(x, k, upper, out); });
 }

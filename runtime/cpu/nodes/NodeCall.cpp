@@ -65,6 +65,14 @@ std::vector<int64_t> readReduceAxes(const NodeCall &call, int32_t inputIndex) {
   return call.node.getInts("axes");
 }
 
+TriluArguments readTriluArguments(const NodeCall &call) {
+  TriluArguments arguments;
+  if (const awq_tensor *k = call.optionalInput(1))
+    arguments.k = static_cast<int64_t>(readScalar(k, "k"));
+  arguments.upper = static_cast<int>(call.node.getInt("upper", 1));
+  return arguments;
+}
+
 double readScalar(const awq_tensor *tensor, const char *what) {
   checkData(tensor, what);
   if (numel(tensor) != 1)

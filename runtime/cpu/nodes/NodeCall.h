@@ -64,6 +64,13 @@ std::vector<int64_t> readIntegers(const awq_tensor *tensor, const char *what);
 std::vector<int64_t> readReduceAxes(const NodeCall &call, int32_t inputIndex);
 // A one-element tensor of any numeric dtype as a double (Range, Trilu's k).
 double readScalar(const awq_tensor *tensor, const char *what);
+// A Trilu node's diagonal offset k (optional input 1, default 0) and which
+// triangle it keeps (attribute upper, default 1).
+struct TriluArguments {
+  int64_t k = 0;
+  int upper = 1;
+};
+TriluArguments readTriluArguments(const NodeCall &call);
 
 using NodeBody = void (*)(NodeCall &call);
 
