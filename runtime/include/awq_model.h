@@ -60,12 +60,32 @@ awq_status awq_model_output_info(const awq_model *model, int32_t index,
 awq_status awq_model_run(awq_model *model, const awq_tensor *inputs, int32_t num_inputs,
                          awq_tensor *outputs, int32_t num_outputs);
 
+/* Decoding with a KV cache without moving the cache through the caller.
+ *
+ * awq_model_carry_output pairs output `output_index` with input
+ * `input_index` (same dtype and rank; e.g. "present.0.key" with
+ * "past_key_values.0.key"). From then on every successful run keeps that
+ * output inside the instance (in GPU memory for a --target=cuda library)
+ * instead of returning it: its descriptor gets the dtype and shape but data
+ * NULL. The next run reads the kept tensor as the paired input and ignores
+ * the caller's descriptor for it (pass any, e.g. the previous one). The first
+ * run after pairing, and after awq_model_reset_carried (a new sequence),
+ * reads the caller's input as usual. A failed run keeps what was kept before
+ * it, unless keeping its own outputs failed (out of memory): then nothing is
+ * kept. Fails for an index out of range, an output or input that is already
+ * paired, or a dtype, rank or static dimension that differs. */
+awq_status awq_model_carry_output(awq_model *model, int32_t output_index, int32_t input_index);
+/* Forgets the kept tensors (their memory stays for reuse): the next run reads
+ * every input from the caller. */
+void awq_model_reset_carried(awq_model *model);
+
 /* The value of the model's metadata entry `key` (the ONNX model's
  * metadata_props), or NULL when it has none. Lives as long as the instance. */
 const char *awq_model_metadata(const awq_model *model, const char *key);
 
 /* Bytes the instance holds for intermediates after the runs so far (planned
- * buffers, reused between tensors whose lifetimes do not overlap). */
+ * buffers, reused between tensors whose lifetimes do not overlap, and the
+ * tensors kept by awq_model_carry_output). */
 size_t awq_model_workspace_bytes(const awq_model *model);
 
 #ifdef __cplusplus

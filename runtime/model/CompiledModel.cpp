@@ -89,6 +89,8 @@ struct awq_model {
   std::vector<awq_tensor> initialSlots;
   std::vector<awq_tensor> slots;
   std::unique_ptr<ModelBackend> backend;
+  // Outputs kept to feed inputs of the next run (awq_model_carry_output).
+  std::vector<CarriedTensor> carries;
 };
 
 namespace {
@@ -152,13 +154,56 @@ void runModel(awq_model *model, const awq_tensor *inputs, int32_t numInputs,
     raise("the model has %zu outputs, got room for %d", description.outputs.size(), numOutputs);
   if ((numInputs && !inputs) || (numOutputs && !outputs))
     raise("inputs or outputs is NULL");
+  // The held carries' inputs come from the instance, the others from the caller.
+  std::vector<const awq_tensor *> sources(numInputs);
   for (int32_t i = 0; i < numInputs; ++i)
-    checkInput(description.inputs[i], &inputs[i]);
+    sources[i] = &inputs[i];
+  for (const CarriedTensor &carry : model->carries)
+    if (carry.held)
+      sources[carry.input] = &carry.value;
+  for (int32_t i = 0; i < numInputs; ++i) // a kept output may not fit a static dim
+    checkInput(description.inputs[i], sources[i]);
 
   model->slots = model->initialSlots;
   for (int32_t i = 0; i < numInputs; ++i)
-    model->slots[description.inputs[i].slot] = inputs[i];
-  model->backend->run(model->slots, outputs, numOutputs);
+    model->slots[description.inputs[i].slot] = *sources[i];
+  model->backend->run(model->slots, model->carries, outputs, numOutputs);
+}
+
+void carryOutput(awq_model *model, int32_t outputIndex, int32_t inputIndex) {
+  if (!model)
+    raise("the model is NULL");
+  const ModelDescription &description = model->description;
+  if (outputIndex < 0 || outputIndex >= static_cast<int32_t>(description.outputs.size()))
+    raise("output index %d out of range (%zu outputs)", outputIndex, description.outputs.size());
+  if (inputIndex < 0 || inputIndex >= static_cast<int32_t>(description.inputs.size()))
+    raise("input index %d out of range (%zu inputs)", inputIndex, description.inputs.size());
+  const ModelPort &output = description.outputs[outputIndex];
+  const ModelPort &input = description.inputs[inputIndex];
+  for (const CarriedTensor &carry : model->carries) {
+    if (carry.output == outputIndex)
+      raise("output '%s' already feeds input '%s'", output.name.c_str(),
+            description.inputs[carry.input].name.c_str());
+    if (carry.input == inputIndex)
+      raise("input '%s' is already fed by output '%s'", input.name.c_str(),
+            description.outputs[carry.output].name.c_str());
+  }
+  if (output.type.dtype != input.type.dtype)
+    raise("output '%s' is %s but input '%s' is %s", output.name.c_str(),
+          awq_dtype_name(output.type.dtype), input.name.c_str(), awq_dtype_name(input.type.dtype));
+  if (output.type.dims.size() != input.type.dims.size())
+    raise("output '%s' has rank %zu but input '%s' has rank %zu", output.name.c_str(),
+          output.type.dims.size(), input.name.c_str(), input.type.dims.size());
+  for (size_t d = 0; d < input.type.dims.size(); ++d) {
+    const int64_t in = input.type.dims[d], out = output.type.dims[d];
+    if (in >= 0 && out >= 0 && in != out)
+      raise("output '%s' dim %zu is %lld but input '%s' dim %zu is %lld", output.name.c_str(), d,
+            static_cast<long long>(out), input.name.c_str(), d, static_cast<long long>(in));
+  }
+  CarriedTensor carry;
+  carry.output = outputIndex;
+  carry.input = inputIndex;
+  model->carries.push_back(carry);
 }
 
 // Errors raised here read "awq_model_run: ..."; a failing node's own message
@@ -224,6 +269,18 @@ awq_status awq_model_run(awq_model *model, const awq_tensor *inputs, int32_t num
                          awq_tensor *outputs, int32_t num_outputs) {
   return modelGuard("awq_model_run",
                     [&] { runModel(model, inputs, num_inputs, outputs, num_outputs); });
+}
+
+awq_status awq_model_carry_output(awq_model *model, int32_t output_index, int32_t input_index) {
+  return modelGuard("awq_model_carry_output",
+                    [&] { carryOutput(model, output_index, input_index); });
+}
+
+void awq_model_reset_carried(awq_model *model) {
+  if (!model)
+    return;
+  for (CarriedTensor &carry : model->carries)
+    carry.held = false;
 }
 
 const char *awq_model_metadata(const awq_model *model, const char *key) {

@@ -1,22 +1,16 @@
 // HostModelBackend.cpp - the CPU model library's backend: constants stay where
 // the loader mapped them, intermediates live in the planned host buffers, and
-// the graph calls the CPU node entries (awq_node_*).
+// the graph calls the CPU node entries (awq_node_*). Carried outputs trade
+// their planned buffer for the carry's memory after each run (no copy).
 #include "ModelBackend.h"
 
 #include "../cpu/RuntimeInternal.h"
 #include "awq_compiled_model.h"
 
-#include <cstdlib>
+#include <cstring>
 
 namespace awq::rt {
 namespace {
-
-struct HostBuffer : GrowingBuffer {
-  HostBuffer() = default;
-  HostBuffer(const HostBuffer &) = delete;
-  HostBuffer &operator=(const HostBuffer &) = delete;
-  ~HostBuffer() { std::free(data); }
-};
 
 class HostModelBackend final : public ModelBackend {
 public:
@@ -27,7 +21,8 @@ public:
     return const_cast<void *>(hostData);
   }
 
-  void run(std::vector<awq_tensor> &slots, awq_tensor *outputs, int32_t numOutputs) override {
+  void run(std::vector<awq_tensor> &slots, std::vector<CarriedTensor> &carries,
+           awq_tensor *outputs, int32_t numOutputs) override {
     if (numThreads_ > 0)
       awq_set_num_threads(numThreads_);
     slots_ = slots.data();
@@ -36,11 +31,22 @@ public:
       throw OpError{awq_last_error()}; // the node already named itself
     for (int32_t i = 0; i < numOutputs; ++i)
       outputs[i] = slots[description_.outputs[i].slot];
+    if (carried_.size() < carries.size())
+      carried_.resize(carries.size());
+    keepAllCarried(carries, [&](size_t c) {
+      const awq_tensor &result = slots[description_.outputs[carries[c].output].slot];
+      const int32_t planned = plannedBufferOf(description_, slots.data(), &result);
+      keepCarried(carries[c], result, planned >= 0 ? &buffers_[planned] : nullptr, carried_[c],
+                  [](void *to, const void *from, size_t bytes) { std::memcpy(to, from, bytes); });
+      outputs[carries[c].output].data = nullptr;
+    });
   }
 
   size_t workspaceBytes() const override {
     size_t total = 0;
     for (const HostBuffer &buffer : buffers_)
+      total += buffer.capacity;
+    for (const HostBuffer &buffer : carried_)
       total += buffer.capacity;
     return total;
   }
@@ -52,23 +58,14 @@ private:
     const int32_t bufferIndex = plannedBufferOf(self->description_, self->slots_, output);
     if (bufferIndex < 0)
       return nullptr;
-    size_t bytes = static_cast<size_t>(numel(output)) * awq_dtype_size(output->dtype);
-    HostBuffer &buffer = self->buffers_[bufferIndex];
-    if (bytes > buffer.capacity || !buffer.data) {
-      size_t capacity = GrowingBuffer::roundedCapacity(bytes, buffer.capacity);
-      void *data = std::aligned_alloc(64, capacity);
-      if (!data)
-        return nullptr;
-      std::free(buffer.data);
-      buffer.data = data;
-      buffer.capacity = capacity;
-    }
-    return buffer.data;
+    const size_t bytes = static_cast<size_t>(numel(output)) * awq_dtype_size(output->dtype);
+    return self->buffers_[bufferIndex].reserve(bytes);
   }
 
   const ModelDescription &description_;
   int32_t numThreads_;
   std::vector<HostBuffer> buffers_;
+  std::vector<HostBuffer> carried_; // one per carry (awq_model_carry_output)
   awq_tensor *slots_ = nullptr;
 };
 

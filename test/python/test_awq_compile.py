@@ -119,3 +119,19 @@ def test_stories_w4_library_perplexity(awq_run, awq_compile, stories, activation
     tokens, library_nll, _ = parse_scores(run(awq_run, library, *common))
     assert tokens > 1000
     assert abs(library_nll - executor_nll) < nll_tolerance, (library_nll, executor_nll)
+
+
+@pytest.mark.parametrize("name", ["llama-gqa-half-split-kv", "gpt2-kv", "opt-kv"])
+def test_library_keeps_kv_cache(awq_run, awq_compile, name, tmp_path):
+    """awq-run lets a compiled library keep its KV cache between decode steps
+    (awq_model_carry_output): greedy generation gives the same tokens as passing the
+    cache out and back in (--copy-kv-cache) and as recomputing the whole sequence at
+    every step (--no-kv-cache), and as the executor."""
+    path, _ = synthetic_model(tmp_path, name)
+    library = compile_model(awq_compile, path, tmp_path / "model.so", "--no-quantize")
+    common = ["--generate", "5 17 42 7", "--tokenizer", "token-ids", "--max-tokens=12", "--print-ids"]
+    kept = run(awq_run, library, *common)
+    assert kept.count(" ") > 12, kept  # twelve new ids were printed
+    assert run(awq_run, library, *common, "--copy-kv-cache") == kept
+    assert run(awq_run, library, *common, "--no-kv-cache") == kept
+    assert run(awq_run, path, *common, pipeline="convert-onnx-to-awq") == kept

@@ -13,7 +13,8 @@ static constexpr llvm::StringLiteral kLogitsName = "logits";
 static constexpr llvm::StringLiteral kPastPrefix = "past_key_values.";
 static constexpr llvm::StringLiteral kPresentPrefix = "present.";
 
-llvm::Expected<DecoderModel> DecoderModel::create(RunnableModel &executor) {
+llvm::Expected<DecoderModel> DecoderModel::create(RunnableModel &executor,
+                                                  bool keepCacheInModel) {
   DecoderModel model(executor);
   std::optional<size_t> ids;
   for (auto [index, input] : llvm::enumerate(executor.inputs())) {
@@ -62,6 +63,16 @@ llvm::Expected<DecoderModel> DecoderModel::create(RunnableModel &executor) {
   model.logitsOutput = logits - executor.outputs().begin();
   model.vocab = logits->shape[2];
   model.cache = model.emptyCache();
+  if (keepCacheInModel && model.hasKVCache()) {
+    for (auto [input, output] : llvm::zip(model.cacheInputs, model.cacheOutputs)) {
+      llvm::Expected<bool> kept = executor.carryOutput(output, input);
+      if (!kept)
+        return kept.takeError();
+      if (!*kept)
+        break; // the model cannot: the first pair already says so
+      model.cacheKeptInModel = true;
+    }
+  }
   return model;
 }
 
@@ -88,18 +99,17 @@ DecoderModel::run(llvm::ArrayRef<int64_t> ids, llvm::ArrayRef<HostTensor> cacheT
 }
 
 llvm::Expected<HostTensor> DecoderModel::forward(llvm::ArrayRef<int64_t> ids) {
-  llvm::Expected<std::vector<HostTensor>> outputs = run(ids, emptyCache());
-  if (!outputs)
-    return outputs.takeError();
-  return (*outputs)[logitsOutput];
+  resetCache();
+  return forwardCached(ids);
 }
 
 llvm::Expected<HostTensor> DecoderModel::forwardCached(llvm::ArrayRef<int64_t> ids) {
   llvm::Expected<std::vector<HostTensor>> outputs = run(ids, cache);
   if (!outputs)
     return outputs.takeError();
-  for (auto [tensor, output] : llvm::zip(cache, cacheOutputs))
-    tensor = (*outputs)[output];
+  if (!cacheKeptInModel)
+    for (auto [tensor, output] : llvm::zip(cache, cacheOutputs))
+      tensor = (*outputs)[output];
   cached += ids.size();
   return (*outputs)[logitsOutput];
 }
@@ -107,4 +117,6 @@ llvm::Expected<HostTensor> DecoderModel::forwardCached(llvm::ArrayRef<int64_t> i
 void DecoderModel::resetCache() {
   cache = emptyCache();
   cached = 0;
+  if (cacheKeptInModel)
+    executor->resetCarried();
 }

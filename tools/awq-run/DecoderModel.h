@@ -20,15 +20,19 @@ namespace awq {
 class DecoderModel {
 public:
   /// Checks that `executor`'s inputs and outputs have the names and types
-  /// above; fails naming the first one that does not fit.
-  static llvm::Expected<DecoderModel> create(RunnableModel &executor);
+  /// above; fails naming the first one that does not fit. With
+  /// `keepCacheInModel`, a model that can (a compiled library) keeps its KV
+  /// cache between runs itself (RunnableModel::carryOutput), so the cache is
+  /// not copied out and back in at every step (on a GPU, through the host).
+  static llvm::Expected<DecoderModel> create(RunnableModel &executor,
+                                             bool keepCacheInModel = true);
 
   bool hasKVCache() const { return !cacheInputs.empty(); }
   /// The vocabulary size, from the logits' static last dimension.
   int64_t vocabSize() const { return vocab; }
 
-  /// Logits [1, ids.size(), vocab] for `ids` scored from position 0 (the KV
-  /// cache, if any, starts empty and is left untouched).
+  /// Logits [1, ids.size(), vocab] for `ids` scored from position 0; the KV
+  /// cache, if any, starts empty and then holds `ids`.
   llvm::Expected<HostTensor> forward(llvm::ArrayRef<int64_t> ids);
 
   /// Logits for `ids` appended to the sequence the cache holds, which then
@@ -54,8 +58,11 @@ private:
   /// Input index of each cache tensor, and the output index that updates it.
   std::vector<size_t> cacheInputs;
   std::vector<size_t> cacheOutputs;
+  /// The cache tensors passed in: the last outputs, or (when the model keeps
+  /// them) zero-length ones that it ignores after the first run.
   std::vector<HostTensor> cache;
   int64_t cached = 0;
+  bool cacheKeptInModel = false;
 };
 
 } // namespace awq

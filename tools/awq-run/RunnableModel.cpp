@@ -38,6 +38,9 @@ struct ModelLibraryAPI {
   decltype(&awq_model_output_info) outputInfo;
   decltype(&awq_model_run) run;
   decltype(&awq_model_metadata) metadata;
+  // Optional: libraries built before the API had them lack these.
+  decltype(&awq_model_carry_output) carryOutput;
+  decltype(&awq_model_reset_carried) resetCarried;
 };
 
 class LibraryModel : public RunnableModel {
@@ -53,6 +56,17 @@ public:
   llvm::ArrayRef<TensorSignature> inputs() const override { return inputSignatures; }
   llvm::ArrayRef<TensorSignature> outputs() const override { return outputSignatures; }
   llvm::Expected<std::vector<HostTensor>> run(llvm::ArrayRef<HostTensor> inputs) override;
+  llvm::Expected<bool> carryOutput(size_t output, size_t input) override {
+    if (!api.carryOutput || !api.resetCarried)
+      return false;
+    if (api.carryOutput(model, static_cast<int32_t>(output), static_cast<int32_t>(input)) != 0)
+      return llvm::createStringError(api.lastError());
+    return true;
+  }
+  void resetCarried() override {
+    if (api.resetCarried)
+      api.resetCarried(model);
+  }
   std::optional<llvm::StringRef> metadata(llvm::StringRef key) const override {
     const char *value = api.metadata(model, key.str().c_str());
     return value ? std::optional<llvm::StringRef>(value) : std::nullopt;
@@ -64,6 +78,13 @@ private:
   awq_model *model = nullptr;
   std::vector<TensorSignature> inputSignatures, outputSignatures;
 };
+
+bool isEmpty(const awq_tensor &desc) {
+  for (int32_t i = 0; i < desc.rank; ++i)
+    if (desc.shape[i] == 0)
+      return true;
+  return false;
+}
 
 TensorSignature toSignature(const awq_model_tensor_info &info) {
   TensorSignature signature{info.name, static_cast<awq_dtype>(info.dtype), {}};
@@ -105,6 +126,10 @@ llvm::Expected<std::unique_ptr<RunnableModel>> LibraryModel::load(llvm::StringRe
            {reinterpret_cast<void **>(&api.metadata), "awq_model_metadata"}})
     if (llvm::Error error = lookup(*function, name))
       return std::move(error);
+  api.carryOutput = reinterpret_cast<decltype(api.carryOutput)>(
+      dlsym(library->handle, "awq_model_carry_output"));
+  api.resetCarried = reinterpret_cast<decltype(api.resetCarried)>(
+      dlsym(library->handle, "awq_model_reset_carried"));
   // The host sets the thread count for its own runtime copy; pass it on.
   if (api.create(awq_get_num_threads(), &library->model) != 0)
     return llvm::createStringError(
@@ -131,9 +156,14 @@ LibraryModel::run(llvm::ArrayRef<HostTensor> inputs) {
   if (api.run(model, inputDescs.data(), inputDescs.size(), outputDescs.data(),
               outputDescs.size()) != 0)
     return llvm::createStringError(api.lastError());
-  // The library's outputs live until its next run: copy them out.
+  // The library's outputs live until its next run: copy them out. Kept
+  // (carried) outputs have no data here.
   std::vector<HostTensor> results;
   for (const awq_tensor &desc : outputDescs) {
+    if (!desc.data && !isEmpty(desc)) {
+      results.emplace_back();
+      continue;
+    }
     HostTensor tensor = HostTensor::allocateLike(desc);
     if (tensor.byteSize())
       std::memcpy(tensor.mutableRawData(), desc.data, tensor.byteSize());

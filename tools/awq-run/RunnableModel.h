@@ -24,6 +24,15 @@ public:
   virtual llvm::ArrayRef<TensorSignature> outputs() const = 0;
   /// Runs on `inputs` (in input order); the results own their memory.
   virtual llvm::Expected<std::vector<HostTensor>> run(llvm::ArrayRef<HostTensor> inputs) = 0;
+  /// Keeps output `output` inside the model after every run and feeds it to
+  /// input `input` of the next (awq_model_carry_output), so a KV cache is not
+  /// copied out and back in at every step; the kept outputs come back from
+  /// run() as null tensors. Returns false when the model cannot (the
+  /// executor, or a library built before the API had it): the caller then
+  /// passes the tensors itself.
+  virtual llvm::Expected<bool> carryOutput(size_t output, size_t input) { return false; }
+  /// The next run reads every input from the caller again (a new sequence).
+  virtual void resetCarried() {}
   /// The model's metadata entry `key` (compiled libraries only; the IR's
   /// metadata is read from the module).
   virtual std::optional<llvm::StringRef> metadata(llvm::StringRef key) const {

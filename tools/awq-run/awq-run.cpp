@@ -105,6 +105,11 @@ cl::opt<bool> noKVCache(
     "no-kv-cache", cl::cat(textCategory),
     cl::desc("Generate by running the whole sequence at every step even when "
              "the model has past_key_values.* inputs"));
+cl::opt<bool> copyKVCache(
+    "copy-kv-cache", cl::cat(executionCategory),
+    cl::desc("With a compiled library: pass the KV cache out of the library and "
+             "back in at every step instead of letting it keep the cache (the "
+             "slower way, for comparison)"));
 cl::opt<bool> printIds("print-ids", cl::cat(textCategory),
                        cl::desc("After generated text, print its token ids"));
 
@@ -211,7 +216,7 @@ llvm::Error runMode(awq::RunnableModel &executor, std::optional<int64_t> context
   if (perplexityPath.empty() && generatePrompt.empty() && !bench)
     return awq::runRawIO(executor, inputSpecs, outputDir, llvm::outs());
 
-  llvm::Expected<awq::DecoderModel> model = awq::DecoderModel::create(executor);
+  llvm::Expected<awq::DecoderModel> model = awq::DecoderModel::create(executor, !copyKVCache);
   if (!model)
     return model.takeError();
   if (bench)

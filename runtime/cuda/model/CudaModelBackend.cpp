@@ -57,25 +57,6 @@ void *DeviceBuffer::reserve(size_t bytes) {
   return data;
 }
 
-HostBuffer &HostBuffer::operator=(HostBuffer &&other) noexcept {
-  std::swap(data, other.data);
-  std::swap(capacity, other.capacity);
-  return *this;
-}
-HostBuffer::~HostBuffer() { std::free(data); }
-void *HostBuffer::reserve(size_t bytes) {
-  if (data && bytes <= capacity)
-    return data;
-  size_t newCapacity = roundedCapacity(bytes, capacity);
-  void *newData = std::aligned_alloc(64, newCapacity);
-  if (!newData)
-    return nullptr;
-  std::free(data);
-  data = newData;
-  capacity = newCapacity;
-  return data;
-}
-
 CudaModelBackend::CudaModelBackend(const awq::rt::ModelDescription &description,
                                    int32_t numThreads)
     : description_(description), numThreads_(numThreads), buffers_(description.numBuffers),
@@ -140,14 +121,19 @@ void *CudaModelBackend::allocate(void *context, awq_tensor *output) {
   return livesOnDevice(output->dtype) ? buffer.device.reserve(bytes) : buffer.host.reserve(bytes);
 }
 
-void CudaModelBackend::run(std::vector<awq_tensor> &slots, awq_tensor *outputs,
+void CudaModelBackend::run(std::vector<awq_tensor> &slots,
+                           std::vector<awq::rt::CarriedTensor> &carries, awq_tensor *outputs,
                            int32_t numOutputs) {
   if (numThreads_ > 0)
     awq_set_num_threads(numThreads_); // for the nodes that run on the host
-  // Float inputs go to the device; integer ones (token ids) stay where they are.
+  std::vector<bool> kept(description_.inputs.size(), false);
+  for (const awq::rt::CarriedTensor &carry : carries)
+    kept[carry.input] = carry.held;
+  // Float inputs go to the device; integer ones (token ids) stay where they
+  // are, and kept ones (a KV cache) are already on the device.
   for (size_t i = 0; i < description_.inputs.size(); ++i) {
     awq_tensor &slot = slots[description_.inputs[i].slot];
-    if (!livesOnDevice(slot.dtype))
+    if (!livesOnDevice(slot.dtype) || kept[i])
       continue;
     const size_t bytes = bytesOf(slot);
     void *device = inputs_[i].reserve(bytes);
@@ -167,10 +153,37 @@ void CudaModelBackend::run(std::vector<awq_tensor> &slots, awq_tensor *outputs,
       throw awq::rt::OpError{awq_last_error()}; // the node already named itself
     }
   }
+  // Kept outputs trade their planned buffer for the carry's memory (or are
+  // copied on the device), stream-ordered before the next run's reads.
+  if (carried_.size() < carries.size())
+    carried_.resize(carries.size());
+  std::vector<bool> keptOutput(description_.outputs.size(), false);
+  awq::rt::keepAllCarried(carries, [&](size_t c) {
+    const awq_tensor &result = slots[description_.outputs[carries[c].output].slot];
+    const int32_t planned = plannedBufferOf(description_, slots.data(), &result);
+    PlannedBuffer *buffer = planned >= 0 ? &buffers_[planned] : nullptr;
+    if (livesOnDevice(result.dtype))
+      awq::rt::keepCarried(carries[c], result, buffer ? &buffer->device : nullptr,
+                           carried_[c].device, [&](void *to, const void *from, size_t bytes) {
+                             checkCudaCall(cudaMemcpyAsync(to, from, bytes,
+                                                           cudaMemcpyDeviceToDevice, stream_),
+                                           "keeping an output on the GPU");
+                           });
+    else
+      awq::rt::keepCarried(carries[c], result, buffer ? &buffer->host : nullptr,
+                           carried_[c].host, [](void *to, const void *from, size_t bytes) {
+                             std::memcpy(to, from, bytes);
+                           });
+    keptOutput[carries[c].output] = true;
+  });
   checkCudaCall(cudaStreamSynchronize(stream_), "running the model on the GPU");
   for (int32_t i = 0; i < numOutputs; ++i) {
     const awq_tensor &slot = slots[description_.outputs[i].slot];
     outputs[i] = slot;
+    if (keptOutput[i]) {
+      outputs[i].data = nullptr;
+      continue;
+    }
     if (!livesOnDevice(slot.dtype))
       continue;
     void *host = outputs_[i].reserve(bytesOf(slot));
@@ -187,6 +200,8 @@ size_t CudaModelBackend::workspaceBytes() const {
     total += buffer.device.capacity + buffer.host.capacity;
   for (const DeviceBuffer &buffer : scratch_)
     total += buffer.capacity;
+  for (const PlannedBuffer &buffer : carried_)
+    total += buffer.device.capacity + buffer.host.capacity;
   return total;
 }
 

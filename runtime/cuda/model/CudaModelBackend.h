@@ -35,16 +35,7 @@ struct DeviceBuffer : awq::rt::GrowingBuffer {
   void *reserve(size_t bytes);
 };
 
-// Host memory that only grows, 64-byte aligned.
-struct HostBuffer : awq::rt::GrowingBuffer {
-  HostBuffer() = default;
-  HostBuffer(const HostBuffer &) = delete;
-  HostBuffer &operator=(const HostBuffer &) = delete;
-  HostBuffer(HostBuffer &&other) noexcept { *this = std::move(other); }
-  HostBuffer &operator=(HostBuffer &&other) noexcept;
-  ~HostBuffer();
-  void *reserve(size_t bytes);
-};
+using awq::rt::HostBuffer;
 
 // A group matmul's weights packed for the kernels and uploaded.
 struct PackedGroupWeights {
@@ -58,7 +49,8 @@ public:
   ~CudaModelBackend() override;
 
   void *placeConstant(const awq::rt::ModelConstant &constant, const void *hostData) override;
-  void run(std::vector<awq_tensor> &slots, awq_tensor *outputs, int32_t numOutputs) override;
+  void run(std::vector<awq_tensor> &slots, std::vector<awq::rt::CarriedTensor> &carries,
+           awq_tensor *outputs, int32_t numOutputs) override;
   size_t workspaceBytes() const override;
 
   cudaStream_t stream() const { return stream_; }
@@ -87,6 +79,9 @@ private:
   std::vector<PlannedBuffer> buffers_;
   std::vector<DeviceBuffer> constants_, inputs_;
   std::vector<HostBuffer> outputs_;
+  // Kept outputs (awq_model_carry_output), one pair per carry: a float tensor
+  // stays in device memory, an integer one in host memory.
+  std::vector<PlannedBuffer> carried_;
   std::unordered_map<const void *, const void *> hostConstants_;
   DeviceBuffer scratch_[static_cast<int>(Scratch::Count)];
 };

@@ -1,0 +1,197 @@
+"""The C API of a compiled model library (runtime/include/awq_model.h), called
+through ctypes: keeping a KV cache inside the library between runs
+(awq_model_carry_output) gives the same logits, bit for bit, as passing the
+cache out and back in, and its misuse fails with one clear message.
+
+Both ways run the same graph on the same inputs, one thread, in the same order,
+so the logits must be identical, not merely close."""
+
+import ctypes
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import built_tool
+
+from awqmodels import RandomWeights, export_model, preset_config
+
+AWQ_MAX_RANK = 8
+AWQ_F32, AWQ_I64 = 1, 4  # awq_dtype (awq_runtime.h): F32 = 1, F16, BF16, I64
+
+
+class Tensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
+                ("shape", ctypes.c_int64 * AWQ_MAX_RANK)]
+
+
+class TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
+                ("shape", ctypes.c_int64 * AWQ_MAX_RANK)]
+
+
+class Library:
+    """One instance of a model library, with numpy in and out."""
+
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(str(path))
+        self.lib.awq_model_last_error.restype = ctypes.c_char_p
+        self.lib.awq_model_carry_output.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32]
+        self.lib.awq_model_reset_carried.argtypes = [ctypes.c_void_p]
+        self.lib.awq_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.c_int32,
+                                           ctypes.POINTER(Tensor), ctypes.c_int32]
+        self.lib.awq_model_input_info.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(TensorInfo)]
+        self.lib.awq_model_output_info.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(TensorInfo)]
+        self.lib.awq_model_destroy.argtypes = [ctypes.c_void_p]
+        self.model = ctypes.c_void_p()
+        assert self.lib.awq_model_create(1, ctypes.byref(self.model)) == 0, self.error()
+        self.inputs = [self._info(self.lib.awq_model_input_info, i)
+                       for i in range(self.lib.awq_model_num_inputs(self.model))]
+        self.outputs = [self._info(self.lib.awq_model_output_info, i)
+                        for i in range(self.lib.awq_model_num_outputs(self.model))]
+
+    def close(self):
+        self.lib.awq_model_destroy(self.model)
+
+    def error(self):
+        return self.lib.awq_model_last_error().decode()
+
+    def _info(self, function, index):
+        info = TensorInfo()
+        assert function(self.model, index, ctypes.byref(info)) == 0, self.error()
+        return info.name.decode()
+
+    def carry(self, output_name, input_name):
+        return self.lib.awq_model_carry_output(self.model, self.outputs.index(output_name),
+                                               self.inputs.index(input_name))
+
+    def run(self, feeds):
+        """Runs on `feeds` (name -> array; a missing name gets an empty descriptor)
+        and returns name -> array, or None for an output without data."""
+        arrays = [np.ascontiguousarray(feeds[name]) if name in feeds else None for name in self.inputs]
+        inputs = (Tensor * len(self.inputs))()
+        for tensor, array in zip(inputs, arrays):
+            if array is None:
+                continue  # data NULL, rank 0: what a caller passes for a kept input
+            tensor.data = array.ctypes.data
+            tensor.dtype = AWQ_F32 if array.dtype == np.float32 else AWQ_I64
+            tensor.rank = array.ndim
+            tensor.shape[:array.ndim] = array.shape
+        outputs = (Tensor * len(self.outputs))()
+        status = self.lib.awq_model_run(self.model, inputs, len(inputs), outputs, len(outputs))
+        if status != 0:
+            raise RuntimeError(self.error())
+        results = {}
+        for name, tensor in zip(self.outputs, outputs):
+            shape = tuple(tensor.shape[:tensor.rank])
+            assert tensor.dtype == AWQ_F32, name
+            if not tensor.data:
+                results[name] = ("kept", shape)
+                continue
+            count = int(np.prod(shape))
+            buffer = (ctypes.c_float * count).from_address(tensor.data) if count else []
+            results[name] = np.array(buffer, dtype=np.float32).reshape(shape)
+        return results
+
+
+@pytest.fixture(scope="module")
+def kv_library(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model_api")
+    config = preset_config("tiny-llama", n_layers=2)
+    model = export_model(config, RandomWeights(config, seed=0), folder / "kv.onnx", kv_cache=True)
+    library = folder / "kv.so"
+    command = [built_tool("awq-compile"), str(model), "--no-quantize", "-o", str(library), "--quiet"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return library, config
+
+
+def cache_pairs(library):
+    """(present output, past input) name pairs."""
+    return [(name, name.replace("present.", "past_key_values.", 1))
+            for name in library.outputs if name.startswith("present.")]
+
+
+def empty_cache(library, config):
+    head_dim = config.dim // config.n_heads
+    return {past: np.zeros((1, config.n_kv_heads, 0, head_dim), np.float32)
+            for _, past in cache_pairs(library)}
+
+
+STEPS = [[5, 17, 42, 7], [368], [139], [165, 9]]  # a prefill, then decode steps
+
+
+def logits_passing_the_cache(library, config):
+    cache, logits = empty_cache(library, config), []
+    for ids in STEPS:
+        results = library.run({"input_ids": np.array([ids], np.int64), **cache})
+        cache = {past: results[present] for present, past in cache_pairs(library)}
+        logits.append(results["logits"])
+    return logits
+
+
+def test_kept_cache_gives_the_same_logits(kv_library):
+    path, config = kv_library
+    reference_library = Library(path)
+    expected = logits_passing_the_cache(reference_library, config)
+    reference_library.close()
+
+    library = Library(path)
+    for present, past in cache_pairs(library):
+        assert library.carry(present, past) == 0, library.error()
+    for sequence in range(2):  # the second time after awq_model_reset_carried
+        length = 0
+        for step, ids in enumerate(STEPS):
+            # Only the first run reads the caller's cache; later ones get none at all.
+            feeds = {"input_ids": np.array([ids], np.int64)}
+            if step == 0:
+                feeds.update(empty_cache(library, config))
+            results = library.run(feeds)
+            length += len(ids)
+            np.testing.assert_array_equal(results["logits"], expected[step])
+            for present, _ in cache_pairs(library):
+                kind, shape = results[present]
+                assert kind == "kept" and shape[2] == length, (present, results[present])
+        library.lib.awq_model_reset_carried(library.model)
+    library.close()
+
+
+def test_failed_run_keeps_the_cache(kv_library):
+    path, config = kv_library
+    reference_library = Library(path)
+    expected = logits_passing_the_cache(reference_library, config)
+    reference_library.close()
+
+    library = Library(path)
+    for present, past in cache_pairs(library):
+        assert library.carry(present, past) == 0, library.error()
+    library.run({"input_ids": np.array([STEPS[0]], np.int64), **empty_cache(library, config)})
+    with pytest.raises(RuntimeError, match="input 'input_ids' must have rank 2, got 1"):
+        library.run({"input_ids": np.array(STEPS[1], np.int64)})
+    results = library.run({"input_ids": np.array([STEPS[1]], np.int64)})
+    np.testing.assert_array_equal(results["logits"], expected[1])
+    library.close()
+
+
+def test_carry_errors(kv_library):
+    path, _ = kv_library
+    library = Library(path)
+    (present, past), (other_present, other_past) = cache_pairs(library)[:2]
+    assert library.carry(present, past) == 0
+    assert library.carry(present, other_past) != 0
+    assert library.error() == (f"awq_model_carry_output: output '{present}' already feeds input '{past}'")
+    assert library.carry(other_present, past) != 0
+    assert library.error() == (f"awq_model_carry_output: input '{past}' is already fed by output '{present}'")
+    assert library.carry("logits", other_past) != 0
+    assert library.error() == (f"awq_model_carry_output: output 'logits' has rank 3 but input "
+                               f"'{other_past}' has rank 4")
+    assert library.carry(other_present, "input_ids") != 0
+    assert library.error() == (f"awq_model_carry_output: output '{other_present}' is f32 but input "
+                               "'input_ids' is i64")
+    assert library.lib.awq_model_carry_output(library.model, len(library.outputs), 0) != 0
+    assert library.error() == (f"awq_model_carry_output: output index {len(library.outputs)} out of range "
+                               f"({len(library.outputs)} outputs)")
+    assert library.lib.awq_model_carry_output(library.model, 0, -1) != 0
+    assert library.error() == f"awq_model_carry_output: input index -1 out of range ({len(library.inputs)} inputs)"
+    assert library.lib.awq_model_carry_output(None, 0, 0) != 0
+    assert library.error() == "awq_model_carry_output: the model is NULL"
+    library.close()
