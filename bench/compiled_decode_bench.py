@@ -13,7 +13,8 @@ script, in one run on one machine:
      --export-onnx) as ONNX with com.microsoft::MatMulNBits (accuracy_level 4, the
      same int8-activation arithmetic);
   3. times, alternating engines for --rounds rounds: awq-run --bench on both
-     libraries, onnxruntime on the FP32 ONNX file and on the MatMulNBits export
+     libraries (the W4 one also with --copy-kv-cache: the cache passed through
+     awq-run at every step instead of kept in the library), onnxruntime on the FP32 ONNX file and on the MatMulNBits export
      (the same protocol: untimed warm-up, median of --repeats runs of a random
      --prompt-token prefill and --decode single-token steps feeding the cache back).
 Every figure is the median over rounds; ratios are against onnxruntime FP32 of the
@@ -82,6 +83,10 @@ def prepare(name, model, args, tools, workdir):
         "onnxruntime MatMulNBits (W4, acc. level 4)": ort + [exported],
         "awq .so FP32": [tools["awq-run"], fp32_so, "--bench", *bench],
         f"awq .so W4 g{group} (int8 act.)": [tools["awq-run"], w4_so, "--bench", *bench],
+        # The same library with the KV cache passed out and back in at every step
+        # instead of kept inside it (awq_model_carry_output).
+        f"awq .so W4 g{group}, cache copied (--copy-kv-cache)": [tools["awq-run"], w4_so, "--bench", *bench,
+                                                                 "--copy-kv-cache"],
     }
     return engines, facts
 

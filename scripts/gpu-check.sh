@@ -108,7 +108,8 @@ profile() {
 
 # Compiled models on the GPU through awq-run: outputs on fixed token ids (every library
 # but the KV-cache and stories ones), perplexity (stories*: the protocol of
-# scripts/main-job.sh), greedy generation with a KV cache (*kv*), and --bench.
+# scripts/main-job.sh), greedy generation with a KV cache (*kv*), and --bench;
+# midkv-w4-cuda.so: decode with the KV cache kept on the device vs copied.
 # *-mma-cuda.so are the W4 models compiled with --cuda-weight-layout=mma-tiles;
 # graph-ops-cuda.so runs Reduce*/Clip/Min/Max/Sum/Gemm/Dropout on its own inputs.
 # AWQ_CUDA_LOG_HOST_OPS=1: every node whose float data crossed to the host is named.
@@ -126,6 +127,16 @@ models() {
         continue ;;
       stories*) "$run" "$so" --perplexity "$dir/text.txt" --tokenizer "$dir/tok512.bin" \
                   --documents=blank-line --first 120 --window 512 ;;
+      midkv*)
+        # Decode with the KV cache kept in GPU memory (the default) against passing
+        # it through the host at every step (--copy-kv-cache), alternated twice.
+        for round in 1 2; do
+          for mode in kept --copy-kv-cache; do
+            echo "kv cache: $mode (round $round)"
+            "$run" "$so" --bench --bench-prompt=1024 --bench-decode=64 --bench-repeats=3 \
+              $([[ $mode == kept ]] || echo "$mode")
+          done
+        done ;;
       *kv*) "$run" "$so" --generate "5 17 42 7" --tokenizer token-ids --max-tokens 12 --print-ids ;;
       *) "$run" "$so" --input input_ids="$dir/ids.npy" --output-dir "$out/models/$name" ;;
     esac

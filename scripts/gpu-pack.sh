@@ -68,6 +68,11 @@ compile "$tmp/llama.onnx" --group-size=32 -o "$models/llama-w4-cuda.so"
 compile "$tmp/gpt2.onnx" --group-size=32 -o "$models/gpt2-w4-cuda.so"
 compile "$tmp/opt.onnx" --group-size=32 -o "$models/opt-w4-cuda.so"
 compile "$tmp/llamakv.onnx" --group-size=32 -o "$models/llamakv-w4-cuda.so"
+# A KV cache big enough that moving it through the host shows (8 MiB per step at
+# 1024 tokens): gpu-check's models step times it kept on the device and copied.
+synthetic --arch llama --dim 512 --layers 2 --heads 8 --hidden 1376 --vocab 512 \
+  --max-positions 2048 --kv-cache -o "$tmp/midkv.onnx"
+compile "$tmp/midkv.onnx" --group-size=128 -o "$models/midkv-w4-cuda.so"
 # The same W4 models with the weights laid out for the mma.sync kernel.
 compile "$tmp/llama.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/llama-w4-mma-cuda.so"
 compile "$tmp/gpt2.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/gpt2-w4-mma-cuda.so"

@@ -129,15 +129,28 @@ def logits_passing_the_cache(library, config):
     return logits
 
 
-def test_kept_cache_gives_the_same_logits(kv_library):
+@pytest.fixture(scope="module")
+def expected_logits(kv_library):
+    """The logits of STEPS with the cache passed out and back in by the caller."""
     path, config = kv_library
-    reference_library = Library(path)
-    expected = logits_passing_the_cache(reference_library, config)
-    reference_library.close()
+    library = Library(path)
+    logits = logits_passing_the_cache(library, config)
+    library.close()
+    return logits
 
+
+def library_keeping_its_cache(path):
+    """A new instance with every present.* output paired with its past_key_values.* input."""
     library = Library(path)
     for present, past in cache_pairs(library):
         assert library.carry(present, past) == 0, library.error()
+    return library
+
+
+def test_kept_cache_gives_the_same_logits(kv_library, expected_logits):
+    path, config = kv_library
+    expected = expected_logits
+    library = library_keeping_its_cache(path)
     for sequence in range(2):  # the second time after awq_model_reset_carried
         length = 0
         for step, ids in enumerate(STEPS):
@@ -155,15 +168,10 @@ def test_kept_cache_gives_the_same_logits(kv_library):
     library.close()
 
 
-def test_failed_run_keeps_the_cache(kv_library):
+def test_failed_run_keeps_the_cache(kv_library, expected_logits):
     path, config = kv_library
-    reference_library = Library(path)
-    expected = logits_passing_the_cache(reference_library, config)
-    reference_library.close()
-
-    library = Library(path)
-    for present, past in cache_pairs(library):
-        assert library.carry(present, past) == 0, library.error()
+    expected = expected_logits
+    library = library_keeping_its_cache(path)
     library.run({"input_ids": np.array([STEPS[0]], np.int64), **empty_cache(library, config)})
     with pytest.raises(RuntimeError, match="input 'input_ids' must have rank 2, got 1"):
         library.run({"input_ids": np.array(STEPS[1], np.int64)})
