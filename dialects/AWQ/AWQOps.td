@@ -235,6 +235,46 @@ def AWQ_LayerNormOp : AWQ_Op<"layer_norm",
 }
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def AWQ_AttentionOp : AWQ_Op<"attention", [Pure]> {
+  let summary = "Scaled dot-product attention: softmax(scale * q k^T + mask) v";
+  let description = [{
+    `query` [B, Hq, S, D], `key` [B, Hkv, T, D], `value` [B, Hkv, T, Dv]
+    -> `result` [B, Hq, S, Dv], with
+
+        result[b, h, i] = sum_j p_j * value[b, h / (Hq / Hkv), j]
+        p = softmax_j(scale * query[b, h, i] . key[b, h / (Hq / Hkv), j]
+                      + mask[b, h, i, j])
+
+    Hq is a multiple of Hkv (grouped-query attention reads one key/value head
+    for Hq / Hkv query heads). `mask` is optional, additive, and broadcasts to
+    [B, Hq, S, T] without widening it. A query whose scores are all -inf
+    yields zeros (where ONNX's Softmax would give NaN; the runtime's Softmax
+    yields zeros too).
+
+    `awq-fuse-attention` forms it from ONNX's MatMul / scale / mask / Softmax
+    / MatMul chain once the model is quantized; the runtime runs it in one
+    pass over the keys, without materializing the [B, Hq, S, T] scores.
+
+    ```mlir
+    %o = awq.attention %q, %k, %v, %mask {scale = 1.250000e-01 : f32}
+        : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>,
+           tensor<?x?xf32>) -> tensor<1x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$query, AWQ_FloatTensor:$key,
+                       AWQ_FloatTensor:$value, Optional<AWQ_FloatTensor>:$mask,
+                       F32Attr:$scale);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Activations
 //===----------------------------------------------------------------------===//
 

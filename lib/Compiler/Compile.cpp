@@ -231,9 +231,16 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   // Each target's kernels get their own blob layout, packed here once.
   prepackOptions.target = cuda ? "cuda" : "cpu";
   prepackOptions.cudaLayout = options.cudaWeightLayout;
-  if (failed(runPasses(cuda ? "prepack weights for CUDA + lower to CUDA node calls"
-                            : "prepack weights + lower to runtime calls",
+  std::string lowerStage = cuda ? "prepack weights for CUDA + lower to CUDA node calls"
+                                : "prepack weights + lower to runtime calls";
+  if (options.fuseAttention)
+    lowerStage = "fuse attention + " + lowerStage;
+  if (failed(runPasses(lowerStage,
                        [&](PassManager &pm) {
+                         // After quantization: the AWQ passes read attention
+                         // through its generic ops.
+                         if (options.fuseAttention)
+                           pm.addPass(createAWQFuseAttention());
                          pm.addPass(createAWQPrepackWeights(prepackOptions));
                          pm.addPass(createConvertAWQToRuntime(lowerOptions));
                        })))

@@ -1,5 +1,6 @@
 // Softmax.cpp - numerically stable softmax along any axis.
 #include "FastExp.h"
+#include "Kernels.h"
 #include "RuntimeInternal.h"
 
 #include <cmath>
@@ -7,20 +8,11 @@
 
 using namespace awq::rt;
 
-namespace {
+namespace awq::rt {
 
-void softmaxShape(const awq_tensor *x, int64_t axis, awq_tensor *out) {
-  checkDescriptor(x, "input");
-  checkFloatDtype(x, "input");
-  normalizeAxis(axis, x->rank, "axis");
-  setOutput(out, x->dtype, shapeOf(x));
-}
-
-// Softmax of one contiguous f32 vector (the common last-axis case): written
-// as separate max / exp / sum / scale loops over `kLanes` partial results so
-// each loop vectorizes. Returns false, writing nothing, when every element is
-// -inf (the caller writes zeros).
-bool softmaxContiguous(const float *src, float *dst, int64_t n) {
+// (Kernels.h) Written as separate max / exp / sum / scale loops over `kLanes`
+// partial results so each loop vectorizes.
+bool softmaxContiguousF32(const float *src, float *dst, int64_t n) {
   constexpr int kLanes = 8;
   float lanes[kLanes];
   std::fill(lanes, lanes + kLanes, -INFINITY);
@@ -50,6 +42,17 @@ bool softmaxContiguous(const float *src, float *dst, int64_t n) {
   return true;
 }
 
+} // namespace awq::rt
+
+namespace {
+
+void softmaxShape(const awq_tensor *x, int64_t axis, awq_tensor *out) {
+  checkDescriptor(x, "input");
+  checkFloatDtype(x, "input");
+  normalizeAxis(axis, x->rank, "axis");
+  setOutput(out, x->dtype, shapeOf(x));
+}
+
 // View x as [outer, n, inner]; each (outer, inner) pair is one softmax vector
 // whose elements are `inner` apart.
 template <class T> void softmaxTyped(const awq_tensor *x, int64_t axis, awq_tensor *out) {
@@ -66,7 +69,7 @@ template <class T> void softmaxTyped(const awq_tensor *x, int64_t axis, awq_tens
     if (inner == 1) {
       parallelFor(outer, minVectorsPerThread, [&](int64_t begin, int64_t end) {
         for (int64_t vector = begin; vector < end; ++vector)
-          if (!softmaxContiguous(src + vector * n, dst + vector * n, n))
+          if (!softmaxContiguousF32(src + vector * n, dst + vector * n, n))
             std::fill(dst + vector * n, dst + (vector + 1) * n, 0.0f);
       });
       return;

@@ -1,6 +1,8 @@
 // DecoderAttention.cu - the KV cache append and causal attention over the
-// cache (prefill and decode, GQA). Both read past_len from device memory, so
-// a captured CUDA graph replays unchanged for every decode step.
+// cache (prefill and decode, GQA), both reading past_len from device memory
+// so a captured CUDA graph replays unchanged for every decode step; and the
+// same attention kernel for a graph's awq.attention (an additive mask, no
+// cache).
 #include "DecoderArgs.cuh"
 
 #include <algorithm>
@@ -34,42 +36,63 @@ __global__ void kvCacheAppendKernel(T *cache, int64_t kvHeads, int64_t capacity,
 
 // ---- Attention ----------------------------------------------------------------
 //
-// One block per (batch, query, head) row of q. Its threads form groups of
+// One block per (batch, head, query) row of q. Its threads form groups of
 // kLanesPerKey lanes; each step a group takes one key (kKeysPerStep keys per
 // block per step), its lanes splitting head_dim, and keeps an online softmax
 // (running max, running sum, weighted sum of values) over the keys it saw.
 // The groups' partial states are merged through shared memory at the end.
+// Both entry points run this kernel: the decoder's (q [B, S, H, D], causal,
+// past_len on the device) and a graph's awq.attention (q [B, H, S, D], an
+// optional additive mask); they differ only in the arguments below.
 
 constexpr int kAttentionThreads = 256;
 constexpr int kLanesPerKey = 8;
 constexpr int kKeysPerStep = kAttentionThreads / kLanesPerKey;
-constexpr int kMaxHeadDim = 256;
+constexpr int kMaxHeadDim = AWQ_CUDA_ATTENTION_MAX_HEAD_DIM;
+
+template <class T> struct AttentionArgs {
+  const T *q, *k, *v;
+  T *out;
+  const T *mask; // additive, or null
+  int64_t batch, heads, kvHeads, qLen, headDim;
+  int64_t keys;  // rows of each k / v head (a cache's capacity)
+  int64_t kvLen; // keys read: the first kvLen rows
+  // Element strides of q and out over (b, h, i); each row's head_dim values
+  // are contiguous.
+  int64_t qStrideB, qStrideH, qStrideS, outStrideB, outStrideH, outStrideS;
+  int64_t maskStrideB, maskStrideH, maskStrideS, maskStrideT; // 0 on broadcast axes
+  // Causal (pastLen non-null): query i of batch item b sits at position
+  // pastLen[b] + i and sees keys 0 .. pastLen[b] + i. pastLen lives on the
+  // device, so a captured graph replays unchanged for every decode step.
+  const int32_t *pastLen;
+  float scale;
+};
 
 template <class T, int kDimsPerLane>
-__global__ void __launch_bounds__(kAttentionThreads)
-    attentionKernel(const T *q, const T *kCache, const T *vCache, int64_t qLen, int64_t heads,
-                    int64_t kvHeads, int64_t headDim, int64_t capacity, const int32_t *pastLen,
-                    float scale, T *out) {
+__global__ void __launch_bounds__(kAttentionThreads) attentionKernel(const AttentionArgs<T> args) {
   static_assert(kDimsPerLane * kLanesPerKey <= kMaxHeadDim, "partials hold kMaxHeadDim dims");
   __shared__ float partialMax[kKeysPerStep];
   __shared__ float partialSum[kKeysPerStep];
   __shared__ float partialValues[kKeysPerStep][kMaxHeadDim];
 
-  const int64_t row = blockIdx.x; // (b * qLen + i) * heads + h
-  const int64_t h = row % heads;
-  const int64_t i = (row / heads) % qLen;
-  const int64_t b = row / (heads * qLen);
-  const int64_t kvHead = h / (heads / kvHeads);
+  const int64_t row = blockIdx.x; // (b * heads + h) * qLen + i
+  const int64_t i = row % args.qLen;
+  const int64_t h = (row / args.qLen) % args.heads;
+  const int64_t b = row / (args.qLen * args.heads);
+  const int64_t kvHead = h / (args.heads / args.kvHeads);
+  const int64_t headDim = args.headDim;
   const int group = threadIdx.x / kLanesPerKey;
   const int lane = threadIdx.x % kLanesPerKey;
 
-  // Causal: query i sits at position past_len + i; the cache holds at most
-  // `capacity` of the positions (the rest were dropped on append).
-  const int64_t visible =
-      min(capacity, max(static_cast<int64_t>(0), static_cast<int64_t>(pastLen[b]) + i + 1));
-  const T *query = q + row * headDim;
-  const T *keys = kCache + (b * kvHeads + kvHead) * capacity * headDim;
-  const T *values = vCache + (b * kvHeads + kvHead) * capacity * headDim;
+  int64_t visible = args.kvLen;
+  if (args.pastLen)
+    visible = min(visible, max(static_cast<int64_t>(0), static_cast<int64_t>(args.pastLen[b]) + i + 1));
+  const T *query = args.q + b * args.qStrideB + h * args.qStrideH + i * args.qStrideS;
+  const T *keys = args.k + (b * args.kvHeads + kvHead) * args.keys * headDim;
+  const T *values = args.v + (b * args.kvHeads + kvHead) * args.keys * headDim;
+  const T *maskRow = args.mask ? args.mask + b * args.maskStrideB + h * args.maskStrideH +
+                                     i * args.maskStrideS
+                               : nullptr;
 
   // Lane `lane` owns dims lane, lane + kLanesPerKey, ...: a group's loads of
   // one key row are contiguous.
@@ -101,8 +124,12 @@ __global__ void __launch_bounds__(kAttentionThreads)
 #pragma unroll
     for (int offset = kLanesPerKey / 2; offset > 0; offset /= 2)
       dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-    if (active) {
-      const float score = scale * dot;
+    float score = args.scale * dot;
+    if (active && maskRow)
+      score += toFloat(maskRow[j * args.maskStrideT]);
+    // A -inf score (masked out) has weight 0; skipping it also keeps
+    // exp(-inf - -inf) out of a group that has seen nothing else.
+    if (active && score != -INFINITY) {
       const float newMax = fmaxf(runningMax, score);
       const float rescale = expf(runningMax - newMax); // 0 for the group's first key
       const float weight = expf(score - newMax);
@@ -134,8 +161,8 @@ __global__ void __launch_bounds__(kAttentionThreads)
   float blockMax = -INFINITY;
   for (int g = 0; g < kKeysPerStep; ++g)
     blockMax = fmaxf(blockMax, partialMax[g]);
-  T *result = out + row * headDim;
-  if (blockMax == -INFINITY) { // no visible key (past_len < 0): zeros, as the CPU op
+  T *result = args.out + b * args.outStrideB + h * args.outStrideH + i * args.outStrideS;
+  if (blockMax == -INFINITY) { // no visible key: zeros, as the CPU op
     for (int64_t d = threadIdx.x; d < headDim; d += blockDim.x)
       result[d] = fromFloat<T>(0.0f);
     return;
@@ -151,14 +178,31 @@ __global__ void __launch_bounds__(kAttentionThreads)
   }
 }
 
-template <class T, int kDimsPerLane>
-void launchAttention(unsigned blocks, cudaStream_t stream, const void *q, const void *kCache,
-                     const void *vCache, int64_t qLen, int64_t heads, int64_t kvHeads,
-                     int64_t headDim, int64_t capacity, const int32_t *pastLen, float scale,
-                     void *out) {
-  attentionKernel<T, kDimsPerLane><<<blocks, kAttentionThreads, 0, stream>>>(
-      static_cast<const T *>(q), static_cast<const T *>(kCache), static_cast<const T *>(vCache),
-      qLen, heads, kvHeads, headDim, capacity, pastLen, scale, static_cast<T *>(out));
+// Checks the arguments both entry points share and launches one block per
+// query row with the fewest registers that hold head_dim / kLanesPerKey dims
+// per lane.
+template <class T> void launchAttention(const AttentionArgs<T> &args, cudaStream_t stream) {
+  requirePositive(args.batch, "batch");
+  requirePositive(args.qLen, "q_len");
+  requirePositive(args.heads, "heads");
+  requirePositive(args.kvHeads, "kv_heads");
+  requirePositive(args.headDim, "head_dim");
+  requirePositive(args.keys, "capacity");
+  if (args.headDim > kMaxHeadDim)
+    awq::rt::raise("head_dim %lld exceeds %d", static_cast<long long>(args.headDim), kMaxHeadDim);
+  if (args.heads % args.kvHeads != 0)
+    awq::rt::raise("heads (%lld) must be a multiple of kv_heads (%lld)",
+                   static_cast<long long>(args.heads), static_cast<long long>(args.kvHeads));
+  if (!std::isfinite(args.scale))
+    awq::rt::raise("scale must be finite (%g given)", static_cast<double>(args.scale));
+  const unsigned blocks = gridX(args.batch * args.heads * args.qLen, "query rows");
+  if (args.headDim <= 8 * kLanesPerKey)
+    attentionKernel<T, 8><<<blocks, kAttentionThreads, 0, stream>>>(args);
+  else if (args.headDim <= 16 * kLanesPerKey)
+    attentionKernel<T, 16><<<blocks, kAttentionThreads, 0, stream>>>(args);
+  else
+    attentionKernel<T, 32><<<blocks, kAttentionThreads, 0, stream>>>(args);
+  checkLaunch("attention");
 }
 
 } // namespace
@@ -203,35 +247,73 @@ extern "C" awq_status awq_cuda_attention(const void *q, const void *k_cache, con
     requireNonNull(v_cache, "v_cache");
     requireNonNull(past_len, "past_len");
     requireNonNull(out, "out");
-    requirePositive(batch, "batch");
-    requirePositive(q_len, "q_len");
-    requirePositive(heads, "heads");
-    requirePositive(kv_heads, "kv_heads");
-    requirePositive(head_dim, "head_dim");
-    requirePositive(capacity, "capacity");
-    if (head_dim > kMaxHeadDim)
-      awq::rt::raise("head_dim %lld exceeds %d", static_cast<long long>(head_dim), kMaxHeadDim);
-    if (heads % kv_heads != 0)
-      awq::rt::raise("heads (%lld) must be a multiple of kv_heads (%lld)",
-                     static_cast<long long>(heads), static_cast<long long>(kv_heads));
-    if (!std::isfinite(scale))
-      awq::rt::raise("scale must be finite (%g given)", static_cast<double>(scale));
     requireHalfDtype(dtype);
-    const unsigned blocks = gridX(batch * q_len * heads, "query rows");
-    cudaStream_t cudaStream = asStream(stream);
     dispatchHalfDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
-      // Fewest registers that hold head_dim / kLanesPerKey dims per lane.
-      if (head_dim <= 8 * kLanesPerKey)
-        launchAttention<T, 8>(blocks, cudaStream, q, k_cache, v_cache, q_len, heads, kv_heads,
-                              head_dim, capacity, past_len, scale, out);
-      else if (head_dim <= 16 * kLanesPerKey)
-        launchAttention<T, 16>(blocks, cudaStream, q, k_cache, v_cache, q_len, heads, kv_heads,
-                               head_dim, capacity, past_len, scale, out);
-      else
-        launchAttention<T, 32>(blocks, cudaStream, q, k_cache, v_cache, q_len, heads, kv_heads,
-                               head_dim, capacity, past_len, scale, out);
+      // q and out [B, S, H, D]; the whole cache is readable, causality and
+      // past_len (on the device) decide which rows are seen.
+      AttentionArgs<T> args{};
+      args.q = static_cast<const T *>(q);
+      args.k = static_cast<const T *>(k_cache);
+      args.v = static_cast<const T *>(v_cache);
+      args.out = static_cast<T *>(out);
+      args.batch = batch;
+      args.heads = heads;
+      args.kvHeads = kv_heads;
+      args.qLen = q_len;
+      args.headDim = head_dim;
+      args.keys = args.kvLen = capacity;
+      args.qStrideB = args.outStrideB = q_len * heads * head_dim;
+      args.qStrideS = args.outStrideS = heads * head_dim;
+      args.qStrideH = args.outStrideH = head_dim;
+      args.pastLen = past_len;
+      args.scale = scale;
+      launchAttention(args, asStream(stream));
     });
-    checkLaunch("attention");
+  });
+}
+
+extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, const void *v,
+                                                const void *mask, const int64_t *mask_strides,
+                                                int64_t batch, int64_t heads, int64_t kv_heads,
+                                                int64_t q_len, int64_t kv_len, int64_t head_dim,
+                                                float scale, int32_t dtype, void *out,
+                                                void *stream) {
+  return awq::rt::guard("awq_cuda_attention_masked", [&] {
+    requireNonNull(q, "q");
+    requireNonNull(k, "k");
+    requireNonNull(v, "v");
+    requireNonNull(out, "out");
+    if (mask)
+      requireNonNull(mask_strides, "mask_strides");
+    requirePositive(kv_len, "kv_len");
+    requireFloatDtype(dtype);
+    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
+      using T = decltype(tag);
+      AttentionArgs<T> args{};
+      args.q = static_cast<const T *>(q);
+      args.k = static_cast<const T *>(k);
+      args.v = static_cast<const T *>(v);
+      args.out = static_cast<T *>(out);
+      args.mask = static_cast<const T *>(mask);
+      args.batch = batch;
+      args.heads = heads;
+      args.kvHeads = kv_heads;
+      args.qLen = q_len;
+      args.headDim = head_dim;
+      args.keys = args.kvLen = kv_len;
+      // q and out [B, H, S, D].
+      args.qStrideB = args.outStrideB = heads * q_len * head_dim;
+      args.qStrideH = args.outStrideH = q_len * head_dim;
+      args.qStrideS = args.outStrideS = head_dim;
+      if (mask) {
+        args.maskStrideB = mask_strides[0];
+        args.maskStrideH = mask_strides[1];
+        args.maskStrideS = mask_strides[2];
+        args.maskStrideT = mask_strides[3];
+      }
+      args.scale = scale;
+      launchAttention(args, asStream(stream));
+    });
   });
 }

@@ -212,6 +212,21 @@ awq_status awq_cuda_attention(const void *q, const void *k_cache, const void *v_
                               int64_t head_dim, int64_t capacity, const int32_t *past_len,
                               float scale, int32_t dtype, void *out, void *stream);
 
+/* awq.attention on the device: softmax(scale * q k^T + mask) v with
+ * q [batch, heads, q_len, head_dim], k and v [batch, kv_heads, kv_len,
+ * head_dim], out like q; heads a multiple of kv_heads (head h reads kv head
+ * h / (heads / kv_heads)); head_dim <= 256. mask: NULL, or an additive mask
+ * in `dtype` read at b * s[0] + h * s[1] + i * s[2] + j * s[3] for
+ * s = mask_strides (elements, 0 on broadcast axes). A query whose scores are
+ * all -inf gives zeros (as awq_attention). f32, f16 or bf16; math in f32.
+ * head_dim <= AWQ_CUDA_ATTENTION_MAX_HEAD_DIM (both attention functions). */
+#define AWQ_CUDA_ATTENTION_MAX_HEAD_DIM 256
+awq_status awq_cuda_attention_masked(const void *q, const void *k, const void *v,
+                                     const void *mask, const int64_t *mask_strides,
+                                     int64_t batch, int64_t heads, int64_t kv_heads,
+                                     int64_t q_len, int64_t kv_len, int64_t head_dim,
+                                     float scale, int32_t dtype, void *out, void *stream);
+
 /* ---- Generic graph ops (what a compiled model's ONNX nodes run) ---------- */
 /* Float dtypes f32, f16 or bf16 throughout, math in f32, contiguous row-major. */
 

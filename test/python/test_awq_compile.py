@@ -19,7 +19,8 @@ from test_awq_run import (  # noqa: F401 (fixtures)
 )
 
 # An fp32 library calls the same runtime node entries as the executor on the
-# same raised graph, one thread, in the same order: the outputs are the same bits.
+# same raised graph (awq-compile fuses attention, so the executor's pipeline
+# does too), one thread, in the same order: the outputs are the same bits.
 # With 4-bit weights the library's prepacked kernels sum in another order than the
 # executor's reference group matmul: with f32 activations that is rounding only
 # (measured at most 1.2e-5 on logits of magnitude ~3-4, so 1e-4 absolute).
@@ -53,11 +54,37 @@ def test_fp32_library_equals_executor(awq_run, awq_compile, synthetic, tmp_path)
     path, config = synthetic
     library = compile_model(awq_compile, path, tmp_path / "model.so", "--no-quantize")
     for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
-        expected = run_on_tensors(awq_run, path, feeds, tmp_path / f"exec{index}", "convert-onnx-to-awq")
+        expected = run_on_tensors(awq_run, path, feeds, tmp_path / f"exec{index}", FUSED_PIPELINE)
         ours = run_on_tensors(awq_run, library, feeds, tmp_path / f"so{index}")
         assert sorted(ours) == sorted(expected)
         for name, value in expected.items():
             np.testing.assert_array_equal(ours[name], value, err_msg=name)
+
+
+# Fused attention sums q.k in another order than the MatMul and exponentiates
+# scores one row at a time (sum in double) instead of the Softmax's: rounding
+# only. Measured at most 3.5e-6 on these fixtures' logits (magnitude ~4), so
+# 2e-5: a wrong scale (1/sqrt(D) for 1), mask or kv head moves logits by > 1e-2.
+FUSED_ATTENTION_TOLERANCE = 2e-5
+FUSED_PIPELINE = "convert-onnx-to-awq,awq-fuse-attention"
+
+
+def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tmp_path):
+    """Every layer's attention fuses (one awq.attention node per layer, no Softmax
+    left), and the fused graph gives the generic ops' outputs up to rounding, with
+    and without a KV cache."""
+    path, config = synthetic
+    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
+                             "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("call @awq_node_awq_attention(") == config.n_layers
+    assert "call @awq_node_onnx_Softmax(" not in result.stdout
+    for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
+        generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
+        fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", FUSED_PIPELINE)
+        assert sorted(fused) == sorted(generic)
+        for name, value in generic.items():
+            np.testing.assert_allclose(fused[name], value, rtol=0, atol=FUSED_ATTENTION_TOLERANCE, err_msg=name)
 
 
 @pytest.mark.parametrize("activations", ["f32", "int8"])

@@ -95,6 +95,11 @@ cl::opt<std::string> weightsFile("weights-file",
                                  cl::cat(category));
 cl::opt<int> threads("j", cl::desc("Threads for calibration (default: all cores)"), cl::init(0),
                      cl::cat(category));
+cl::opt<bool> fuseAttention(
+    "fuse-attention",
+    cl::desc("Run each attention (scores MatMul, scale, mask, Softmax, MatMul) as one "
+             "fused op (default; --fuse-attention=false keeps the graph's ops)"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("No progress lines on stderr"), cl::cat(category));
 
 int fail(const llvm::Twine &message) {
@@ -191,6 +196,7 @@ int main(int argc, char **argv) {
   awq::CompileOptions options;
   options.emit = *kind;
   options.quantize = !noQuantize;
+  options.fuseAttention = fuseAttention;
   options.pipelineOptions = buildPipelineOptions();
   options.weightsFile = weightsFile;
   options.activations = activations;

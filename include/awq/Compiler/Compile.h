@@ -41,6 +41,9 @@ struct CompileOptions {
   /// How activations meet 4-bit weights in the compiled kernels: "int8"
   /// (fastest, like onnxruntime's accuracy_level 4) or "f32" (exact).
   std::string activations = "int8";
+  /// true: the attention chains of the graph become awq.attention
+  /// (awq-fuse-attention, after quantization); false keeps the generic ops.
+  bool fuseAttention = true;
   /// "cpu" or "cuda": the library runs its graph on the CPU runtime, or on the
   /// GPU (float tensors in device memory, awq_cuda_node_* entries, the
   /// weights packed for the CUDA kernels at compile time).

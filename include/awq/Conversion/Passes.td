@@ -33,6 +33,37 @@ def ConvertONNXToAWQ : Pass<"convert-onnx-to-awq"> {
   let dependentDialects = ["::awq::AWQDialect"];
 }
 
+def AWQFuseAttention : Pass<"awq-fuse-attention"> {
+  let summary = "Fuse ONNX's attention chain into awq.attention (after quantization)";
+  let description = [{
+    Rewrites the chain exporters write for scaled dot-product attention,
+
+        MatMul(q, Transpose(k)) [-> Div or Mul by a positive scalar constant]
+          [-> Add(., mask) | Where(cond, ., fill) | Where(cond, fill, .)]
+          -> Softmax(last axis) -> MatMul(., v)
+
+    on rank-4 f32 tensors into one `awq.attention(q, k, v[, mask])` with the
+    scale as an attribute, so the runtime never materializes the scores:
+
+    - the key is the Transpose's input when it swapped the last two axes (a
+      Transpose by the composed permutation, or of k^T, otherwise);
+    - a `Where` that fills masked scores with -inf or a value <= -1e30 (the
+      exporters' most negative float) becomes the additive mask
+      `Where(cond, 0, fill)`: adding such a fill gives the same float as
+      replacing the score by it;
+    - grouped-query attention's repeat_kv on both k and v
+      (`Reshape(Expand(Unsqueeze(x, [2]), [1, 1, n, 1, 1]), [0, Hkv * n, -1, D])`)
+      is seen through: the op reads the Hkv heads directly;
+    - only chains whose intermediate values have no other users fuse, and only
+      where MatMul's batch broadcasting is not needed (bar one kv head).
+
+    The AWQ passes reason about attention through the generic ops, so this
+    pass runs after quantization (awq-compile runs it before
+    awq-prepack-weights). Nodes left without users are erased.
+  }];
+  let dependentDialects = ["::awq::AWQDialect", "::mlir::arith::ArithDialect"];
+}
+
 def ConvertAWQToRuntime : Pass<"convert-awq-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower a model function to calls of the runtime's node entries";
   let description = [{

@@ -251,6 +251,67 @@ LogicalResult LayerNormOp::verify() {
   return verifyNormParameter(*this, getInput(), getBias(), "bias");
 }
 
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  auto query = cast<RankedTensorType>(getQuery().getType());
+  auto key = cast<RankedTensorType>(getKey().getType());
+  auto value = cast<RankedTensorType>(getValue().getType());
+  auto result = cast<RankedTensorType>(getResult().getType());
+  const std::pair<StringRef, RankedTensorType> tensors[] = {
+      {"query", query}, {"key", key}, {"value", value}, {"result", result}};
+  for (auto [name, type] : tensors) {
+    if (type.getRank() != 4)
+      return emitOpError() << name << " must have rank 4 ([B, H, S, D]), got "
+                           << formatShape(type.getShape());
+    if (type.getElementType() != query.getElementType())
+      return emitOpError() << name << " element type " << type.getElementType()
+                           << " differs from the query's " << query.getElementType();
+  }
+  ArrayRef<int64_t> q = query.getShape(), k = key.getShape(), v = value.getShape();
+  if (!dimsCompatible(k[0], q[0]) || !dimsCompatible(v[0], q[0]))
+    return emitOpError("batch sizes differ: query ")
+           << formatShape(q) << ", key " << formatShape(k) << ", value " << formatShape(v);
+  if (!dimsCompatible(k[3], q[3]))
+    return emitOpError("head dims differ: query ")
+           << formatShape(q) << ", key " << formatShape(k);
+  if (!dimsCompatible(v[1], k[1]) || !dimsCompatible(v[2], k[2]))
+    return emitOpError("key ") << formatShape(k) << " and value " << formatShape(v)
+                               << " disagree on heads or length";
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
+      (k[1] == 0 || q[1] % k[1] != 0))
+    return emitOpError("query heads (")
+           << q[1] << ") must be a multiple of key/value heads (" << k[1] << ")";
+  const int64_t expected[] = {q[0], q[1], q[2], v[3]};
+  for (auto [want, got] : llvm::zip(expected, result.getShape()))
+    if (!dimsCompatible(want, got))
+      return emitOpError("result shape ")
+             << formatShape(result.getShape()) << " does not match [B, Hq, S, Dv] = "
+             << formatShape(expected);
+  if (Value mask = getMask()) {
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    if (maskType.getElementType() != query.getElementType())
+      return emitOpError("mask element type ")
+             << maskType.getElementType() << " differs from the query's "
+             << query.getElementType();
+    // The mask broadcasts into the scores [B, Hq, S, T] without widening them.
+    const int64_t scores[] = {q[0], q[1], q[2], k[2]};
+    int64_t rank = maskType.getRank();
+    bool fits = rank <= 4;
+    for (int64_t i = 0; fits && i < rank; ++i) {
+      int64_t dim = maskType.getDimSize(i), into = scores[4 - rank + i];
+      fits = dim == 1 || dimsCompatible(dim, into);
+    }
+    if (!fits)
+      return emitOpError("mask ") << formatShape(maskType.getShape())
+                                  << " does not broadcast to the scores [B, Hq, S, T] = "
+                                  << formatShape(scores);
+  }
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "awq/Dialect/AWQ/AWQOps.cpp.inc"
 

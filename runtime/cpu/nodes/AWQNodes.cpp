@@ -50,6 +50,17 @@ void gelu(NodeCall &call) {
                  [&](awq_tensor *out) { return awq_unary(kind, x, out); });
 }
 
+// softmax(scale * q k^T + mask) v; the mask carries any causality, so the
+// causal form's flag and past_len stay off.
+void attention(NodeCall &call) {
+  const awq_tensor *q = call.input(0), *k = call.input(1), *v = call.input(2);
+  const awq_tensor *mask = call.optionalInput(3);
+  const float scale = readAttentionScale(call);
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_attention_shape(q, k, v, mask, scale, 0, 0, -1, out); },
+      [&](awq_tensor *out) { return awq_attention(q, k, v, mask, scale, 0, 0, -1, out); });
+}
+
 // x / s, with s broadcast along the last axis.
 void scale(NodeCall &call) {
   const awq_tensor *x = call.input(0), *scales = call.input(1);
@@ -85,5 +96,6 @@ AWQ_DEFINE_NODE(awq, rms_norm, rmsNorm)
 AWQ_DEFINE_NODE(awq, layer_norm, layerNorm)
 AWQ_DEFINE_NODE(awq, silu, silu)
 AWQ_DEFINE_NODE(awq, gelu, gelu)
+AWQ_DEFINE_NODE(awq, attention, attention)
 AWQ_DEFINE_NODE(awq, scale, scale)
 AWQ_DEFINE_NODE(awq, group_matmul, groupMatmul)

@@ -1,6 +1,7 @@
 // NodeCall.cpp - the shared half of every operator entry: inputs, outputs, errors.
 #include "NodeCall.h"
 
+#include <cmath>
 #include <optional>
 
 namespace awq::rt {
@@ -71,6 +72,13 @@ TriluArguments readTriluArguments(const NodeCall &call) {
     arguments.k = static_cast<int64_t>(readScalar(k, "k"));
   arguments.upper = static_cast<int>(call.node.getInt("upper", 1));
   return arguments;
+}
+
+float readAttentionScale(const NodeCall &call) {
+  const float scale = call.node.getFloat("scale");
+  if (!(scale > 0.0f) || !std::isfinite(scale))
+    raise("scale must be positive and finite, got %g", static_cast<double>(scale));
+  return scale;
 }
 
 double readScalar(const awq_tensor *tensor, const char *what) {

@@ -72,6 +72,10 @@ struct TriluArguments {
 };
 TriluArguments readTriluArguments(const NodeCall &call);
 
+// awq.attention's scale: the literal factor on q.k (awq_attention reads a
+// scale <= 0 as 1/sqrt(D), so a non-positive one is an error here).
+float readAttentionScale(const NodeCall &call);
+
 using NodeBody = void (*)(NodeCall &call);
 
 // Decodes `node`, runs `body`, and returns its status; on failure the

@@ -349,6 +349,31 @@ void layerNormBody(NodeCall &call) {
       });
 }
 
+// awq.attention: q [B, Hq, S, D], k and v [B, Hkv, T, D], the optional
+// additive mask broadcast over the scores [B, Hq, S, T] by strides.
+void attentionBody(NodeCall &call) {
+  const awq_tensor *q = call.input(0), *k = call.input(1), *v = call.input(2);
+  const awq_tensor *mask = call.optionalInput(3);
+  const float scale = readAttentionScale(call);
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_attention_shape(q, k, v, mask, scale, 0, 0, -1, out); },
+      [&](awq_tensor *out) {
+        std::vector<int64_t> maskStrides(4, 0);
+        if (mask) {
+          awq_tensor scores{};
+          scores.rank = 4;
+          const int64_t dims[4] = {q->shape[0], q->shape[1], q->shape[2], k->shape[2]};
+          std::copy(dims, dims + 4, scores.shape);
+          maskStrides = broadcastStrides(mask, &scores);
+        }
+        return awq_cuda_attention_masked(q->data, k->data, v->data, mask ? mask->data : nullptr,
+                                         maskStrides.data(), q->shape[0], q->shape[1],
+                                         k->shape[1], q->shape[2], k->shape[2], q->shape[3],
+                                         scale, q->dtype, out->data,
+                                         currentCudaBackend().stream());
+      });
+}
+
 // The batch layout of a MatMul cuBLAS can run as one strided batched GEMM.
 struct MatmulBatches {
   int64_t batch = 1, m = 0, k = 0, n = 0, aStride = 0, bStride = 0;
@@ -870,6 +895,23 @@ bool normOnDevice(const NodeReader &node, const RawCall &call) {
   return true;
 }
 
+// f32 (the dtype of the CPU shape function), every tensor on the device,
+// values as wide as keys and heads within the kernel's limit.
+bool attentionOnDevice(const NodeReader &, const RawCall &call) {
+  if (call.numInputs < 3 || call.numInputs > 4)
+    return false;
+  for (int32_t i = 0; i < call.numInputs; ++i) {
+    const awq_tensor *input = call.inputs[i];
+    if (i == 3 && !input)
+      continue;
+    if (!onDevice(input) || input->dtype != AWQ_F32)
+      return false;
+  }
+  const awq_tensor *q = call.inputs[0], *k = call.inputs[1], *v = call.inputs[2];
+  return q->rank == 4 && k->rank == 4 && v->rank == 4 && v->shape[3] == k->shape[3] &&
+         k->shape[3] <= AWQ_CUDA_ATTENTION_MAX_HEAD_DIM;
+}
+
 bool matmulOnDevice(const NodeReader &node, const RawCall &call) {
   return bothOnDeviceSameDtype(node, call) && matmulBatches(call.inputs[0], call.inputs[1]);
 }
@@ -1015,6 +1057,7 @@ const DeviceForm kDeviceForms[] = {
     {"awq", "rms_norm", normOnDevice, rmsNormBody},
     {"onnx", "SimplifiedLayerNormalization", normOnDevice, rmsNormBody},
     {"onnx", "RMSNormalization", normOnDevice, rmsNormBody},
+    {"awq", "attention", attentionOnDevice, attentionBody},
     {"onnx", "MatMul", matmulOnDevice, matmulBody},
     {"onnx", "Gemm", gemmOnDevice, gemmBody},
     {"onnx", "ConstantOfShape", constantOfShapeOnDevice, constantOfShapeBody},

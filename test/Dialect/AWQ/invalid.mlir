@@ -200,3 +200,66 @@ func.func @gelu_approximation(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
   %0 = awq.gelu %x {approximate = #awq.gelu_approximation<erf>} : tensor<4x64xf32>
   return %0 : tensor<4x64xf32>
 }
+
+// -----
+
+func.func @attention_rank(%q: tensor<8x4x64xf32>, %k: tensor<1x8x4x64xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.attention' op query must have rank 4 ([B, H, S, D]), got [8, 4, 64]}}
+  %0 = awq.attention %q, %k, %k {scale = 1.0 : f32}
+      : (tensor<8x4x64xf32>, tensor<1x8x4x64xf32>, tensor<1x8x4x64xf32>) -> tensor<1x8x4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_element_type(%q: tensor<1x8x4x64xf32>, %k: tensor<1x8x4x64xf16>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.attention' op key element type 'f16' differs from the query's 'f32'}}
+  %0 = awq.attention %q, %k, %k {scale = 1.0 : f32}
+      : (tensor<1x8x4x64xf32>, tensor<1x8x4x64xf16>, tensor<1x8x4x64xf16>) -> tensor<1x8x4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_head_dim(%q: tensor<1x8x4x64xf32>, %k: tensor<1x8x4x32xf32>) -> tensor<1x8x4x32xf32> {
+  // expected-error @+1 {{'awq.attention' op head dims differ: query [1, 8, 4, 64], key [1, 8, 4, 32]}}
+  %0 = awq.attention %q, %k, %k {scale = 1.0 : f32}
+      : (tensor<1x8x4x64xf32>, tensor<1x8x4x32xf32>, tensor<1x8x4x32xf32>) -> tensor<1x8x4x32xf32>
+  return %0 : tensor<1x8x4x32xf32>
+}
+
+// -----
+
+func.func @attention_kv_heads(%q: tensor<1x8x4x64xf32>, %k: tensor<1x3x?x64xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.attention' op query heads (8) must be a multiple of key/value heads (3)}}
+  %0 = awq.attention %q, %k, %k {scale = 1.0 : f32}
+      : (tensor<1x8x4x64xf32>, tensor<1x3x?x64xf32>, tensor<1x3x?x64xf32>) -> tensor<1x8x4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_key_value(%q: tensor<1x8x4x64xf32>, %k: tensor<1x8x6x64xf32>, %v: tensor<1x8x5x64xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.attention' op key [1, 8, 6, 64] and value [1, 8, 5, 64] disagree on heads or length}}
+  %0 = awq.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<1x8x4x64xf32>, tensor<1x8x6x64xf32>, tensor<1x8x5x64xf32>) -> tensor<1x8x4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_result(%q: tensor<1x8x4x64xf32>, %k: tensor<1x8x6x64xf32>, %v: tensor<1x8x6x32xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.attention' op result shape [1, 8, 4, 64] does not match [B, Hq, S, Dv] = [1, 8, 4, 32]}}
+  %0 = awq.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<1x8x4x64xf32>, tensor<1x8x6x64xf32>, tensor<1x8x6x32xf32>) -> tensor<1x8x4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_mask(%q: tensor<1x8x4x64xf32>, %k: tensor<1x8x6x64xf32>, %m: tensor<4x5xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.attention' op mask [4, 5] does not broadcast to the scores [B, Hq, S, T] = [1, 8, 4, 6]}}
+  %0 = awq.attention %q, %k, %k, %m {scale = 1.0 : f32}
+      : (tensor<1x8x4x64xf32>, tensor<1x8x6x64xf32>, tensor<1x8x6x64xf32>, tensor<4x5xf32>) -> tensor<1x8x4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}

@@ -67,3 +67,15 @@ func.func @activations(%x: tensor<?x256xf32>) -> (tensor<?x256xf32>, tensor<?x25
   %2 = awq.gelu %x {approximate = #awq.gelu_approximation<tanh>} : tensor<?x256xf32>
   return %0, %1, %2 : tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>
 }
+
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<1x8x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x32xf32>,
+                     %mask: tensor<?x?xf32>) -> (tensor<1x8x?x32xf32>, tensor<1x8x?x32xf32>) {
+  // CHECK: awq.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 1.250000e-01 : f32} : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>, tensor<?x?xf32>) -> tensor<1x8x?x32xf32>
+  %0 = awq.attention %q, %k, %v, %mask {scale = 0.125 : f32}
+      : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>, tensor<?x?xf32>) -> tensor<1x8x?x32xf32>
+  // CHECK: awq.attention %{{.*}}, %{{.*}}, %{{.*}} {scale = 1.000000e+00 : f32} : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>) -> tensor<1x8x?x32xf32>
+  %1 = awq.attention %q, %k, %v {scale = 1.0 : f32}
+      : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>) -> tensor<1x8x?x32xf32>
+  return %0, %1 : tensor<1x8x?x32xf32>, tensor<1x8x?x32xf32>
+}

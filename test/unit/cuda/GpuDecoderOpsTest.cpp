@@ -1,5 +1,5 @@
 // GpuDecoderOpsTest.cpp - the CUDA decoder ops (norms, add, SiLU product,
-// embedding, RoPE, KV cache, attention) against the CPU runtime's own ops run
+// embedding, RoPE, KV cache, attention, a graph's masked attention) against the CPU runtime's own ops run
 // in f32 on the same f16/bf16-rounded inputs, for both half dtypes; and their
 // argument errors, which need no GPU.
 #include "CudaTestUtil.h"
@@ -391,6 +391,83 @@ TEST(GpuDecoderOps, AttentionOddAndLargestHeadDims) {
   }
 }
 
+// awq.attention's device form (awq_cuda_attention_masked): q [B, H, S, D],
+// k and v [B, Hkv, T, D], an additive mask broadcast by strides, against the
+// CPU op on the same (dtype-rounded) values, for f32 and both half dtypes.
+// The masks: none; HF's causal [S, T] with the most negative float; and a
+// [B, 1, S, T] padding mask of -inf that hides every key of one query (that
+// row must be zeros, not NaN).
+TEST(GpuDecoderOps, MaskedAttentionMatchesCpuForEveryMaskAndDtype) {
+  AWQ_REQUIRE_GPU();
+  const int64_t batch = 2, heads = 8, kvHeads = 2, qLen = 5, keys = 37, headDim = 64;
+  const float scale = 0.125f;
+  const float lowest = -3.4028234663852886e38f;
+  std::vector<float> causal(qLen * keys), padding(batch * qLen * keys, 0.0f);
+  for (int64_t i = 0; i < qLen; ++i)
+    for (int64_t j = 0; j < keys; ++j)
+      causal[i * keys + j] = j <= keys - qLen + i ? 0.0f : lowest;
+  for (int64_t j = 0; j < keys; ++j) {
+    padding[(0 * qLen + 2) * keys + j] = -INFINITY; // batch 0, query 2: nothing visible
+    if (j < 4)
+      padding[(1 * qLen + 0) * keys + j] = -INFINITY; // batch 1 pads its first 4 keys
+  }
+  struct MaskCase {
+    const char *name;
+    std::vector<int64_t> shape;
+    const std::vector<float> *values;
+    std::vector<int64_t> strides; // over [B, H, S, T]
+  };
+  const MaskCase masks[] = {{"none", {}, nullptr, {}},
+                            {"causal [S, T]", {qLen, keys}, &causal, {0, 0, keys, 1}},
+                            {"padding [B, 1, S, T]", {batch, 1, qLen, keys}, &padding,
+                             {qLen * keys, 0, keys, 1}}};
+  const int32_t dtypes[] = {AWQ_F32, AWQ_F16, AWQ_BF16};
+  for (int32_t dtype : dtypes) {
+    for (const MaskCase &mask : masks) {
+      SCOPED_TRACE(std::string(awq_dtype_name(dtype)) + ", mask " + mask.name);
+      auto rounded = [&](const std::vector<float> &values) {
+        return dtype == AWQ_F32 ? values : roundThrough(dtype, values);
+      };
+      auto upload = [&](const std::vector<float> &values) {
+        return dtype == AWQ_F32 ? DeviceBuffer::from(values)
+                                : DeviceBuffer::from(toHalfVector(dtype, values));
+      };
+      const std::vector<float> q = rounded(randomFloats(batch * heads * qLen * headDim, 60));
+      const std::vector<float> k = rounded(randomFloats(batch * kvHeads * keys * headDim, 61));
+      const std::vector<float> v = rounded(randomFloats(batch * kvHeads * keys * headDim, 62));
+      const std::vector<float> m = mask.values ? rounded(*mask.values) : std::vector<float>{};
+      const DeviceBuffer qDevice = upload(q), kDevice = upload(k), vDevice = upload(v);
+      const DeviceBuffer mDevice = mask.values ? upload(m) : DeviceBuffer(4);
+      const size_t outElements = static_cast<size_t>(batch * heads * qLen * headDim);
+      DeviceBuffer out(outElements * (dtype == AWQ_F32 ? 4 : 2));
+      AWQ_ASSERT_OK(awq_cuda_attention_masked(
+          qDevice.get(), kDevice.get(), vDevice.get(), mask.values ? mDevice.get() : nullptr,
+          mask.values ? mask.strides.data() : nullptr, batch, heads, kvHeads, qLen, keys, headDim,
+          scale, dtype, out.get(), nullptr));
+      AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+
+      const HostTensor qRef = makeF32({batch, heads, qLen, headDim}, q);
+      const HostTensor kRef = makeF32({batch, kvHeads, keys, headDim}, k);
+      const HostTensor vRef = makeF32({batch, kvHeads, keys, headDim}, v);
+      const HostTensor mRef = makeF32(mask.shape.empty() ? std::vector<int64_t>{1} : mask.shape,
+                                      mask.values ? m : std::vector<float>{0.0f});
+      HostTensor expected(AWQ_F32, {batch, heads, qLen, headDim});
+      AWQ_ASSERT_OK(awq_attention(qRef.get(), kRef.get(), vRef.get(),
+                                  mask.values ? mRef.get() : nullptr, scale, 0, 0, -1,
+                                  expected.get()));
+      const std::vector<double> actual =
+          dtype == AWQ_F32 ? toDoubles(out.download<float>()) : downloadHalf(dtype, out);
+      const AttentionDims dims{batch, qLen, heads, kvHeads, headDim, keys};
+      expectNear(actual, f32Values(expected), attentionAbsTolerance(dims, scale),
+                 dtype == AWQ_F32 ? kF32Roundoff : unitRoundoff(dtype));
+      if (mask.values == &padding)
+        for (int64_t h = 0; h < heads; ++h)
+          for (int64_t c = 0; c < headDim; ++c)
+            EXPECT_EQ(actual[((0 * heads + h) * qLen + 2) * headDim + c], 0.0);
+    }
+  }
+}
+
 TEST(GpuDecoderOps, DecodeStepGraphReplaysWithNewPastLen) {
   AWQ_REQUIRE_GPU();
   // One captured decode step (append k, append v, attend), replayed for two
@@ -560,4 +637,24 @@ TEST(CudaDecoderOpsArgs, KvCacheAndAttentionRejectBadArguments) {
   EXPECT_OP_ERROR(awq_cuda_attention(kFake, kFake, kFake, 1, 1, 8, 2, 64, 16, kFakePast, scale,
                                      AWQ_BF16 + 5, kFake, nullptr),
                   "awq_cuda_attention", "dtype");
+
+  const int64_t strides[4] = {0, 0, 16, 1};
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, nullptr, nullptr, nullptr, 1, 8, 2, 1,
+                                            16, 64, scale, AWQ_F32, kFake, nullptr),
+                  "awq_cuda_attention_masked", "v must not be null");
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, kFake, nullptr, 1, 8, 2, 1, 16,
+                                            64, scale, AWQ_F32, kFake, nullptr),
+                  "awq_cuda_attention_masked", "mask_strides must not be null");
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, kFake, strides, 1, 8, 2, 1, 0,
+                                            64, scale, AWQ_F32, kFake, nullptr),
+                  "awq_cuda_attention_masked", "kv_len must be positive");
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 3, 1, 16,
+                                            64, scale, AWQ_F32, kFake, nullptr),
+                  "awq_cuda_attention_masked", "multiple of kv_heads");
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
+                                            257, scale, AWQ_F32, kFake, nullptr),
+                  "awq_cuda_attention_masked", "head_dim 257 exceeds 256");
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
+                                            64, scale, AWQ_I64, kFake, nullptr),
+                  "awq_cuda_attention_masked", "dtype must be f32, f16 or bf16");
 }

@@ -102,6 +102,55 @@ TEST(Attention, NonCausalWithAdditiveMaskAndExplicitScale) {
   expectNear(scaled.asDoubles(), out.asDoubles(), 1e-5);
 }
 
+// 16 queries or more take the blocked path (sgemm per block of rows of the
+// query heads sharing a kv head). 70 queries x 4 heads per kv head = 280 rows:
+// two blocks of at most 256, the second starting inside a head.
+TEST(Attention, ManyQueriesBlockedPathMatchesReference) {
+  {
+    // Causal, continuing after 10 cached positions.
+    const Dims d{1, 8, 2, 70, 80, 16};
+    const HostTensor q = makeF32({d.b, d.hq, d.s, d.d}, randomFloats(d.b * d.hq * d.s * d.d, 11));
+    const HostTensor k = makeF32({d.b, d.hkv, d.t, d.d}, randomFloats(d.b * d.hkv * d.t * d.d, 12));
+    const HostTensor v = makeF32({d.b, d.hkv, d.t, d.d}, randomFloats(d.b * d.hkv * d.t * d.d, 13));
+    const HostTensor out = runAttention(q, k, v, nullptr, 1, 10, -1);
+    // As above: f32 rounding of length-16 dots and of 80-term sums, ~1e-6.
+    expectNear(out.asDoubles(),
+               attentionReference(q.asDoubles(), k.asDoubles(), v.asDoubles(), d, true, 10, nullptr),
+               1e-5);
+  }
+  {
+    // Non-causal with an additive [S, T] mask, some keys -inf; then the same
+    // with query 3 masked entirely: its rows are zeros, the others unchanged.
+    const Dims d{2, 4, 1, 70, 70, 8};
+    const HostTensor q = makeF32({d.b, d.hq, d.s, d.d}, randomFloats(d.b * d.hq * d.s * d.d, 14));
+    const HostTensor k = makeF32({d.b, d.hkv, d.t, d.d}, randomFloats(d.b * d.hkv * d.t * d.d, 15));
+    const HostTensor v = makeF32({d.b, d.hkv, d.t, d.d}, randomFloats(d.b * d.hkv * d.t * d.d, 16));
+    std::vector<float> maskValues = randomFloats(d.s * d.t, 17, -2, 0);
+    for (int64_t i = 0; i < d.s; ++i)
+      maskValues[i * d.t + (i * 7) % d.t] = -INFINITY;
+    const HostTensor mask = makeF32({d.s, d.t}, maskValues);
+    const HostTensor out = runAttention(q, k, v, &mask, 0, -1, -1);
+    const std::vector<double> maskD(maskValues.begin(), maskValues.end());
+    const std::vector<double> expected =
+        attentionReference(q.asDoubles(), k.asDoubles(), v.asDoubles(), d, false, 0, &maskD);
+    expectNear(out.asDoubles(), expected, 1e-5);
+
+    for (int64_t j = 0; j < d.t; ++j)
+      maskValues[3 * d.t + j] = -INFINITY;
+    const HostTensor hidden = makeF32({d.s, d.t}, maskValues);
+    const std::vector<double> masked = runAttention(q, k, v, &hidden, 0, -1, -1).asDoubles();
+    const std::vector<double> before = out.asDoubles();
+    for (int64_t row = 0; row < d.b * d.hq * d.s; ++row)
+      for (int64_t c = 0; c < d.d; ++c) {
+        const size_t at = static_cast<size_t>(row * d.d + c);
+        if (row % d.s == 3)
+          EXPECT_EQ(masked[at], 0.0) << "row " << row;
+        else
+          EXPECT_EQ(masked[at], before[at]) << "row " << row;
+      }
+  }
+}
+
 TEST(Attention, IncrementalDecodeWithKvCacheEqualsFullSequence) {
   // Prefill 5 tokens, then decode 4 tokens one at a time through a cache of
   // capacity 12; every decoded row must equal the matching row of causal

@@ -12,11 +12,16 @@ class RewritePatternSet;
 namespace awq {
 
 #define GEN_PASS_DECL_CONVERTONNXTOAWQ
+#define GEN_PASS_DECL_AWQFUSEATTENTION
 #include "awq/Conversion/Passes.h.inc"
 
 /// Adds the patterns that raise ONNX linears, norms and activations to awq
 /// ops; embedders can run them inside their own passes.
 void populateONNXToAWQPatterns(mlir::RewritePatternSet &patterns);
+
+/// Adds the pattern of awq-fuse-attention: ONNX's attention chain (scores
+/// MatMul, scale, mask, Softmax, probabilities MatMul) -> awq.attention.
+void populateAttentionFusionPatterns(mlir::RewritePatternSet &patterns);
 
 /// Erases the onnx.node ops under `root` whose results are all unused, except
 /// the nondeterministic ones (Random*, Multinomial, Bernoulli). onnx.node is
