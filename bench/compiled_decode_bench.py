@@ -8,13 +8,14 @@ For each model (generated with a KV cache as in bench/executor_vs_onnxruntime.py
 script, in one run on one machine:
   1. compiles an FP32 library (awq-compile --no-quantize) and a W4 library
      (round-to-nearest, --group-size, int8 activations: the fast kernels), timing
-     awq-compile and measuring the .so;
+     awq-compile and measuring the .so, and the same W4 library with the graph's
+     own attention ops (--fuse-attention=false) for comparison;
   2. exports the same W4 model (awq-opt --awq-pipeline, then awq-translate
      --export-onnx) as ONNX with com.microsoft::MatMulNBits (accuracy_level 4, the
      same int8-activation arithmetic);
   3. times, alternating engines for --rounds rounds: awq-run --bench on both
      libraries (the W4 one also with --copy-kv-cache: the cache passed through
-     awq-run at every step instead of kept in the library), onnxruntime on the FP32 ONNX file and on the MatMulNBits export
+     awq-run at every step instead of kept in the library; and unfused), onnxruntime on the FP32 ONNX file and on the MatMulNBits export
      (the same protocol: untimed warm-up, median of --repeats runs of a random
      --prompt-token prefill and --decode single-token steps feeding the cache back).
 Every figure is the median over rounds; ratios are against onnxruntime FP32 of the
@@ -67,6 +68,9 @@ def prepare(name, model, args, tools, workdir):
         "fp32 compile s": timed([tools["awq-compile"], model, "-o", fp32_so, "--no-quantize", "--quiet"]),
         "w4 compile s": timed([tools["awq-compile"], model, "-o", w4_so, f"--group-size={group}", "--quiet"]),
     }
+    w4_generic_so = workdir / f"{name}-w4-generic-attention.so"
+    timed([tools["awq-compile"], model, "-o", w4_generic_so, f"--group-size={group}", "--fuse-attention=false",
+           "--quiet"])
     facts["fp32 .so MB"] = fp32_so.stat().st_size / 1e6
     facts["w4 .so MB"] = w4_so.stat().st_size / 1e6
     quantized = workdir / f"{name}-w4.mlirbc"
@@ -87,6 +91,10 @@ def prepare(name, model, args, tools, workdir):
         # instead of kept inside it (awq_model_carry_output).
         f"awq .so W4 g{group}, cache copied (--copy-kv-cache)": [tools["awq-run"], w4_so, "--bench", *bench,
                                                                  "--copy-kv-cache"],
+        # The same W4 library with MatMul / Softmax / MatMul for attention
+        # instead of awq.attention.
+        f"awq .so W4 g{group}, generic attention (--fuse-attention=false)": [tools["awq-run"], w4_generic_so,
+                                                                             "--bench", *bench],
     }
     return engines, facts
 
