@@ -106,6 +106,37 @@ bool softmaxRow(float *scores, float *logits, int64_t keys, int64_t visible, flo
 constexpr int64_t kBlockedMinQueries = 16;
 constexpr int64_t kQueryRowsPerBlock = 256;
 
+// A mask value at or below this absorbs any score (score + mask rounds to
+// within one float step of the mask, 7.5e22 apart near 1e30), so such a key
+// weighs exactly 0 next to any key above it: fastExp underflows to 0, as in
+// the MatMul / Softmax / MatMul graph. Exporters mask with the most negative
+// float (or -inf).
+constexpr float kAbsorbingMask = -1e30f;
+
+// Where the rows of one prefill block stop reading keys: past the causal
+// limit, and past the last key any row's mask leaves visible. A row whose
+// every key is masked out that way (finite fill) softmaxes over all of its
+// masked scores, so then every key is read.
+struct BlockRow {
+  int64_t i, h, visible;
+  const float *maskRow;
+};
+
+int64_t blockColumns(const std::vector<BlockRow> &rows, int64_t maskStride) {
+  int64_t columns = 0;
+  for (const BlockRow &row : rows) {
+    int64_t last = row.visible;
+    if (row.maskRow) {
+      while (last > 0 && row.maskRow[(last - 1) * maskStride] <= kAbsorbingMask)
+        --last;
+      if (last == 0) // nothing unmasked: the row needs all of its keys
+        last = row.visible;
+    }
+    columns = std::max(columns, last);
+  }
+  return columns;
+}
+
 void attentionBlocked(const AttentionDims &d, const float *q, const float *k, const float *v,
                       const awq_tensor *mask, float scale, bool causal, float *out) {
   const int64_t group = d.queryHeads / d.kvHeads;
@@ -113,6 +144,7 @@ void attentionBlocked(const AttentionDims &d, const float *q, const float *k, co
   const float *maskData = mask ? static_cast<const float *>(mask->data) : nullptr;
   const int64_t rows = group * d.queries; // per (batch, kv head)
   std::vector<float> scores(static_cast<size_t>(std::min(rows, kQueryRowsPerBlock) * d.kvLen));
+  std::vector<BlockRow> block;
   for (int64_t b = 0; b < d.batch; ++b)
     for (int64_t kvHead = 0; kvHead < d.kvHeads; ++kvHead) {
       const float *keys = k + (b * d.kvHeads + kvHead) * d.keys * d.headDim;
@@ -120,23 +152,35 @@ void attentionBlocked(const AttentionDims &d, const float *q, const float *k, co
       const int64_t firstRow = (b * d.queryHeads + kvHead * group) * d.queries;
       for (int64_t begin = 0; begin < rows; begin += kQueryRowsPerBlock) {
         const int64_t count = std::min(kQueryRowsPerBlock, rows - begin);
-        sgemmF32(/*transB=*/true, count, d.kvLen, d.headDim, q + (firstRow + begin) * d.headDim,
-                 d.headDim, keys, d.headDim, 0.0f, scores.data(), d.kvLen);
+        block.clear();
+        for (int64_t row = begin; row < begin + count; ++row) {
+          const int64_t i = row % d.queries, h = kvHead * group + row / d.queries;
+          const int64_t visible =
+              causal ? std::min(d.kvLen, std::max<int64_t>(0, d.pastLen + i + 1)) : d.kvLen;
+          block.push_back(
+              {i, h, visible, maskData ? maskData + b * ms.b + h * ms.h + i * ms.s : nullptr});
+        }
+        // Causal prefill reads about half the keys, block by block.
+        const int64_t columns = blockColumns(block, ms.t);
+        if (columns > 0)
+          sgemmF32(/*transB=*/true, count, columns, d.headDim, q + (firstRow + begin) * d.headDim,
+                   d.headDim, keys, d.headDim, 0.0f, scores.data(), d.kvLen);
         parallelFor(count, 1, [&](int64_t rowBegin, int64_t rowEnd) {
           std::vector<float> logits(static_cast<size_t>(d.kvLen));
           for (int64_t r = rowBegin; r < rowEnd; ++r) {
-            const int64_t row = begin + r, i = row % d.queries;
-            const int64_t h = kvHead * group + row / d.queries;
-            const int64_t visible =
-                causal ? std::min(d.kvLen, std::max<int64_t>(0, d.pastLen + i + 1)) : d.kvLen;
-            const float *maskRow = maskData ? maskData + b * ms.b + h * ms.h + i * ms.s : nullptr;
+            const BlockRow &row = block[static_cast<size_t>(r)];
+            const int64_t visible = std::min(row.visible, columns);
             float *p = scores.data() + r * d.kvLen;
-            if (!softmaxRow(p, logits.data(), d.kvLen, visible, scale, maskRow, ms.t))
+            if (!softmaxRow(p, logits.data(), columns, visible, scale, row.maskRow, ms.t))
               std::fill(p, p + visible, 0.0f);
           }
         });
-        sgemmF32(/*transB=*/false, count, d.valueDim, d.kvLen, scores.data(), d.kvLen, values,
-                 d.valueDim, 0.0f, out + (firstRow + begin) * d.valueDim, d.valueDim);
+        if (columns > 0)
+          sgemmF32(/*transB=*/false, count, d.valueDim, columns, scores.data(), d.kvLen, values,
+                   d.valueDim, 0.0f, out + (firstRow + begin) * d.valueDim, d.valueDim);
+        else
+          std::fill(out + (firstRow + begin) * d.valueDim,
+                    out + (firstRow + begin + count) * d.valueDim, 0.0f);
       }
     }
 }

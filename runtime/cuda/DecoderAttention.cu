@@ -178,6 +178,27 @@ __global__ void __launch_bounds__(kAttentionThreads) attentionKernel(const Atten
   }
 }
 
+// The fields both entry points set alike: tensors, dims, scale; k and v
+// hold `keys` rows per head, all of them read.
+template <class T>
+AttentionArgs<T> makeAttentionArgs(const void *q, const void *k, const void *v, void *out,
+                                   int64_t batch, int64_t heads, int64_t kvHeads, int64_t qLen,
+                                   int64_t headDim, int64_t keys, float scale) {
+  AttentionArgs<T> args{};
+  args.q = static_cast<const T *>(q);
+  args.k = static_cast<const T *>(k);
+  args.v = static_cast<const T *>(v);
+  args.out = static_cast<T *>(out);
+  args.batch = batch;
+  args.heads = heads;
+  args.kvHeads = kvHeads;
+  args.qLen = qLen;
+  args.headDim = headDim;
+  args.keys = args.kvLen = keys;
+  args.scale = scale;
+  return args;
+}
+
 // Checks the arguments both entry points share and launches one block per
 // query row with the fewest registers that hold head_dim / kLanesPerKey dims
 // per lane.
@@ -252,22 +273,12 @@ extern "C" awq_status awq_cuda_attention(const void *q, const void *k_cache, con
       using T = decltype(tag);
       // q and out [B, S, H, D]; the whole cache is readable, causality and
       // past_len (on the device) decide which rows are seen.
-      AttentionArgs<T> args{};
-      args.q = static_cast<const T *>(q);
-      args.k = static_cast<const T *>(k_cache);
-      args.v = static_cast<const T *>(v_cache);
-      args.out = static_cast<T *>(out);
-      args.batch = batch;
-      args.heads = heads;
-      args.kvHeads = kv_heads;
-      args.qLen = q_len;
-      args.headDim = head_dim;
-      args.keys = args.kvLen = capacity;
+      AttentionArgs<T> args = makeAttentionArgs<T>(q, k_cache, v_cache, out, batch, heads,
+                                                   kv_heads, q_len, head_dim, capacity, scale);
       args.qStrideB = args.outStrideB = q_len * heads * head_dim;
       args.qStrideS = args.outStrideS = heads * head_dim;
       args.qStrideH = args.outStrideH = head_dim;
       args.pastLen = past_len;
-      args.scale = scale;
       launchAttention(args, asStream(stream));
     });
   });
@@ -290,18 +301,9 @@ extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, co
     requireFloatDtype(dtype);
     dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
-      AttentionArgs<T> args{};
-      args.q = static_cast<const T *>(q);
-      args.k = static_cast<const T *>(k);
-      args.v = static_cast<const T *>(v);
-      args.out = static_cast<T *>(out);
+      AttentionArgs<T> args = makeAttentionArgs<T>(q, k, v, out, batch, heads, kv_heads, q_len,
+                                                   head_dim, kv_len, scale);
       args.mask = static_cast<const T *>(mask);
-      args.batch = batch;
-      args.heads = heads;
-      args.kvHeads = kv_heads;
-      args.qLen = q_len;
-      args.headDim = head_dim;
-      args.keys = args.kvLen = kv_len;
       // q and out [B, H, S, D].
       args.qStrideB = args.outStrideB = heads * q_len * head_dim;
       args.qStrideH = args.outStrideH = q_len * head_dim;
@@ -312,7 +314,6 @@ extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, co
         args.maskStrideS = mask_strides[2];
         args.maskStrideT = mask_strides[3];
       }
-      args.scale = scale;
       launchAttention(args, asStream(stream));
     });
   });

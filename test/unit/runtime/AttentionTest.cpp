@@ -151,6 +151,36 @@ TEST(Attention, ManyQueriesBlockedPathMatchesReference) {
   }
 }
 
+// HF's causal mask with the most negative float (not -inf): the blocked path
+// stops each block's products at the last key a row leaves unmasked, which
+// must not change any value; a row masked everywhere (finite fill) still
+// averages over all of its keys, as the graph's Softmax would.
+TEST(Attention, BlockedPathSkipsKeysTheMaskAbsorbs) {
+  const Dims d{1, 2, 2, 300, 300, 8}; // 300 rows per head: blocks of 256 + 44
+  const float lowest = std::numeric_limits<float>::lowest();
+  const HostTensor q = makeF32({d.b, d.hq, d.s, d.d}, randomFloats(d.b * d.hq * d.s * d.d, 18));
+  const HostTensor k = makeF32({d.b, d.hkv, d.t, d.d}, randomFloats(d.b * d.hkv * d.t * d.d, 19));
+  const HostTensor v = makeF32({d.b, d.hkv, d.t, d.d}, randomFloats(d.b * d.hkv * d.t * d.d, 20));
+  std::vector<float> maskValues(static_cast<size_t>(d.s * d.t));
+  for (int64_t i = 0; i < d.s; ++i)
+    for (int64_t j = 0; j < d.t; ++j)
+      maskValues[i * d.t + j] = j <= i ? 0.0f : lowest;
+  for (int64_t j = 0; j < d.t; ++j)
+    maskValues[5 * d.t + j] = lowest; // query 5 sees nothing unmasked
+  const HostTensor mask = makeF32({d.s, d.t}, maskValues);
+  const std::vector<double> out = runAttention(q, k, v, &mask, 0, -1, -1).asDoubles();
+  const std::vector<double> maskD(maskValues.begin(), maskValues.end());
+  // The reference adds the mask in double: finfo.min swallows the score there
+  // too, so query 5 averages every value of its head uniformly.
+  expectNear(out, attentionReference(q.asDoubles(), k.asDoubles(), v.asDoubles(), d, false, 0, &maskD),
+             1e-5);
+  // And the same as the causal flag, without a mask, except for query 5.
+  const std::vector<double> causal = runAttention(q, k, v, nullptr, 1, 0, -1).asDoubles();
+  for (size_t at = 0; at < out.size(); ++at)
+    if ((static_cast<int64_t>(at) / d.d) % d.s != 5)
+      ASSERT_NEAR(out[at], causal[at], 1e-6) << at;
+}
+
 TEST(Attention, IncrementalDecodeWithKvCacheEqualsFullSequence) {
   // Prefill 5 tokens, then decode 4 tokens one at a time through a cache of
   // capacity 12; every decoded row must equal the matching row of causal
