@@ -47,6 +47,8 @@ struct LoweringState {
   llvm::StringSet<> nodeNames;
   /// Scalar constants by element type and value, created once.
   llvm::DenseMap<std::pair<Type, uint64_t>, Value> scalars;
+  /// i64 vector constants by name (the name spells the values), created once.
+  llvm::StringMap<Value> intVectors;
   /// The last initializer created: the next goes after it, so that names
   /// made unique on export are numbered in creation order.
   Operation *lastInitializer = nullptr;
@@ -104,6 +106,21 @@ public:
       cached = initializer(
           name, DenseElementsAttr::get(
                     type, builder.getFloatAttr(elementType, value)));
+    }
+    return cached;
+  }
+
+  /// An i64 vector constant named `<prefix>[v0,v1,...]`, one per value list.
+  Value ints(StringRef prefix, ArrayRef<int64_t> values) {
+    std::string name = prefix.str() + "[";
+    llvm::raw_string_ostream os(name);
+    llvm::interleave(values, os, ",");
+    os << "]";
+    Value &cached = state.intVectors[name];
+    if (!cached) {
+      auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                        builder.getI64Type());
+      cached = initializer(name, DenseElementsAttr::get(type, values));
     }
     return cached;
   }
@@ -493,6 +510,69 @@ static void lowerSiLU(SiLUOp op, int64_t opset,
       b.node("Mul", {op.getInput(), sigmoid}, op.getType()));
 }
 
+/// awq.attention -> Transpose(k) -> MatMul(q, .) [-> Mul(scale)] [-> Add(mask)]
+/// -> Softmax(last axis) -> MatMul(., v), the chain awq-fuse-attention fused.
+/// Under grouped-query attention k and v are first repeated to the query
+/// heads (HF's repeat_kv: Unsqueeze, Expand, Reshape), which needs static
+/// head counts and head dims. One difference stays: a query whose scores are
+/// all -inf gets NaN from ONNX's Softmax where the op gives zeros.
+static LogicalResult lowerAttention(AttentionOp op, int64_t opset,
+                                    LoweringState &state) {
+  NodeBuilder b(op, opset, state);
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
+  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  Type element = queryType.getElementType();
+  const int64_t queryHeads = queryType.getDimSize(1), kvHeads = keyType.getDimSize(1);
+  Value key = op.getKey(), value = op.getValue();
+  if (queryHeads != kvHeads) {
+    if (ShapedType::isDynamic(queryHeads) || ShapedType::isDynamic(kvHeads) ||
+        ShapedType::isDynamic(keyType.getDimSize(3)) ||
+        ShapedType::isDynamic(valueType.getDimSize(3)))
+      return op.emitError("cannot export awq.attention with ")
+             << kvHeads << " key/value heads for " << queryHeads
+             << " query heads: repeating them needs static head counts and head dims";
+    const int64_t copies = queryHeads / kvHeads;
+    auto repeat = [&](Value x, RankedTensorType type) {
+      ArrayRef<int64_t> shape = type.getShape();
+      auto unsqueezedType = RankedTensorType::get(
+          {shape[0], shape[1], 1, shape[2], shape[3]}, element);
+      Value unsqueezed =
+          opset < 13 ? b.node("Unsqueeze", x, unsqueezedType,
+                              {b.builder.getNamedAttr("axes", b.builder.getDenseI64ArrayAttr({2}))})
+                     : b.node("Unsqueeze", {x, b.ints("awq.axes", {2})}, unsqueezedType);
+      auto expandedType = RankedTensorType::get(
+          {shape[0], shape[1], copies, shape[2], shape[3]}, element);
+      Value expanded = b.node("Expand", {unsqueezed, b.ints("awq.repeat_kv", {1, 1, copies, 1, 1})},
+                              expandedType);
+      auto repeatedType =
+          RankedTensorType::get({shape[0], queryHeads, shape[2], shape[3]}, element);
+      return b.node("Reshape",
+                    {expanded, b.ints("awq.shape", {0, queryHeads, -1, shape[3]})},
+                    repeatedType);
+    };
+    key = repeat(key, keyType);
+    value = repeat(value, valueType);
+  }
+  ArrayRef<int64_t> q = queryType.getShape(), k = keyType.getShape();
+  auto keyTType = RankedTensorType::get({k[0], queryHeads, k[3], k[2]}, element);
+  Value keyT = b.node("Transpose", key, keyTType,
+                      {b.builder.getNamedAttr("perm", b.builder.getDenseI64ArrayAttr({0, 1, 3, 2}))});
+  auto scoresType = RankedTensorType::get({q[0], q[1], q[2], k[2]}, element);
+  Value scores = b.node("MatMul", {op.getQuery(), keyT}, scoresType);
+  const float scale = op.getScale().convertToFloat();
+  if (scale != 1.0f)
+    scores = b.node("Mul", {scores, b.scalar(element, scale, "awq.attention.scale")}, scoresType);
+  if (Value mask = op.getMask())
+    scores = b.node("Add", {scores, mask}, scoresType);
+  Value probabilities =
+      b.node("Softmax", scores, scoresType,
+             {b.builder.getNamedAttr("axis", b.builder.getI64IntegerAttr(-1))});
+  op.getResult().replaceAllUsesWith(
+      b.node("MatMul", {probabilities, value}, op.getType(), {}, "", /*primary=*/true));
+  return success();
+}
+
 static void lowerGELU(GELUOp op, int64_t opset,
                       LoweringState &state) {
   NodeBuilder b(op, opset, state);
@@ -599,6 +679,7 @@ LogicalResult awq::lowerAWQToONNX(ModuleOp module,
               lowerGELU(op, opset, state);
               return success();
             })
+            .Case([&](AttentionOp op) { return lowerAttention(op, opset, state); })
             .Default([](Operation *op) {
               return op->emitError()
                      << "cannot export '" << op->getName()

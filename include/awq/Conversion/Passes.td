@@ -61,7 +61,7 @@ def AWQFuseAttention : Pass<"awq-fuse-attention"> {
     pass runs after quantization (awq-compile runs it before
     awq-prepack-weights). Nodes left without users are erased.
   }];
-  let dependentDialects = ["::awq::AWQDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::awq::AWQDialect"];
 }
 
 def ConvertAWQToRuntime : Pass<"convert-awq-to-runtime", "::mlir::ModuleOp"> {

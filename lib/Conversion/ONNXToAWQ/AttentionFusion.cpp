@@ -25,7 +25,6 @@
 #include "awq/Dialect/AWQ/AWQDialect.h"
 #include "awq/Dialect/ONNX/ONNXDialect.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
@@ -138,8 +137,9 @@ Value seeThroughRepeatKV(Value repeated) {
 /// The key in [B, H, T, D] given the MatMul's right operand k^T [B, H, D, T]:
 /// the Transpose's input when the Transpose swapped the last two axes, a
 /// Transpose of the same input by the composed permutation when it did more
-/// (one copy either way), else a new Transpose of k^T.
-Value keyFromTransposed(PatternRewriter &rewriter, Location loc, Value keyT) {
+/// (one copy either way), else a new Transpose of k^T. New nodes take
+/// `opset`, the one the model imports (Transpose means the same in all).
+Value keyFromTransposed(PatternRewriter &rewriter, Location loc, Value keyT, int64_t opset) {
   auto keyTType = cast<RankedTensorType>(keyT.getType());
   SmallVector<int64_t> keyShape(keyTType.getShape());
   std::swap(keyShape[2], keyShape[3]);
@@ -157,9 +157,10 @@ Value keyFromTransposed(PatternRewriter &rewriter, Location loc, Value keyT) {
       source = transpose.getInputs()[0];
       perm = swapped;
       name = transpose.getNameAttr();
+      opset = transpose.getOpset();
     }
   }
-  return createNode(rewriter, loc, keyType, "Transpose", 13, {source}, name,
+  return createNode(rewriter, loc, keyType, "Transpose", opset, {source}, name,
                     {rewriter.getNamedAttr("perm", rewriter.getDenseI64ArrayAttr(perm))})
       .getOutputs()[0];
 }
@@ -246,8 +247,10 @@ Value additiveMaskFromWhere(PatternRewriter &rewriter, const ScoreChain &chain) 
   Value cond = where.getInputs()[0];
   Value fill = where.getInputs()[chain.fillWhereTrue ? 1 : 2];
   auto fillType = cast<RankedTensorType>(fill.getType());
-  Value zero = arith::ConstantOp::create(
-      rewriter, where.getLoc(),
+  // An ONNX initializer, so the IR stays loadable and exportable by the
+  // tools that know only the onnx and awq dialects.
+  Value zero = onnx::InitializerOp::create(
+      rewriter, where.getLoc(), "awq.attention.mask_zero",
       DenseElementsAttr::get(fillType, rewriter.getFloatAttr(fillType.getElementType(), 0.0)));
   // Where broadcasts its operands; the fill has one element, so the mask has
   // cond's dims (with leading 1s if the fill has the higher rank).
@@ -257,7 +260,8 @@ Value additiveMaskFromWhere(PatternRewriter &rewriter, const ScoreChain &chain) 
   auto maskType = RankedTensorType::get(shape, fillType.getElementType());
   SmallVector<Value> inputs = {cond, chain.fillWhereTrue ? fill : zero,
                                chain.fillWhereTrue ? zero : fill};
-  return createNode(rewriter, where.getLoc(), maskType, "Where", 16, inputs, where.getNameAttr())
+  return createNode(rewriter, where.getLoc(), maskType, "Where", where.getOpset(), inputs,
+                    where.getNameAttr())
       .getOutputs()[0];
 }
 
@@ -308,7 +312,8 @@ struct SoftmaxChainToAttention : OpRewritePattern<onnx::NodeOp> {
 
     // Past this point the rewrite happens.
     Value mask = chain.whereMask ? additiveMaskFromWhere(rewriter, chain) : chain.mask;
-    Value repeatedKey = keyFromTransposed(rewriter, loc, keyT);
+    Value repeatedKey =
+        keyFromTransposed(rewriter, loc, keyT, chain.scoresMatmul.getOpset());
     Value key = seeThroughRepeatKV(repeatedKey), unrepeatedValue = seeThroughRepeatKV(value);
     // See through repeat_kv only where both sides did it the same way.
     if (cast<RankedTensorType>(key.getType()).getDimSize(1) !=

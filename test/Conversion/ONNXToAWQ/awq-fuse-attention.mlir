@@ -45,8 +45,8 @@ func.func @unscaled_mask_first(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32
 // CHECK-LABEL: func.func @where_mask
 // CHECK-SAME: (%[[Q:.*]]: tensor<1x4x?x16xf32>, %[[K:.*]]: tensor<1x4x?x16xf32>, %[[V:.*]]: tensor<1x4x?x16xf32>, %[[C:.*]]: tensor<?x?xi1>)
 // CHECK-DAG: %[[FILL:.*]] = onnx.initializer "fill"
-// CHECK-DAG: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : tensor<f32>
-// CHECK: %[[M:.*]] = onnx.node "Where"(%[[C]], %[[ZERO]], %[[FILL]]) {name = "/attn/Where", opset = 16 : i64} : (tensor<?x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x?xf32>
+// CHECK-DAG: %[[ZERO:.*]] = onnx.initializer "awq.attention.mask_zero" = dense<0.000000e+00> : tensor<f32>
+// CHECK: %[[M:.*]] = onnx.node "Where"(%[[C]], %[[ZERO]], %[[FILL]]) {name = "/attn/Where", opset = 17 : i64} : (tensor<?x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x?xf32>
 // CHECK-NEXT: %[[O:.*]] = awq.attention %[[Q]], %[[K]], %[[V]], %[[M]] {scale = 2.500000e-01 : f32}
 // CHECK-NEXT: return %[[O]]
 func.func @where_mask(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>,
