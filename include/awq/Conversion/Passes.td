@@ -54,6 +54,9 @@ def AWQFuseAttention : Pass<"awq-fuse-attention"> {
     - grouped-query attention's repeat_kv on both k and v
       (`Reshape(Expand(Unsqueeze(x, [2]), [1, 1, n, 1, 1]), [0, Hkv * n, -1, D])`)
       is seen through: the op reads the Hkv heads directly;
+    - scalar factors on q or k^T (the SDPA export's sqrt(scale) on each) join
+      the op's scale, and Casts to the type a value already has (around
+      Softmax's dtype=float32) are seen through;
     - only chains whose intermediate values have no other users fuse, and only
       where MatMul's batch broadcasting is not needed (bar one kv head).
 

@@ -168,7 +168,7 @@ Value keyFromTransposed(PatternRewriter &rewriter, Location loc, Value keyT, int
 /// What the chain between the scores' MatMul and the Softmax did.
 struct ScoreChain {
   onnx::NodeOp scoresMatmul; // MatMul(q, k^T)
-  float scale = 1.0f;
+  double scale = 1.0;
   Value mask;                       // additive, or null
   onnx::NodeOp whereMask;           // Where(cond, ., fill) to turn into a mask
   bool fillWhereTrue = false;       // Where(cond, fill, .) instead
@@ -194,7 +194,7 @@ LogicalResult matchScaledScores(Value scores, ScoreChain &chain) {
       if (!matmul || !singleUse(matmul))
         continue;
       chain.scoresMatmul = matmul;
-      chain.scale = static_cast<float>(divide ? 1.0 / *factor : *factor);
+      chain.scale = divide ? 1.0 / *factor : *factor;
       return success();
     }
     return failure();
@@ -265,6 +265,38 @@ Value additiveMaskFromWhere(PatternRewriter &rewriter, const ScoreChain &chain) 
       .getOutputs()[0];
 }
 
+/// `value` itself, or the input of the Cast that produced it when that Cast
+/// changes nothing (to the type it already had; exporters write one around
+/// Softmax's `dtype=float32`) and is used only here.
+Value skipNoOpCast(Value value) {
+  onnx::NodeOp cast = getDefiningNode(value, "Cast");
+  if (cast && singleUse(cast) && cast.getInputs().size() == 1 &&
+      cast.getInputs()[0].getType() == value.getType())
+    return cast.getInputs()[0];
+  return value;
+}
+
+/// x and c for Mul(x, c), Mul(c, x) or Div(x, c) (as 1 / c) with a positive
+/// finite scalar constant c, used only here: the SDPA export scales q and k^T
+/// by sqrt(scale) each, which the fused op folds into its scale.
+std::optional<std::pair<Value, double>> matchScalarScaling(Value value) {
+  onnx::NodeOp node = value.getDefiningOp<onnx::NodeOp>();
+  if (!node || !singleUse(node) || node.getInputs().size() != 2)
+    return std::nullopt;
+  const bool divide = isONNXNode(node, "Div");
+  if (!divide && !isONNXNode(node, "Mul"))
+    return std::nullopt;
+  static const unsigned divideOrder[] = {1}, multiplyOrder[] = {1, 0};
+  for (unsigned constIndex :
+       divide ? ArrayRef<unsigned>(divideOrder) : ArrayRef<unsigned>(multiplyOrder)) {
+    std::optional<double> factor = getScalarFloat(node.getInputs()[constIndex]);
+    Value x = node.getInputs()[1 - constIndex];
+    if (factor && std::isfinite(*factor) && *factor > 0.0 && x.getType() == value.getType())
+      return std::make_pair(x, divide ? 1.0 / *factor : *factor);
+  }
+  return std::nullopt;
+}
+
 /// MatMul(Softmax(chain(MatMul(q, k^T))), v) -> awq.attention(q, k, v, mask).
 struct SoftmaxChainToAttention : OpRewritePattern<onnx::NodeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -272,7 +304,7 @@ struct SoftmaxChainToAttention : OpRewritePattern<onnx::NodeOp> {
   LogicalResult matchAndRewrite(onnx::NodeOp node, PatternRewriter &rewriter) const override {
     if (!isONNXNode(node, "MatMul") || node.getInputs().size() != 2)
       return rewriter.notifyMatchFailure(node, "not a MatMul");
-    onnx::NodeOp softmax = getDefiningNode(node.getInputs()[0], "Softmax");
+    onnx::NodeOp softmax = getDefiningNode(skipNoOpCast(node.getInputs()[0]), "Softmax");
     if (!softmax || !singleUse(softmax))
       return rewriter.notifyMatchFailure(node, "not a MatMul of Softmax probabilities");
     // Before opset 13 the default axis was 1 and Softmax flattened from the
@@ -284,9 +316,17 @@ struct SoftmaxChainToAttention : OpRewritePattern<onnx::NodeOp> {
     if (!probsType || !valueType || !resultType || !isLastAxis(axis, 4))
       return rewriter.notifyMatchFailure(node, "not a last-axis Softmax over rank-4 f32 scores");
     ScoreChain chain;
-    if (failed(matchScoreChain(softmax.getInputs()[0], chain)))
+    if (failed(matchScoreChain(skipNoOpCast(softmax.getInputs()[0]), chain)))
       return rewriter.notifyMatchFailure(node, "the Softmax's input is not scaled, masked scores");
     Value query = chain.scoresMatmul.getInputs()[0], keyT = chain.scoresMatmul.getInputs()[1];
+    // Scalar factors on q or k^T join the scale (scaling the whole cache
+    // every step is the cost this saves).
+    double operandScale = 1.0;
+    for (Value *operand : {&query, &keyT})
+      if (std::optional<std::pair<Value, double>> scaled = matchScalarScaling(*operand)) {
+        *operand = scaled->first;
+        operandScale *= scaled->second;
+      }
     RankedTensorType queryType = getRank4F32(query), keyTType = getRank4F32(keyT);
     if (!queryType || !keyTType)
       return rewriter.notifyMatchFailure(node, "q or k^T is not a rank-4 f32 tensor");
@@ -321,8 +361,9 @@ struct SoftmaxChainToAttention : OpRewritePattern<onnx::NodeOp> {
       key = repeatedKey;
       unrepeatedValue = value;
     }
-    rewriter.replaceOpWithNewOp<AttentionOp>(node, resultType, query, key, unrepeatedValue, mask,
-                                             rewriter.getF32FloatAttr(chain.scale));
+    rewriter.replaceOpWithNewOp<AttentionOp>(
+        node, resultType, query, key, unrepeatedValue, mask,
+        rewriter.getF32FloatAttr(static_cast<float>(chain.scale * operandScale)));
     return success();
   }
 };

@@ -141,3 +141,29 @@ func.func @not_fused(%q: tensor<1x4x8x16xf32>, %kt: tensor<1x4x16x8xf32>, %v: te
   return %o0, %o1, %p1, %o2, %o3, %o4 : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x8xf32>,
       tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf16>
 }
+
+// -----
+
+// The SDPA export: q and k^T each scaled by sqrt(scale) (a Mul and a Div here)
+// fold into the op's scale (0.5 * 0.5 = 0.25), so the key cache is not
+// rescaled; no-op Casts around the Softmax (dtype=float32) are seen through.
+// CHECK-LABEL: func.func @sdpa_scaled_operands
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x4x?x16xf32>, %[[K:.*]]: tensor<1x4x?x16xf32>, %[[V:.*]]: tensor<1x4x?x16xf32>)
+// CHECK-NOT: onnx.node
+// CHECK: awq.attention %[[Q]], %[[K]], %[[V]] {scale = 2.500000e-01 : f32}
+// CHECK-NEXT: return
+func.func @sdpa_scaled_operands(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>)
+    -> tensor<1x4x?x16xf32> {
+  %half = onnx.initializer "half" = dense<0.5> : tensor<f32>
+  %two = onnx.initializer "two" = dense<2.0> : tensor<f32>
+  %qs = onnx.node "Mul"(%q, %half) {opset = 17 : i64} : (tensor<1x4x?x16xf32>, tensor<f32>) -> tensor<1x4x?x16xf32>
+  %kt = onnx.node "Transpose"(%k) {opset = 17 : i64, attrs = {perm = array<i64: 0, 1, 3, 2>}}
+      : (tensor<1x4x?x16xf32>) -> tensor<1x4x16x?xf32>
+  %kts = onnx.node "Div"(%kt, %two) {opset = 17 : i64} : (tensor<1x4x16x?xf32>, tensor<f32>) -> tensor<1x4x16x?xf32>
+  %s = onnx.node "MatMul"(%qs, %kts) {opset = 17 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x16x?xf32>) -> tensor<1x4x?x?xf32>
+  %c0 = onnx.node "Cast"(%s) {opset = 17 : i64, attrs = {to = 1 : i64}} : (tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32>
+  %p = onnx.node "Softmax"(%c0) {opset = 17 : i64} : (tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32>
+  %c1 = onnx.node "Cast"(%p) {opset = 17 : i64, attrs = {to = 1 : i64}} : (tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32>
+  %o = onnx.node "MatMul"(%c1, %v) {opset = 17 : i64} : (tensor<1x4x?x?xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  return %o : tensor<1x4x?x16xf32>
+}
