@@ -29,6 +29,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace awq {
 #define GEN_PASS_DEF_AWQFUSEATTENTION
@@ -174,34 +175,39 @@ struct ScoreChain {
   bool fillWhereTrue = false;       // Where(cond, fill, .) instead
 };
 
+/// x and c for Mul(x, c), Mul(c, x) or Div(x, c) (as 1 / c) with a positive
+/// finite scalar constant c, used only here: the SDPA export scales q and k^T
+/// by sqrt(scale) each, which the fused op folds into its scale.
+std::optional<std::pair<Value, double>> matchScalarScaling(Value value) {
+  onnx::NodeOp node = value.getDefiningOp<onnx::NodeOp>();
+  if (!node || !singleUse(node) || node.getInputs().size() != 2)
+    return std::nullopt;
+  const bool divide = isONNXNode(node, "Div");
+  if (!divide && !isONNXNode(node, "Mul"))
+    return std::nullopt;
+  static const unsigned divideOrder[] = {1}, multiplyOrder[] = {1, 0};
+  for (unsigned constIndex :
+       divide ? ArrayRef<unsigned>(divideOrder) : ArrayRef<unsigned>(multiplyOrder)) {
+    std::optional<double> factor = getScalarFloat(node.getInputs()[constIndex]);
+    Value x = node.getInputs()[1 - constIndex];
+    if (factor && std::isfinite(*factor) && *factor > 0.0 && x.getType() == value.getType())
+      return std::make_pair(x, divide ? 1.0 / *factor : *factor);
+  }
+  return std::nullopt;
+}
+
 /// scores -> [Div/Mul by a scalar constant] -> MatMul(q, k^T), nodes used
 /// only along the chain.
 LogicalResult matchScaledScores(Value scores, ScoreChain &chain) {
-  onnx::NodeOp node = scores.getDefiningOp<onnx::NodeOp>();
-  if (!node || !singleUse(node))
+  Value unscaled = scores;
+  double factor = 1.0;
+  if (std::optional<std::pair<Value, double>> scaled = matchScalarScaling(scores))
+    std::tie(unscaled, factor) = *scaled;
+  onnx::NodeOp matmul = getDefiningNode(unscaled, "MatMul");
+  if (!matmul || !singleUse(matmul))
     return failure();
-  if ((isONNXNode(node, "Div") || isONNXNode(node, "Mul")) && node.getInputs().size() == 2) {
-    const bool divide = isONNXNode(node, "Div");
-    // Div(s, c); Mul(s, c) or Mul(c, s).
-    static const unsigned divideOrder[] = {1}, multiplyOrder[] = {1, 0};
-    for (unsigned constIndex :
-         divide ? ArrayRef<unsigned>(divideOrder) : ArrayRef<unsigned>(multiplyOrder)) {
-      std::optional<double> factor = getScalarFloat(node.getInputs()[constIndex]);
-      if (!factor || !std::isfinite(*factor) || *factor <= 0.0 ||
-          node.getOutputs()[0].getType() != node.getInputs()[1 - constIndex].getType())
-        continue;
-      onnx::NodeOp matmul = getDefiningNode(node.getInputs()[1 - constIndex], "MatMul");
-      if (!matmul || !singleUse(matmul))
-        continue;
-      chain.scoresMatmul = matmul;
-      chain.scale = divide ? 1.0 / *factor : *factor;
-      return success();
-    }
-    return failure();
-  }
-  if (!isONNXNode(node, "MatMul"))
-    return failure();
-  chain.scoresMatmul = node;
+  chain.scoresMatmul = matmul;
+  chain.scale = factor;
   return success();
 }
 
@@ -274,27 +280,6 @@ Value skipNoOpCast(Value value) {
       cast.getInputs()[0].getType() == value.getType())
     return cast.getInputs()[0];
   return value;
-}
-
-/// x and c for Mul(x, c), Mul(c, x) or Div(x, c) (as 1 / c) with a positive
-/// finite scalar constant c, used only here: the SDPA export scales q and k^T
-/// by sqrt(scale) each, which the fused op folds into its scale.
-std::optional<std::pair<Value, double>> matchScalarScaling(Value value) {
-  onnx::NodeOp node = value.getDefiningOp<onnx::NodeOp>();
-  if (!node || !singleUse(node) || node.getInputs().size() != 2)
-    return std::nullopt;
-  const bool divide = isONNXNode(node, "Div");
-  if (!divide && !isONNXNode(node, "Mul"))
-    return std::nullopt;
-  static const unsigned divideOrder[] = {1}, multiplyOrder[] = {1, 0};
-  for (unsigned constIndex :
-       divide ? ArrayRef<unsigned>(divideOrder) : ArrayRef<unsigned>(multiplyOrder)) {
-    std::optional<double> factor = getScalarFloat(node.getInputs()[constIndex]);
-    Value x = node.getInputs()[1 - constIndex];
-    if (factor && std::isfinite(*factor) && *factor > 0.0 && x.getType() == value.getType())
-      return std::make_pair(x, divide ? 1.0 / *factor : *factor);
-  }
-  return std::nullopt;
 }
 
 /// MatMul(Softmax(chain(MatMul(q, k^T))), v) -> awq.attention(q, k, v, mask).
