@@ -200,6 +200,16 @@ void requireCount(int64_t count) {
     awq::rt::raise("count must be >= 0 (%lld given)", static_cast<long long>(count));
 }
 
+// Whether an entry over `count` elements (or rows) has work: none for 0,
+// when its pointers may be null; otherwise x and y must be set.
+bool hasWork(int64_t count, const void *x, const void *y) {
+  if (count == 0)
+    return false;
+  requireNonNull(x, "x");
+  requireNonNull(y, "y");
+  return true;
+}
+
 } // namespace
 
 extern "C" int awq_cuda_unary_supported(int32_t op) { return isDeviceUnary(op) ? 1 : 0; }
@@ -212,10 +222,8 @@ extern "C" awq_status awq_cuda_unary(int32_t op, const void *x, int64_t count, i
       awq::rt::raise("unary op %d has no CUDA kernel", op);
     requireCount(count);
     requireFloatDtype(dtype);
-    if (count == 0)
+    if (!hasWork(count, x, y))
       return;
-    requireNonNull(x, "x");
-    requireNonNull(y, "y");
     dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
       unaryKernel<T><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
@@ -336,10 +344,8 @@ extern "C" awq_status awq_cuda_trilu(const void *x, int64_t matrices, int64_t ro
                      static_cast<long long>(matrices), static_cast<long long>(rows),
                      static_cast<long long>(columns));
     const int64_t count = matrices * rows * columns;
-    if (count == 0)
+    if (!hasWork(count, x, y))
       return;
-    requireNonNull(x, "x");
-    requireNonNull(y, "y");
     dispatchElementWord(element_bytes, [&](auto tag) {
       using Word = decltype(tag);
       triluKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
@@ -363,10 +369,8 @@ extern "C" awq_status awq_cuda_strided_copy(const void *x, const int64_t *x_stri
     int64_t count = 0;
     const StridedShape<2> layout = mergeDims(makeStridedShape<2>(
         shape, {x_strides, y_strides}, rank, &count, Strides::FirstMayBeNegative));
-    if (count == 0)
+    if (!hasWork(count, x, y))
       return;
-    requireNonNull(x, "x");
-    requireNonNull(y, "y");
     dispatchElementWord(element_bytes, [&](auto tag) {
       using Word = decltype(tag);
       stridedCopyKernel<Word><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
@@ -382,10 +386,8 @@ extern "C" awq_status awq_cuda_cast(const void *x, int32_t from_dtype, int64_t c
     requireCount(count);
     requireFloatDtype(from_dtype);
     requireFloatDtype(to_dtype);
-    if (count == 0)
+    if (!hasWork(count, x, y))
       return;
-    requireNonNull(x, "x");
-    requireNonNull(y, "y");
     dispatchFloatDtype(from_dtype, "from_dtype", [&](auto fromTag) {
       dispatchFloatDtype(to_dtype, "to_dtype", [&](auto toTag) {
         using From = decltype(fromTag);
@@ -404,10 +406,8 @@ extern "C" awq_status awq_cuda_softmax(const void *x, int64_t rows, int64_t dim,
     requireCount(rows);
     requirePositive(dim, "dim");
     requireFloatDtype(dtype);
-    if (rows == 0)
+    if (!hasWork(rows, x, y))
       return;
-    requireNonNull(x, "x");
-    requireNonNull(y, "y");
     const int64_t warps = std::min<int64_t>(32, std::max<int64_t>(1, (dim + 127) / 128));
     dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
