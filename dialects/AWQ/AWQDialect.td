@@ -66,4 +66,21 @@ def AWQ_GeluApproximationAttr
   let assemblyFormat = "`<` $value `>`";
 }
 
+def AWQ_RotaryLayout : I32EnumAttr<"RotaryLayout",
+    "which channels of a head rotary embedding rotates together", [
+      I32EnumAttrCase<"HalfSplit", 0, "half_split">,
+      I32EnumAttrCase<"Interleaved", 1, "interleaved">
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::awq";
+}
+def AWQ_RotaryLayoutAttr : EnumAttr<AWQ_Dialect, AWQ_RotaryLayout, "rotary_layout"> {
+  let assemblyFormat = "`<` $value `>`";
+  let summary = "Rotary embedding layout";
+  let description = [{
+    `half_split` (HF's rotate_half, LLaMA and GPT-NeoX): channel i turns with
+    channel i + D/2. `interleaved` (GPT-J, llama2.c): channel 2i with 2i + 1.
+  }];
+}
+
 #endif // AWQ_DIALECT_AWQ_AWQDIALECT_TD

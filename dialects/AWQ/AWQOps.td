@@ -275,6 +275,46 @@ def AWQ_AttentionOp : AWQ_Op<"attention", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Rotary position embedding
+//===----------------------------------------------------------------------===//
+
+def AWQ_RotaryEmbeddingOp : AWQ_Op<"rotary_embedding",
+    [Pure, AllTypesMatch<["input", "result"]>, AllTypesMatch<["cos", "sin"]>]> {
+  let summary = "Rotary position embedding from given cos and sin: x cos + rotate(x) sin";
+  let description = [{
+    `input` [..., D] with D even and static; `cos` and `sin` (one type)
+    broadcast to the input's shape without widening it, with D in their last
+    dim:
+
+        result = input * cos + rotate(input) * sin
+
+    where `rotate` pairs channels by `layout` and gives each the other's
+    value, the first of the pair negated:
+
+        half_split:  rotate(x)[i] = -x[i + D/2], rotate(x)[i + D/2] = x[i]   (i < D/2)
+        interleaved: rotate(x)[2i] = -x[2i + 1], rotate(x)[2i + 1] = x[2i]
+
+    Each product and the sum are rounded to the element type, as ONNX's Mul,
+    Mul and Add round them, so the op gives the same bits as the graph it
+    replaces. Exporters compute cos and sin once per forward from the
+    positions; `awq-fuse-rotary-embedding` forms this op from the
+    Slice / Neg / Concat / Mul / Add chain they write for each of q and k.
+
+    ```mlir
+    %q_rot = awq.rotary_embedding %q, %cos, %sin {layout = #awq.rotary_layout<half_split>}
+        : tensor<1x8x?x64xf32>, tensor<1x1x?x64xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatTensor:$cos, AWQ_FloatTensor:$sin,
+                       AWQ_RotaryLayoutAttr:$layout);
+  let results = (outs AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $cos `,` $sin attr-dict `:` type($input) `,` type($cos)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Activations
 //===----------------------------------------------------------------------===//
 

@@ -233,14 +233,20 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   prepackOptions.cudaLayout = options.cudaWeightLayout;
   std::string lowerStage = cuda ? "prepack weights for CUDA + lower to CUDA node calls"
                                 : "prepack weights + lower to runtime calls";
-  if (options.fuseAttention)
-    lowerStage = "fuse attention + " + lowerStage;
+  if (options.fuseAttention || options.fuseRotaryEmbedding)
+    lowerStage = std::string("fuse ") +
+                 (options.fuseAttention && options.fuseRotaryEmbedding ? "attention and rotary embeddings"
+                  : options.fuseAttention                              ? "attention"
+                                                                       : "rotary embeddings") +
+                 " + " + lowerStage;
   if (failed(runPasses(lowerStage,
                        [&](PassManager &pm) {
                          // After quantization: the AWQ passes read attention
                          // through its generic ops.
                          if (options.fuseAttention)
                            pm.addPass(createAWQFuseAttention());
+                         if (options.fuseRotaryEmbedding)
+                           pm.addPass(createAWQFuseRotaryEmbedding());
                          pm.addPass(createAWQPrepackWeights(prepackOptions));
                          pm.addPass(createConvertAWQToRuntime(lowerOptions));
                        })))

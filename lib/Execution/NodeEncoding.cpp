@@ -126,6 +126,9 @@ llvm::Error encodeAttribute(NodeWriter &writer, StringRef name,
   } else if (auto gelu = dyn_cast<GeluApproximationAttr>(attr)) {
     begin(AWQ_ATTRIBUTE_STRING);
     writer.str(stringifyGeluApproximation(gelu.getValue()));
+  } else if (auto rotary = dyn_cast<RotaryLayoutAttr>(attr)) {
+    begin(AWQ_ATTRIBUTE_STRING);
+    writer.str(stringifyRotaryLayout(rotary.getValue()));
   } else if (auto layout = dyn_cast<WeightLayoutAttr>(attr)) {
     begin(AWQ_ATTRIBUTE_STRING);
     writer.str(stringifyWeightLayout(layout.getValue()));

@@ -573,6 +573,62 @@ static LogicalResult lowerAttention(AttentionOp op, int64_t opset,
   return success();
 }
 
+/// awq.rotary_embedding -> Add(Mul(x, cos), Mul(rotate(x), sin)) with
+/// rotate written as exporters write it: Concat(Neg(x[..., D/2:]),
+/// x[..., :D/2]) for half_split; for interleaved the odd and even channels
+/// (Slices with step 2, so opset 10 on) negated, unsqueezed, concatenated
+/// and flattened back by Reshape [0, ..., 0, D]. The same roundings as the
+/// op, so the export computes the same bits.
+static LogicalResult lowerRotaryEmbedding(RotaryEmbeddingOp op, int64_t opset,
+                                          LoweringState &state) {
+  NodeBuilder b(op, opset, state);
+  auto type = cast<RankedTensorType>(op.getType());
+  Type element = type.getElementType();
+  const int64_t rank = type.getRank(), headDim = type.getShape().back();
+  const bool interleaved = op.getLayout() == RotaryLayout::Interleaved;
+  if (opset < 10)
+    return op.emitError("cannot export awq.rotary_embedding at opset ")
+           << opset << ": its Slices need opset 10 or later";
+  Value x = op.getInput();
+  auto sliced = [&](ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, element); };
+  SmallVector<int64_t> halfShape(type.getShape());
+  halfShape.back() = headDim / 2;
+  auto slice = [&](int64_t start, int64_t end, int64_t step) {
+    SmallVector<Value> inputs = {x, b.ints("awq.starts", {start}), b.ints("awq.ends", {end}),
+                                 b.ints("awq.axes", {-1})};
+    if (step != 1)
+      inputs.push_back(b.ints("awq.steps", {step}));
+    return b.node("Slice", inputs, sliced(halfShape));
+  };
+  NamedAttribute lastAxis = b.builder.getNamedAttr("axis", b.builder.getI64IntegerAttr(-1));
+  Value rotated;
+  if (!interleaved) {
+    Value first = slice(0, headDim / 2, 1), second = slice(headDim / 2, headDim, 1);
+    rotated = b.node("Concat", {b.node("Neg", second, sliced(halfShape)), first}, type, {lastAxis});
+  } else {
+    Value even = slice(0, headDim, 2), odd = slice(1, headDim, 2);
+    SmallVector<int64_t> pairShape(halfShape);
+    pairShape.push_back(1);
+    auto unsqueezeLast = [&](Value v) {
+      return opset < 13 ? b.node("Unsqueeze", v, sliced(pairShape),
+                                 {b.builder.getNamedAttr("axes", b.builder.getDenseI64ArrayAttr({-1}))})
+                        : b.node("Unsqueeze", {v, b.ints("awq.axes", {-1})}, sliced(pairShape));
+    };
+    pairShape.back() = 2;
+    Value pairs = b.node("Concat",
+                         {unsqueezeLast(b.node("Neg", odd, sliced(halfShape))), unsqueezeLast(even)},
+                         sliced(pairShape), {lastAxis});
+    SmallVector<int64_t> flat(rank - 1, 0);
+    flat.push_back(headDim);
+    rotated = b.node("Reshape", {pairs, b.ints("awq.shape", flat)}, type);
+  }
+  Value direct = b.node("Mul", {x, op.getCos()}, type);
+  Value turned = b.node("Mul", {rotated, op.getSin()}, type);
+  op.getResult().replaceAllUsesWith(
+      b.node("Add", {direct, turned}, type, {}, "", /*primary=*/true));
+  return success();
+}
+
 static void lowerGELU(GELUOp op, int64_t opset,
                       LoweringState &state) {
   NodeBuilder b(op, opset, state);
@@ -680,6 +736,7 @@ LogicalResult awq::lowerAWQToONNX(ModuleOp module,
               return success();
             })
             .Case([&](AttentionOp op) { return lowerAttention(op, opset, state); })
+            .Case([&](RotaryEmbeddingOp op) { return lowerRotaryEmbedding(op, opset, state); })
             .Default([](Operation *op) {
               return op->emitError()
                      << "cannot export '" << op->getName()

@@ -1,6 +1,6 @@
 // GraphKernels.cu - the generic kernels a compiled model's ONNX nodes run on
-// the device: elementwise unary and broadcasting binary ops, softmax over the
-// last axis, float casts, the data movement of the view ops and Concat
+// the device: elementwise unary and broadcasting binary ops, the rotary
+// embedding with the model's cos and sin, softmax over the last axis, float casts, the data movement of the view ops and Concat
 // (a strided copy), Gather (a row gather) and Where (a broadcasting select),
 // and the generators ConstantOfShape (a fill) and Trilu (a triangle mask);
 // see runtime/cuda/model/CudaNodes.cpp.
@@ -77,6 +77,30 @@ __global__ void binaryKernel(int32_t op, const T *a, const T *b, StridedShape<2>
     int64_t offsets[2];
     stridedOffsets(layout, i, offsets);
     y[i] = fromFloat<T>(applyBinary(op, toFloat(a[offsets[0]]), toFloat(b[offsets[1]])));
+  }
+}
+
+// y = x * cos + rotate(x) * sin over contiguous x [..., headDim]; cos and
+// sin read through the broadcast strides in `angles`. Each product and the
+// sum round to T with __fmul_rn / __fadd_rn (no FMA contraction), as the
+// CPU runtime's awq_rotary_embedding and the ONNX Mul, Mul, Add it replaces.
+template <class T>
+__global__ void rotaryEmbeddingKernel(const T *__restrict__ x, const T *__restrict__ cos,
+                                      const T *__restrict__ sin, StridedShape<1> angles,
+                                      int64_t headDim, bool interleaved, int64_t count,
+                                      T *__restrict__ y) {
+  AWQ_GRID_STRIDE_LOOP(i, count) {
+    int64_t angle[1];
+    stridedOffsets(angles, i, angle);
+    const int64_t channel = i % headDim, half = headDim / 2;
+    // Half-split pairs channel c with c + D/2, interleaved 2i with 2i + 1;
+    // the first of each pair takes its partner negated.
+    const bool first = interleaved ? (channel & 1) == 0 : channel < half;
+    const int64_t partner = interleaved ? (first ? i + 1 : i - 1) : (first ? i + half : i - half);
+    const float partnerValue = first ? -toFloat(x[partner]) : toFloat(x[partner]);
+    const float direct = toFloat(fromFloat<T>(__fmul_rn(toFloat(x[i]), toFloat(cos[angle[0]]))));
+    const float turned = toFloat(fromFloat<T>(__fmul_rn(partnerValue, toFloat(sin[angle[0]]))));
+    y[i] = fromFloat<T>(__fadd_rn(direct, turned));
   }
 }
 
@@ -255,6 +279,45 @@ extern "C" awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *
           static_cast<T *>(y));
     });
     checkLaunch("binary");
+  });
+}
+
+extern "C" awq_status awq_cuda_rotary_embedding(const void *x, const void *cos, const void *sin,
+                                                const int64_t *angle_strides,
+                                                const int64_t *shape, int32_t rank,
+                                                int32_t layout, int32_t dtype, void *y,
+                                                void *stream) {
+  return awq::rt::guard("awq_cuda_rotary_embedding", [&] {
+    if (rank < 1)
+      awq::rt::raise("rank must be >= 1 (the head dim last), got %d", rank);
+    requireNonNull(shape, "shape");
+    requireNonNull(angle_strides, "angle_strides");
+    if (layout != AWQ_ROPE_INTERLEAVED && layout != AWQ_ROPE_HALF_SPLIT)
+      awq::rt::raise("layout must be AWQ_ROPE_INTERLEAVED or AWQ_ROPE_HALF_SPLIT (%d given)",
+                     layout);
+    const int64_t headDim = shape[rank - 1];
+    if (headDim <= 0 || headDim % 2 != 0)
+      awq::rt::raise("the head dim (last dim) must be positive and even, got %lld",
+                     static_cast<long long>(headDim));
+    int64_t count = 0;
+    const StridedShape<1> angles =
+        mergeDims(makeStridedShape<1>(shape, {angle_strides}, rank, &count));
+    requireFloatDtype(dtype);
+    if (count == 0)
+      return;
+    requireNonNull(x, "x");
+    requireNonNull(cos, "cos");
+    requireNonNull(sin, "sin");
+    requireNonNull(y, "y");
+    if (x == y)
+      awq::rt::raise("y must not alias x (a channel reads its partner)");
+    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
+      using T = decltype(tag);
+      rotaryEmbeddingKernel<T><<<gridFor(count), kThreads, 0, asStream(stream)>>>(
+          static_cast<const T *>(x), static_cast<const T *>(cos), static_cast<const T *>(sin),
+          angles, headDim, layout == AWQ_ROPE_INTERLEAVED, count, static_cast<T *>(y));
+    });
+    checkLaunch("rotary_embedding");
   });
 }
 

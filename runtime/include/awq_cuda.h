@@ -257,6 +257,15 @@ int awq_cuda_binary_supported(int32_t op);
 awq_status awq_cuda_binary(int32_t op, const void *a, const int64_t *a_strides, const void *b,
                            const int64_t *b_strides, const int64_t *shape, int32_t rank,
                            int32_t dtype, void *y, void *stream);
+/* awq_rotary_embedding on the device: y = x * cos + rotate(x) * sin for x
+ * and y contiguous over shape[rank] (the head dim last, even); cos and sin
+ * (laid out alike) read at angle_strides, their element strides per dim of
+ * shape (0 where they broadcast); layout an awq_rope_layout. Rounds as the
+ * CPU op does, so both give the same bits. y must not alias x. */
+awq_status awq_cuda_rotary_embedding(const void *x, const void *cos, const void *sin,
+                                     const int64_t *angle_strides, const int64_t *shape,
+                                     int32_t rank, int32_t layout, int32_t dtype, void *y,
+                                     void *stream);
 /* ONNX Where: for every coordinate c of shape[rank],
  *   y[c] = cond[c . cond_strides] ? a[c . a_strides] : b[c . b_strides]
  * (element strides >= 0, 0 where an input broadcasts; cond one byte per

@@ -251,6 +251,21 @@ awq_status awq_rope(const awq_tensor *x, const awq_tensor *position_ids, int64_t
                     int64_t seq_axis, int64_t rotary_dim, float theta, awq_rope_layout layout,
                     awq_tensor *out);
 
+/* Rotary embedding with the cos and sin a model computed itself:
+ *   out = x * cos + rotate(x) * sin
+ * x f32/f16/bf16 [..., D] (D even); cos and sin of x's dtype and one shape
+ * that broadcasts to x's without widening it, D last. rotate pairs channel i
+ * with i + D/2 (HALF_SPLIT) or 2i with 2i + 1 (INTERLEAVED) and gives each
+ * the other's value, the first of the pair negated. Each product and the sum
+ * round to the dtype, as ONNX's Mul, Mul and Add do, so the result has the
+ * bits of the graph awq.rotary_embedding replaces. Output: x's dtype and
+ * shape; it must not alias x. */
+awq_status awq_rotary_embedding_shape(const awq_tensor *x, const awq_tensor *cos,
+                                      const awq_tensor *sin, awq_rope_layout layout,
+                                      awq_tensor *out);
+awq_status awq_rotary_embedding(const awq_tensor *x, const awq_tensor *cos, const awq_tensor *sin,
+                                awq_rope_layout layout, awq_tensor *out);
+
 /* ---- Indexing ----------------------------------------------------------- */
 
 /* ONNX Gather: out.shape = data.shape[:axis] + indices.shape + data.shape[axis+1:].

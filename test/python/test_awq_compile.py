@@ -19,8 +19,8 @@ from test_awq_run import (  # noqa: F401 (fixtures)
 )
 
 # An fp32 library calls the same runtime node entries as the executor on the
-# same raised graph (awq-compile fuses attention, so the executor's pipeline
-# does too), one thread, in the same order: the outputs are the same bits.
+# same raised graph (awq-compile fuses attention and rotary embeddings, so the
+# executor's pipeline does too), one thread, in the same order: the outputs are the same bits.
 # With 4-bit weights the library's prepacked kernels sum in another order than the
 # executor's reference group matmul: with f32 activations that is rounding only
 # (measured at most 1.2e-5 on logits of magnitude ~3-4, so 1e-4 absolute).
@@ -66,7 +66,7 @@ def test_fp32_library_equals_executor(awq_run, awq_compile, synthetic, tmp_path)
 # only. Measured at most 3.5e-6 on these fixtures' logits (magnitude ~4), so
 # 2e-5: a wrong scale (1/sqrt(D) for 1), mask or kv head moves logits by > 1e-2.
 FUSED_ATTENTION_TOLERANCE = 2e-5
-FUSED_PIPELINE = "convert-onnx-to-awq,awq-fuse-attention"
+FUSED_PIPELINE = "convert-onnx-to-awq,awq-fuse-attention,awq-fuse-rotary-embedding"
 
 
 def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tmp_path):
@@ -85,6 +85,27 @@ def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tm
         assert sorted(fused) == sorted(generic)
         for name, value in generic.items():
             np.testing.assert_allclose(fused[name], value, rtol=0, atol=FUSED_ATTENTION_TOLERANCE, err_msg=name)
+
+
+def test_fused_rotary_embedding_is_bit_exact(awq_run, awq_compile, synthetic, tmp_path):
+    """Llama's rotary embeddings of q and k fuse (two awq.rotary_embedding per
+    layer, no Neg of rotate_half left; GPT-2 and OPT learn their positions and
+    have none), and the fused op rounds as the Mul, Mul and Add it replaces: the
+    outputs are the same bits, with and without a KV cache, in both layouts."""
+    path, config = synthetic
+    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
+                             "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rotary_layers = config.n_layers if config.arch == "llama" else 0
+    assert result.stdout.count("call @awq_node_awq_rotary_embedding(") == 2 * rotary_layers
+    assert "call @awq_node_onnx_Neg(" not in result.stdout
+    pipeline = "convert-onnx-to-awq,awq-fuse-rotary-embedding"
+    for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
+        generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
+        fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", pipeline)
+        assert sorted(fused) == sorted(generic)
+        for name, value in generic.items():
+            np.testing.assert_array_equal(fused[name], value, err_msg=name)
 
 
 @pytest.mark.parametrize("activations", ["f32", "int8"])

@@ -100,6 +100,11 @@ cl::opt<bool> fuseAttention(
     cl::desc("Run each attention (scores MatMul, scale, mask, Softmax, MatMul) as one "
              "fused op (default; --fuse-attention=false keeps the graph's ops)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> fuseRotaryEmbedding(
+    "fuse-rotary-embedding",
+    cl::desc("Run each rotary embedding (x * cos + rotate_half(x) * sin in Slice/Neg/Concat/"
+             "Mul/Add) as one fused op (default; =false keeps the graph's ops)"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("No progress lines on stderr"), cl::cat(category));
 
 int fail(const llvm::Twine &message) {
@@ -197,6 +202,7 @@ int main(int argc, char **argv) {
   options.emit = *kind;
   options.quantize = !noQuantize;
   options.fuseAttention = fuseAttention;
+  options.fuseRotaryEmbedding = fuseRotaryEmbedding;
   options.pipelineOptions = buildPipelineOptions();
   options.weightsFile = weightsFile;
   options.activations = activations;

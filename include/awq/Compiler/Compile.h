@@ -44,6 +44,10 @@ struct CompileOptions {
   /// true: the attention chains of the graph become awq.attention
   /// (awq-fuse-attention, after quantization); false keeps the generic ops.
   bool fuseAttention = true;
+  /// true: the rotary embeddings of q and k become awq.rotary_embedding
+  /// (awq-fuse-rotary-embedding, after quantization); false keeps the
+  /// generic ops.
+  bool fuseRotaryEmbedding = true;
   /// "cpu" or "cuda": the library runs its graph on the CPU runtime, or on the
   /// GPU (float tensors in device memory, awq_cuda_node_* entries, the
   /// weights packed for the CUDA kernels at compile time).

@@ -67,6 +67,30 @@ def AWQFuseAttention : Pass<"awq-fuse-attention"> {
   let dependentDialects = ["::awq::AWQDialect"];
 }
 
+def AWQFuseRotaryEmbedding : Pass<"awq-fuse-rotary-embedding"> {
+  let summary = "Fuse ONNX's rotary embedding chain into awq.rotary_embedding";
+  let description = [{
+    Rewrites `Add(Mul(x, cos), Mul(rotate(x), sin))` (operands of the Add and
+    of each Mul in either order) into `awq.rotary_embedding(x, cos, sin)`,
+    where rotate(x) is spelled out as exporters write it on the last axis of
+    x [..., D]:
+
+        half_split (HF's rotate_half):
+          Concat(Neg(Slice(x, D/2:D)), Slice(x, 0:D/2), axis = -1)
+        interleaved (GPT-J's rotate_every_two, llama2.c):
+          Reshape(Concat(Unsqueeze(Neg(Slice(x, 1::2)), -1),
+                         Unsqueeze(Slice(x, 0::2), -1), axis = -1),
+                  [0, ..., 0, D])
+
+    Slices may use any opset's form and ends past D. cos and sin must share a
+    type and broadcast into x without widening it, D in their last dim; the
+    two Muls must have no other users. The op rounds as the chain did, so the
+    result keeps its bits. awq-compile runs this pass after quantization,
+    next to awq-fuse-attention. Nodes left without users are erased.
+  }];
+  let dependentDialects = ["::awq::AWQDialect"];
+}
+
 def ConvertAWQToRuntime : Pass<"convert-awq-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower a model function to calls of the runtime's node entries";
   let description = [{

@@ -61,12 +61,6 @@ RankedTensorType getRank4F32(Value value) {
 /// (the exporters' batch and sequence dims, which come from one input).
 bool sameDim(int64_t a, int64_t b) { return a == b; }
 
-/// A node's single result used only once: fusing it removes the node instead
-/// of computing its value twice.
-bool singleUse(onnx::NodeOp node) {
-  return node.getOutputs().size() == 1 && node.getOutputs()[0].hasOneUse();
-}
-
 onnx::NodeOp createNode(PatternRewriter &rewriter, Location loc, Type resultType,
                         StringRef opType, int64_t opset, ValueRange inputs, StringAttr name,
                         ArrayRef<NamedAttribute> attrs = {}) {
@@ -75,23 +69,6 @@ onnx::NodeOp createNode(PatternRewriter &rewriter, Location loc, Type resultType
                               rewriter.getI64IntegerAttr(opset), name,
                               attrs.empty() ? DictionaryAttr()
                                             : rewriter.getDictionaryAttr(attrs));
-}
-
-/// The constant integers of an ONNX node's INTS attribute, or of its input
-/// `inputIndex` when newer opsets moved the attribute to an input.
-std::optional<SmallVector<int64_t>> getConstantInts(onnx::NodeOp node, StringRef attrName,
-                                                    unsigned inputIndex) {
-  if (std::optional<ArrayRef<int64_t>> attr = node.getIntsAttr(attrName))
-    return SmallVector<int64_t>(*attr);
-  if (!node.hasInput(inputIndex))
-    return std::nullopt;
-  ElementsAttr elements = getConstantElements(node.getInputs()[inputIndex]);
-  if (!elements || !isa<IntegerType>(elements.getElementType()))
-    return std::nullopt;
-  SmallVector<int64_t> values;
-  for (const APInt &value : elements.getValues<APInt>())
-    values.push_back(value.getSExtValue());
-  return values;
 }
 
 /// HF's repeat_kv, x[:, :, None].expand(B, Hkv, n, T, D).reshape(B, Hkv * n,

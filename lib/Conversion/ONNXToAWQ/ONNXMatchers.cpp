@@ -75,4 +75,23 @@ bool onlyFirstResultUsed(onnx::NodeOp node) {
                       [](Value result) { return result.use_empty(); });
 }
 
+bool singleUse(onnx::NodeOp node) {
+  return node.getOutputs().size() == 1 && node.getOutputs()[0].hasOneUse();
+}
+
+std::optional<SmallVector<int64_t>> getConstantInts(onnx::NodeOp node, StringRef attrName,
+                                                    unsigned inputIndex) {
+  if (std::optional<ArrayRef<int64_t>> attr = node.getIntsAttr(attrName))
+    return SmallVector<int64_t>(*attr);
+  if (!node.hasInput(inputIndex))
+    return std::nullopt;
+  ElementsAttr elements = getConstantElements(node.getInputs()[inputIndex]);
+  if (!elements || !isa<IntegerType>(elements.getElementType()))
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &value : elements.getValues<APInt>())
+    values.push_back(value.getSExtValue());
+  return values;
+}
+
 } // namespace awq

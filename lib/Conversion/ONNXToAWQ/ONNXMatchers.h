@@ -51,6 +51,17 @@ bool isLastAxis(int64_t axis, int64_t rank);
 /// Mean and InvStdDev) have no uses, so the node can become a one-result op.
 bool onlyFirstResultUsed(onnx::NodeOp node);
 
+/// True when `node` has a single result used once: fusing it removes the
+/// node instead of computing its value twice.
+bool singleUse(onnx::NodeOp node);
+
+/// The constant integers of an ONNX node's INTS attribute `attrName`, or of
+/// its input `inputIndex` where newer opsets moved the attribute to an input
+/// (Unsqueeze's axes, Slice's starts); std::nullopt when neither is constant.
+std::optional<llvm::SmallVector<int64_t>> getConstantInts(onnx::NodeOp node,
+                                                          llvm::StringRef attrName,
+                                                          unsigned inputIndex);
+
 } // namespace awq
 
 #endif // AWQ_LIB_CONVERSION_ONNXTOAWQ_ONNXMATCHERS_H

@@ -312,6 +312,34 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+LogicalResult RotaryEmbeddingOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto cos = cast<RankedTensorType>(getCos().getType());
+  if (input.getRank() < 1)
+    return emitOpError("input must have rank >= 1 ([..., D])");
+  const int64_t headDim = input.getShape().back();
+  if (ShapedType::isDynamic(headDim) || headDim <= 0 || headDim % 2 != 0)
+    return emitOpError("the input's last dim (the head dim) must be static, positive and even, "
+                       "got ")
+           << formatShape(input.getShape());
+  if (cos.getElementType() != input.getElementType())
+    return emitOpError("cos/sin element type ")
+           << cos.getElementType() << " differs from the input's " << input.getElementType();
+  // cos and sin broadcast into the input without widening it, and carry one
+  // angle per channel.
+  bool fits = cos.getRank() >= 1 && cos.getRank() <= input.getRank() &&
+              dimsCompatible(cos.getShape().back(), headDim);
+  for (int64_t i = 0; fits && i < cos.getRank(); ++i) {
+    const int64_t dim = cos.getDimSize(i), into = input.getDimSize(input.getRank() - cos.getRank() + i);
+    fits = (dim == 1 && i + 1 < cos.getRank()) || dimsCompatible(dim, into);
+  }
+  if (!fits)
+    return emitOpError("cos/sin ") << formatShape(cos.getShape())
+                                   << " must broadcast to the input " << formatShape(input.getShape())
+                                   << " with the head dim " << headDim << " last";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "awq/Dialect/AWQ/AWQOps.cpp.inc"
 

@@ -50,6 +50,15 @@ void gelu(NodeCall &call) {
                  [&](awq_tensor *out) { return awq_unary(kind, x, out); });
 }
 
+// x * cos + rotate(x) * sin.
+void rotaryEmbedding(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *cos = call.input(1), *sin = call.input(2);
+  const awq_rope_layout layout = readRotaryLayout(call);
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_rotary_embedding_shape(x, cos, sin, layout, out); },
+      [&](awq_tensor *out) { return awq_rotary_embedding(x, cos, sin, layout, out); });
+}
+
 // softmax(scale * q k^T + mask) v; the mask carries any causality, so the
 // causal form's flag and past_len stay off.
 void attention(NodeCall &call) {
@@ -97,5 +106,6 @@ AWQ_DEFINE_NODE(awq, layer_norm, layerNorm)
 AWQ_DEFINE_NODE(awq, silu, silu)
 AWQ_DEFINE_NODE(awq, gelu, gelu)
 AWQ_DEFINE_NODE(awq, attention, attention)
+AWQ_DEFINE_NODE(awq, rotary_embedding, rotaryEmbedding)
 AWQ_DEFINE_NODE(awq, scale, scale)
 AWQ_DEFINE_NODE(awq, group_matmul, groupMatmul)

@@ -81,6 +81,15 @@ float readAttentionScale(const NodeCall &call) {
   return scale;
 }
 
+awq_rope_layout readRotaryLayout(const NodeCall &call) {
+  const std::string layout = call.node.getString("layout", "");
+  if (layout == "half_split")
+    return AWQ_ROPE_HALF_SPLIT;
+  if (layout == "interleaved")
+    return AWQ_ROPE_INTERLEAVED;
+  raise("unknown layout '%s' (expected half_split or interleaved)", layout.c_str());
+}
+
 double readScalar(const awq_tensor *tensor, const char *what) {
   checkData(tensor, what);
   if (numel(tensor) != 1)

@@ -76,6 +76,9 @@ TriluArguments readTriluArguments(const NodeCall &call);
 // scale <= 0 as 1/sqrt(D), so a non-positive one is an error here).
 float readAttentionScale(const NodeCall &call);
 
+// awq.rotary_embedding's layout, from its keyword (half_split, interleaved).
+awq_rope_layout readRotaryLayout(const NodeCall &call);
+
 using NodeBody = void (*)(NodeCall &call);
 
 // Decodes `node`, runs `body`, and returns its status; on failure the

@@ -374,6 +374,21 @@ void attentionBody(NodeCall &call) {
       });
 }
 
+// awq.rotary_embedding: x, cos and sin on the device; cos and sin read
+// through their broadcast strides over x.
+void rotaryEmbeddingBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *cos = call.input(1), *sin = call.input(2);
+  const awq_rope_layout layout = readRotaryLayout(call);
+  call.runSingle(
+      [&](awq_tensor *out) { return awq_rotary_embedding_shape(x, cos, sin, layout, out); },
+      [&](awq_tensor *out) {
+        const std::vector<int64_t> angleStrides = broadcastStrides(cos, out);
+        return awq_cuda_rotary_embedding(x->data, cos->data, sin->data, angleStrides.data(),
+                                         out->shape, out->rank, layout, x->dtype, out->data,
+                                         currentCudaBackend().stream());
+      });
+}
+
 // The batch layout of a MatMul cuBLAS can run as one strided batched GEMM.
 struct MatmulBatches {
   int64_t batch = 1, m = 0, k = 0, n = 0, aStride = 0, bStride = 0;
@@ -912,6 +927,16 @@ bool attentionOnDevice(const NodeReader &, const RawCall &call) {
          k->shape[3] <= AWQ_CUDA_ATTENTION_MAX_HEAD_DIM;
 }
 
+// x, cos and sin on the device in one dtype.
+bool rotaryEmbeddingOnDevice(const NodeReader &, const RawCall &call) {
+  if (call.numInputs != 3)
+    return false;
+  for (int32_t i = 0; i < 3; ++i)
+    if (!onDevice(call.inputs[i]) || call.inputs[i]->dtype != call.inputs[0]->dtype)
+      return false;
+  return true;
+}
+
 bool matmulOnDevice(const NodeReader &node, const RawCall &call) {
   return bothOnDeviceSameDtype(node, call) && matmulBatches(call.inputs[0], call.inputs[1]);
 }
@@ -1058,6 +1083,7 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "SimplifiedLayerNormalization", normOnDevice, rmsNormBody},
     {"onnx", "RMSNormalization", normOnDevice, rmsNormBody},
     {"awq", "attention", attentionOnDevice, attentionBody},
+    {"awq", "rotary_embedding", rotaryEmbeddingOnDevice, rotaryEmbeddingBody},
     {"onnx", "MatMul", matmulOnDevice, matmulBody},
     {"onnx", "Gemm", gemmOnDevice, gemmBody},
     {"onnx", "ConstantOfShape", constantOfShapeOnDevice, constantOfShapeBody},

@@ -263,3 +263,52 @@ func.func @attention_mask(%q: tensor<1x8x4x64xf32>, %k: tensor<1x8x6x64xf32>, %m
       : (tensor<1x8x4x64xf32>, tensor<1x8x6x64xf32>, tensor<1x8x6x64xf32>, tensor<4x5xf32>) -> tensor<1x8x4x64xf32>
   return %0 : tensor<1x8x4x64xf32>
 }
+
+// -----
+
+func.func @rotary_odd_head_dim(%x: tensor<1x8x4x63xf32>, %c: tensor<4x63xf32>) -> tensor<1x8x4x63xf32> {
+  // expected-error @+1 {{'awq.rotary_embedding' op the input's last dim (the head dim) must be static, positive and even, got [1, 8, 4, 63]}}
+  %0 = awq.rotary_embedding %x, %c, %c {layout = #awq.rotary_layout<half_split>} : tensor<1x8x4x63xf32>, tensor<4x63xf32>
+  return %0 : tensor<1x8x4x63xf32>
+}
+
+// -----
+
+func.func @rotary_dynamic_head_dim(%x: tensor<1x8x4x?xf32>, %c: tensor<4x64xf32>) -> tensor<1x8x4x?xf32> {
+  // expected-error @+1 {{'awq.rotary_embedding' op the input's last dim (the head dim) must be static, positive and even, got [1, 8, 4, ?]}}
+  %0 = awq.rotary_embedding %x, %c, %c {layout = #awq.rotary_layout<half_split>} : tensor<1x8x4x?xf32>, tensor<4x64xf32>
+  return %0 : tensor<1x8x4x?xf32>
+}
+
+// -----
+
+func.func @rotary_element_type(%x: tensor<1x8x4x64xf32>, %c: tensor<4x64xf16>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.rotary_embedding' op cos/sin element type 'f16' differs from the input's 'f32'}}
+  %0 = awq.rotary_embedding %x, %c, %c {layout = #awq.rotary_layout<half_split>} : tensor<1x8x4x64xf32>, tensor<4x64xf16>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @rotary_widening(%x: tensor<1x1x4x64xf32>, %c: tensor<1x8x4x64xf32>) -> tensor<1x1x4x64xf32> {
+  // expected-error @+1 {{'awq.rotary_embedding' op cos/sin [1, 8, 4, 64] must broadcast to the input [1, 1, 4, 64] with the head dim 64 last}}
+  %0 = awq.rotary_embedding %x, %c, %c {layout = #awq.rotary_layout<half_split>} : tensor<1x1x4x64xf32>, tensor<1x8x4x64xf32>
+  return %0 : tensor<1x1x4x64xf32>
+}
+
+// -----
+
+func.func @rotary_one_angle_per_head(%x: tensor<1x8x4x64xf32>, %c: tensor<4x1xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.rotary_embedding' op cos/sin [4, 1] must broadcast to the input [1, 8, 4, 64] with the head dim 64 last}}
+  %0 = awq.rotary_embedding %x, %c, %c {layout = #awq.rotary_layout<half_split>} : tensor<1x8x4x64xf32>, tensor<4x1xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+// expected-note @+1 {{prior use here}}
+func.func @rotary_sin_type(%x: tensor<1x8x4x64xf32>, %c: tensor<4x64xf32>, %s: tensor<1x4x64xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{use of value '%s' expects different type than prior uses: 'tensor<4x64xf32>' vs 'tensor<1x4x64xf32>'}}
+  %0 = awq.rotary_embedding %x, %c, %s {layout = #awq.rotary_layout<half_split>} : tensor<1x8x4x64xf32>, tensor<4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}

@@ -79,3 +79,16 @@ func.func @attention(%q: tensor<1x8x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: ten
       : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>) -> tensor<1x8x?x32xf32>
   return %0, %1 : tensor<1x8x?x32xf32>, tensor<1x8x?x32xf32>
 }
+
+// CHECK-LABEL: func.func @rotary_embedding
+func.func @rotary_embedding(%q: tensor<1x8x?x64xf32>, %cos: tensor<1x1x?x64xf32>, %sin: tensor<1x1x?x64xf32>,
+                            %x: tensor<?x16xbf16>, %c: tensor<16xbf16>)
+    -> (tensor<1x8x?x64xf32>, tensor<?x16xbf16>) {
+  // CHECK: awq.rotary_embedding %{{.*}}, %{{.*}}, %{{.*}} {layout = #awq.rotary_layout<half_split>} : tensor<1x8x?x64xf32>, tensor<1x1x?x64xf32>
+  %0 = awq.rotary_embedding %q, %cos, %sin {layout = #awq.rotary_layout<half_split>}
+      : tensor<1x8x?x64xf32>, tensor<1x1x?x64xf32>
+  // CHECK: awq.rotary_embedding %{{.*}}, %{{.*}}, %{{.*}} {layout = #awq.rotary_layout<interleaved>} : tensor<?x16xbf16>, tensor<16xbf16>
+  %1 = awq.rotary_embedding %x, %c, %c {layout = #awq.rotary_layout<interleaved>}
+      : tensor<?x16xbf16>, tensor<16xbf16>
+  return %0, %1 : tensor<1x8x?x64xf32>, tensor<?x16xbf16>
+}

@@ -360,3 +360,45 @@ TEST(GpuGraphKernels, GemmMatchesCpuGemm) {
     }
   }
 }
+
+// awq.rotary_embedding's device form rounds each product and the sum as the
+// CPU op does (no FMA contraction), so the two agree bit for bit in every
+// dtype, layout and broadcast of cos/sin. Written 2026-11-23 without a GPU.
+TEST(GpuGraphKernels, RotaryEmbeddingMatchesCpuBitForBit) {
+  AWQ_REQUIRE_GPU();
+  const Shape xShape{2, 3, 5, 8};
+  const Shape angleShapes[] = {{1, 1, 5, 8}, {2, 1, 5, 8}, {5, 8}};
+  for (int32_t dtype : {AWQ_F32, AWQ_F16, AWQ_BF16})
+    for (awq_rope_layout layout : {AWQ_ROPE_HALF_SPLIT, AWQ_ROPE_INTERLEAVED})
+      for (const Shape &angleShape : angleShapes) {
+        SCOPED_TRACE(testing::Message() << awq_dtype_name(dtype) << " layout " << layout
+                                        << " angles rank " << angleShape.size());
+        const HostTensor x = floatTensor(dtype, xShape, randomFloats(numelOf(xShape), 1, -4, 4));
+        const HostTensor cos =
+            floatTensor(dtype, angleShape, randomFloats(numelOf(angleShape), 2, -1, 1));
+        const HostTensor sin =
+            floatTensor(dtype, angleShape, randomFloats(numelOf(angleShape), 3, -1, 1));
+        HostTensor expected(dtype, xShape);
+        AWQ_ASSERT_OK(awq_rotary_embedding(x.get(), cos.get(), sin.get(), layout, expected.get()));
+
+        const size_t width = awq_dtype_size(dtype);
+        const DeviceBuffer xDevice = DeviceBuffer::fromBytes(x.get()->data, x.numel() * width);
+        const DeviceBuffer cosDevice = DeviceBuffer::fromBytes(cos.get()->data, cos.numel() * width);
+        const DeviceBuffer sinDevice = DeviceBuffer::fromBytes(sin.get()->data, sin.numel() * width);
+        DeviceBuffer y(static_cast<size_t>(x.numel()) * width);
+        // cos/sin's element strides over x's dims, 0 where they broadcast.
+        Shape strides(xShape.size(), 0);
+        int64_t stride = 1;
+        for (size_t d = angleShape.size(), o = xShape.size(); d-- > 0;) {
+          --o;
+          strides[o] = angleShape[d] == 1 ? 0 : stride;
+          stride *= angleShape[d];
+        }
+        AWQ_ASSERT_OK(awq_cuda_rotary_embedding(xDevice.get(), cosDevice.get(), sinDevice.get(),
+                                                strides.data(), xShape.data(),
+                                                static_cast<int32_t>(xShape.size()), layout, dtype,
+                                                y.get(), nullptr));
+        AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+        EXPECT_EQ(y.download<uint8_t>(), bytesOf(expected));
+      }
+}

@@ -184,3 +184,34 @@ TEST(GraphKernelsArgs, FillTriluGemmArguments) {
   EXPECT_EQ(awq_cuda_gemm(nullptr, 0, nullptr, 0, 0, 2, 2, 1.0f, 0.0f, AWQ_F32, nullptr, nullptr),
             0); // no rows
 }
+
+TEST(GraphKernelsArgs, RotaryEmbeddingArguments) {
+  const int64_t shape[2] = {2, 4}, odd[2] = {2, 3}, strides[2] = {0, 1};
+  float x[8] = {}, y[8] = {};
+  EXPECT_NE(awq_cuda_rotary_embedding(x, x, x, strides, shape, 0, AWQ_ROPE_HALF_SPLIT, AWQ_F32, y,
+                                      nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_rotary_embedding: rank must be >= 1 (the head dim last), got 0");
+  EXPECT_NE(awq_cuda_rotary_embedding(x, x, x, strides, odd, 2, AWQ_ROPE_HALF_SPLIT, AWQ_F32, y,
+                                      nullptr),
+            0);
+  EXPECT_EQ(lastError(),
+            "awq_cuda_rotary_embedding: the head dim (last dim) must be positive and even, got 3");
+  EXPECT_NE(awq_cuda_rotary_embedding(x, x, x, strides, shape, 2, 9, AWQ_F32, y, nullptr), 0);
+  EXPECT_EQ(lastError(), "awq_cuda_rotary_embedding: layout must be AWQ_ROPE_INTERLEAVED or "
+                         "AWQ_ROPE_HALF_SPLIT (9 given)");
+  EXPECT_NE(awq_cuda_rotary_embedding(x, x, x, strides, shape, 2, AWQ_ROPE_INTERLEAVED, AWQ_I64, y,
+                                      nullptr),
+            0);
+  EXPECT_EQ(lastError(),
+            "awq_cuda_rotary_embedding: dtype must be f32, f16 or bf16 (awq_dtype 4 given)");
+  EXPECT_NE(awq_cuda_rotary_embedding(x, nullptr, x, strides, shape, 2, AWQ_ROPE_INTERLEAVED,
+                                      AWQ_F32, y, nullptr),
+            0);
+  EXPECT_EQ(lastError(), "awq_cuda_rotary_embedding: cos must not be null");
+  EXPECT_NE(awq_cuda_rotary_embedding(x, x, x, strides, shape, 2, AWQ_ROPE_INTERLEAVED, AWQ_F32, x,
+                                      nullptr),
+            0);
+  EXPECT_EQ(lastError(),
+            "awq_cuda_rotary_embedding: y must not alias x (a channel reads its partner)");
+}

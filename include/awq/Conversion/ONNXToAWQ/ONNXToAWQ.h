@@ -13,6 +13,7 @@ namespace awq {
 
 #define GEN_PASS_DECL_CONVERTONNXTOAWQ
 #define GEN_PASS_DECL_AWQFUSEATTENTION
+#define GEN_PASS_DECL_AWQFUSEROTARYEMBEDDING
 #include "awq/Conversion/Passes.h.inc"
 
 /// Adds the patterns that raise ONNX linears, norms and activations to awq
@@ -22,6 +23,11 @@ void populateONNXToAWQPatterns(mlir::RewritePatternSet &patterns);
 /// Adds the pattern of awq-fuse-attention: ONNX's attention chain (scores
 /// MatMul, scale, mask, Softmax, probabilities MatMul) -> awq.attention.
 void populateAttentionFusionPatterns(mlir::RewritePatternSet &patterns);
+
+/// Adds the pattern of awq-fuse-rotary-embedding: Add(Mul(x, cos),
+/// Mul(rotate(x), sin)), rotate spelled out in Slice/Neg/Concat (half-split)
+/// or with Unsqueeze/Reshape around it (interleaved) -> awq.rotary_embedding.
+void populateRotaryEmbeddingFusionPatterns(mlir::RewritePatternSet &patterns);
 
 /// Erases the onnx.node ops under `root` whose results are all unused, except
 /// the nondeterministic ones (Random*, Multinomial, Bernoulli). onnx.node is
