@@ -9,7 +9,8 @@ script, in one run on one machine:
   1. compiles an FP32 library (awq-compile --no-quantize) and a W4 library
      (round-to-nearest, --group-size, int8 activations: the fast kernels), timing
      awq-compile and measuring the .so, and the same W4 library with the graph's
-     own attention ops (--fuse-attention=false) for comparison;
+     own attention ops (--fuse-attention=false) and with its own rotary embedding
+     ops (--fuse-rotary-embedding=false) for comparison;
   2. exports the same W4 model (awq-opt --awq-pipeline, then awq-translate
      --export-onnx) as ONNX with com.microsoft::MatMulNBits (accuracy_level 4, the
      same int8-activation arithmetic);
@@ -71,6 +72,9 @@ def prepare(name, model, args, tools, workdir):
     w4_generic_so = workdir / f"{name}-w4-generic-attention.so"
     timed([tools["awq-compile"], model, "-o", w4_generic_so, f"--group-size={group}", "--fuse-attention=false",
            "--quiet"])
+    w4_generic_rotary_so = workdir / f"{name}-w4-generic-rotary.so"
+    timed([tools["awq-compile"], model, "-o", w4_generic_rotary_so, f"--group-size={group}",
+           "--fuse-rotary-embedding=false", "--quiet"])
     facts["fp32 .so MB"] = fp32_so.stat().st_size / 1e6
     facts["w4 .so MB"] = w4_so.stat().st_size / 1e6
     quantized = workdir / f"{name}-w4.mlirbc"
@@ -95,6 +99,10 @@ def prepare(name, model, args, tools, workdir):
         # instead of awq.attention.
         f"awq .so W4 g{group}, generic attention (--fuse-attention=false)": [tools["awq-run"], w4_generic_so,
                                                                              "--bench", *bench],
+        # ... and with rotate_half's Slice / Neg / Concat and Mul / Mul / Add
+        # instead of awq.rotary_embedding.
+        f"awq .so W4 g{group}, generic rotary embedding (--fuse-rotary-embedding=false)": [
+            tools["awq-run"], w4_generic_rotary_so, "--bench", *bench],
     }
     return engines, facts
 

@@ -97,6 +97,17 @@ FailureOr<ElementsAttr> toByteElements(Operation *op, ElementsAttr value) {
       byteType(static_cast<int64_t>(bytes.size())), bytes));
 }
 
+/// True for the ONNX nodes whose one result is their first input's bytes
+/// under another shape. Their runtime entries copy nothing when the output
+/// is already those bytes, so the memory plan lets it share the buffer.
+bool reshapesFirstInput(Operation *op) {
+  std::optional<NodeOpType> type = getNodeOpType(op);
+  if (!type || !(type->domain.empty() || type->domain == "ai.onnx") || op->getNumResults() != 1)
+    return false;
+  return llvm::is_contained({"Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity"},
+                            type->opType);
+}
+
 /// Little-endian serialization of the description (awq_compiled_model.h).
 class DescriptionWriter {
 public:
@@ -238,6 +249,7 @@ void ConvertAWQToRuntimePass::runOnOperation() {
       step.results.push_back(slotOf.lookup(result));
       step.resultBytes.push_back(staticBytes(result.getType()));
     }
+    step.resultReshapesFirstOperand = reshapesFirstInput(call.op);
     steps.push_back(std::move(step));
   }
   MemoryPlan plan = planMemory(numSlots, steps, outputSlots);

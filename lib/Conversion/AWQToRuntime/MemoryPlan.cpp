@@ -28,9 +28,21 @@ MemoryPlan planMemory(int32_t numSlots, llvm::ArrayRef<PlannedStep> steps,
   std::vector<FreeBuffer> freeBuffers;
   std::vector<int64_t> bufferBytes;
 
+  // Live slots in each buffer (more than one where a reshape aliases).
+  std::vector<int32_t> bufferSlots;
+
   for (auto [index, step] : llvm::enumerate(steps)) {
+    // A reshape's result stays in its operand's bytes: same buffer, no copy.
+    const int32_t source = step.operands.empty() ? -1 : step.operands[0];
+    if (step.resultReshapesFirstOperand && step.results.size() == 1 && source >= 0 &&
+        plan.slotBuffers[source] >= 0) {
+      plan.slotBuffers[step.results[0]] = plan.slotBuffers[source];
+      ++bufferSlots[plan.slotBuffers[source]];
+    }
     // Results first, while the operands still hold their buffers.
     for (auto [slot, bytes] : llvm::zip(step.results, step.resultBytes)) {
+      if (plan.slotBuffers[slot] >= 0)
+        continue; // aliased above
       int64_t wanted = bytes.value_or(0);
       // Best fit: the smallest free buffer at least as large; else the
       // largest one (it grows); else a new buffer.
@@ -53,9 +65,11 @@ MemoryPlan planMemory(int32_t numSlots, llvm::ArrayRef<PlannedStep> steps,
       } else {
         buffer = plan.numBuffers++;
         bufferBytes.push_back(0);
+        bufferSlots.push_back(0);
       }
       bufferBytes[buffer] = std::max(bufferBytes[buffer], wanted);
       plan.slotBuffers[slot] = buffer;
+      ++bufferSlots[buffer];
     }
     // Then give back what died here: operands read for the last time, and
     // results nobody reads.
@@ -64,7 +78,8 @@ MemoryPlan planMemory(int32_t numSlots, llvm::ArrayRef<PlannedStep> steps,
       int32_t buffer = plan.slotBuffers[slot];
       if (buffer < 0 || !released.insert(slot).second)
         return;
-      freeBuffers.push_back({buffer, bufferBytes[buffer]});
+      if (--bufferSlots[buffer] == 0)
+        freeBuffers.push_back({buffer, bufferBytes[buffer]});
     };
     for (int32_t slot : step.operands)
       if (slot >= 0 && lastUse[slot] == static_cast<int64_t>(index))

@@ -25,6 +25,11 @@ struct PlannedStep {
   llvm::SmallVector<int32_t, 2> results;
   /// Bytes of each result when its type is static (a hint for best fit).
   llvm::SmallVector<std::optional<int64_t>, 2> resultBytes;
+  /// The single result is operand 0's bytes under another shape (Reshape,
+  /// Squeeze, Unsqueeze, Flatten, Identity): it may live in operand 0's
+  /// buffer, where the runtime's view entries find it already in place and
+  /// copy nothing.
+  bool resultReshapesFirstOperand = false;
 };
 
 struct MemoryPlan {
@@ -35,7 +40,9 @@ struct MemoryPlan {
 
 /// Plans `numSlots` slots defined and used by `steps` (in order); the slots in
 /// `liveOut` (model outputs) are never given up. A step's results never share
-/// a buffer with its operands or with each other.
+/// a buffer with its operands or with each other, except the result of a
+/// reshaping step, which shares its first operand's buffer when that operand
+/// has one; a buffer is free again once every slot in it is dead.
 MemoryPlan planMemory(int32_t numSlots, llvm::ArrayRef<PlannedStep> steps,
                       llvm::ArrayRef<int32_t> liveOut);
 
