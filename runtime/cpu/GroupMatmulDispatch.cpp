@@ -95,6 +95,16 @@ bool usesSgemm(int32_t activation, int64_t m) {
   return activation == AWQ_GROUP_ACT_F32 && m > kDirectMaxRows;
 }
 
+// nearbyint(v) (half to even, the default rounding mode) for |v| <= 2^22, as
+// arithmetic: adding and subtracting 1.5 * 2^23 leaves v rounded to an
+// integer (the runtime is built without -ffast-math, which would fold it).
+// Unlike the libm call (the baseline x86-64 target has no roundps) it
+// vectorizes; the quantization loop spent most of its time in that call.
+inline float roundHalfEven(float v) {
+  constexpr float kShift = 12582912.0f; // 1.5 * 2^23
+  return (v + kShift) - kShift;
+}
+
 PreparedActivations prepareActivations(const float *x, int64_t m, const PackedWeights &w,
                                        int32_t activation) {
   PreparedActivations a;
@@ -118,24 +128,36 @@ PreparedActivations prepareActivations(const float *x, int64_t m, const PackedWe
   a.blockScales.assign(static_cast<size_t>(m * w.blocks), 0.0f);
   parallelFor(m, kPrepareRowGrain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const float *row = x + i * w.k;
+      // Plain pointers: stores through int8_t may alias anything, so reading
+      // the vectors' bases through `a` would be redone for every element.
+      const float *__restrict row = x + i * w.k;
+      int8_t *__restrict quantizedRow = a.quantized.data() + i * w.paddedK;
+      float *blockScales = a.blockScales.data() + i * w.blocks;
+      float *groupSums = a.groupSums.data() + i * w.groups;
       for (int64_t b = 0; b < w.blocks; ++b) {
         const int64_t first = b * kBlockK, last = std::min(first + kBlockK, w.k);
+        // Eight running maxima, so the loop vectorizes (max is exact: the
+        // order does not change the result).
+        float laneMax[8] = {};
+        int64_t index = first;
+        for (; index + 8 <= last; index += 8)
+          for (int64_t lane = 0; lane < 8; ++lane)
+            laneMax[lane] = std::max(laneMax[lane], std::fabs(row[index + lane]));
         float absMax = 0.0f;
-        for (int64_t index = first; index < last; ++index)
+        for (; index < last; ++index)
           absMax = std::max(absMax, std::fabs(row[index]));
+        for (float lane : laneMax)
+          absMax = std::max(absMax, lane);
         const float inverse = absMax > 0.0f ? 127.0f / absMax : 0.0f;
         int32_t blockSum = 0;
-        for (int64_t index = first; index < last; ++index) {
-          // nearbyint rounds half to even; the clamp only guards rounding at +-127.
-          const float q = std::clamp(std::nearbyint(row[index] * inverse), -127.0f, 127.0f);
-          a.quantized[i * w.paddedK + index] = static_cast<int8_t>(q);
+        for (index = first; index < last; ++index) {
+          const float q = std::clamp(roundHalfEven(row[index] * inverse), -127.0f, 127.0f);
+          quantizedRow[index] = static_cast<int8_t>(q);
           blockSum += static_cast<int32_t>(q);
         }
         const float blockScale = absMax / 127.0f;
-        a.blockScales[i * w.blocks + b] = blockScale;
-        a.groupSums[i * w.groups + b / w.blocksPerGroup] +=
-            blockScale * static_cast<float>(blockSum);
+        blockScales[b] = blockScale;
+        groupSums[b / w.blocksPerGroup] += blockScale * static_cast<float>(blockSum);
       }
     }
   });
