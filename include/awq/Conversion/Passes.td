@@ -82,7 +82,9 @@ def AWQFuseRotaryEmbedding : Pass<"awq-fuse-rotary-embedding"> {
                          Unsqueeze(Slice(x, 0::2), -1), axis = -1),
                   [0, ..., 0, D])
 
-    Slices may use any opset's form and ends past D. cos and sin must share a
+    Slices may use any opset's form, ends past D, and bounds computed in the
+    graph from static dims (TorchScript's Shape -> Gather -> Div -> Unsqueeze
+    for `x.shape[-1] // 2`). cos and sin must share a
     type and broadcast into x without widening it, D in their last dim; the
     two Muls must have no other users. The op rounds as the chain did, so the
     result keeps its bits. awq-compile runs this pass after quantization,

@@ -55,9 +55,18 @@ bool onlyFirstResultUsed(onnx::NodeOp node);
 /// node instead of computing its value twice.
 bool singleUse(onnx::NodeOp node);
 
+/// The values of a small integer tensor (rank 0 or 1) that is known at
+/// compile time: a constant, or arithmetic on static dims. TorchScript
+/// exports spell `x[..., : x.shape[-1] // 2]`'s end as Shape -> Gather ->
+/// Div -> Unsqueeze even when the dim is static; this evaluates Shape (its
+/// static dims), Gather, Add/Sub/Mul/Div, integer Cast, Unsqueeze/Squeeze/
+/// Reshape/Identity and Concat of such values. std::nullopt otherwise.
+std::optional<llvm::SmallVector<int64_t>> evaluateShapeInts(mlir::Value value);
+
 /// The constant integers of an ONNX node's INTS attribute `attrName`, or of
 /// its input `inputIndex` where newer opsets moved the attribute to an input
-/// (Unsqueeze's axes, Slice's starts); std::nullopt when neither is constant.
+/// (Unsqueeze's axes, Slice's starts), evaluated by evaluateShapeInts;
+/// std::nullopt when neither is known at compile time.
 std::optional<llvm::SmallVector<int64_t>> getConstantInts(onnx::NodeOp node,
                                                           llvm::StringRef attrName,
                                                           unsigned inputIndex);

@@ -139,3 +139,62 @@ func.func @product_used_elsewhere(%x: tensor<4x16xf32>, %cos: tensor<4x16xf32>, 
   %o = onnx.node "Add"(%c, %s) {opset = 17 : i64} : (tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
   return %o, %c : tensor<4x16xf32>, tensor<4x16xf32>
 }
+
+// -----
+
+// TorchScript's export of rotate_half: the slice bounds are
+// x.shape[-1] // 2 computed in the graph (Shape -> Gather -> Div -> Cast ->
+// Unsqueeze); the head dim is static, so they are known at compile time.
+// CHECK-LABEL: func.func @shape_arithmetic_bounds
+// CHECK-SAME: (%[[X:.*]]: tensor<?x4x?x16xf32>, %[[COS:.*]]: tensor<?x1x?x16xf32>, %[[SIN:.*]]: tensor<?x1x?x16xf32>)
+// CHECK-NOT: onnx.node "Slice"
+// CHECK: %[[R:.*]] = awq.rotary_embedding %[[X]], %[[COS]], %[[SIN]] {layout = #awq.rotary_layout<half_split>}
+// CHECK-NEXT: return %[[R]]
+func.func @shape_arithmetic_bounds(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x1x?x16xf32>, %sin: tensor<?x1x?x16xf32>)
+    -> tensor<?x4x?x16xf32> {
+  %zero = onnx.initializer "zero" = dense<0> : tensor<1xi64>
+  %axis0 = onnx.initializer "axis0" = dense<0> : tensor<1xi64>
+  %three = onnx.initializer "three" = dense<3> : tensor<i64>
+  %two = onnx.initializer "two" = dense<2> : tensor<i64>
+  %end = onnx.initializer "end" = dense<9223372036854775807> : tensor<1xi64>
+  %last = onnx.initializer "last" = dense<3> : tensor<1xi64>
+  %shape = onnx.node "Shape"(%x) {opset = 14 : i64} : (tensor<?x4x?x16xf32>) -> tensor<4xi64>
+  %dim = onnx.node "Gather"(%shape, %three) {opset = 14 : i64, attrs = {axis = 0 : i64}} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %half = onnx.node "Div"(%dim, %two) {opset = 14 : i64} : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %halfl = onnx.node "Cast"(%half) {opset = 14 : i64, attrs = {to = 7 : i64}} : (tensor<i64>) -> tensor<i64>
+  %halfv = onnx.node "Unsqueeze"(%halfl, %axis0) {opset = 14 : i64} : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %x1 = onnx.node "Slice"(%x, %zero, %halfv, %last) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %x2 = onnx.node "Slice"(%x, %halfv, %end, %last) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %n = onnx.node "Neg"(%x2) {opset = 14 : i64} : (tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32>
+  %r = onnx.node "Concat"(%n, %x1) {opset = 14 : i64, attrs = {axis = -1 : i64}} : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) -> tensor<?x4x?x16xf32>
+  %c = onnx.node "Mul"(%x, %cos) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<?x1x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %s = onnx.node "Mul"(%r, %sin) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<?x1x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %o = onnx.node "Add"(%c, %s) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+
+// -----
+
+// A bound from a dynamic dim (the sequence length) is not known: no fusion.
+// CHECK-LABEL: func.func @dynamic_bound
+// CHECK-NOT: awq.rotary_embedding
+// CHECK: return
+func.func @dynamic_bound(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x1x?x16xf32>, %sin: tensor<?x1x?x16xf32>)
+    -> tensor<?x4x?x16xf32> {
+  %zero = onnx.initializer "zero" = dense<0> : tensor<1xi64>
+  %axis0 = onnx.initializer "axis0" = dense<0> : tensor<1xi64>
+  %two = onnx.initializer "two" = dense<2> : tensor<i64>
+  %end = onnx.initializer "end" = dense<9223372036854775807> : tensor<1xi64>
+  %last = onnx.initializer "last" = dense<3> : tensor<1xi64>
+  %shape = onnx.node "Shape"(%x) {opset = 14 : i64} : (tensor<?x4x?x16xf32>) -> tensor<4xi64>
+  %dim = onnx.node "Gather"(%shape, %two) {opset = 14 : i64, attrs = {axis = 0 : i64}} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %halfv = onnx.node "Unsqueeze"(%dim, %axis0) {opset = 14 : i64} : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %x1 = onnx.node "Slice"(%x, %zero, %halfv, %last) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %x2 = onnx.node "Slice"(%x, %halfv, %end, %last) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %n = onnx.node "Neg"(%x2) {opset = 14 : i64} : (tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32>
+  %r = onnx.node "Concat"(%n, %x1) {opset = 14 : i64, attrs = {axis = -1 : i64}} : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) -> tensor<?x4x?x16xf32>
+  %c = onnx.node "Mul"(%x, %cos) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<?x1x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %s = onnx.node "Mul"(%r, %sin) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<?x1x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %o = onnx.node "Add"(%c, %s) {opset = 14 : i64} : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
