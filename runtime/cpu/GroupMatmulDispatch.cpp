@@ -105,27 +105,37 @@ inline float roundHalfEven(float v) {
   return (v + kShift) - kShift;
 }
 
-PreparedActivations prepareActivations(const float *x, int64_t m, const PackedWeights &w,
-                                       int32_t activation) {
-  PreparedActivations a;
+// x prepared for the tile kernels of `w`, in storage the calling thread
+// reuses from one matmul to the next: a decode step runs a few hundred small
+// matmuls, and allocating and zeroing this each time was a visible share of
+// it. Valid until the thread's next call.
+const PreparedActivations &prepareActivations(const float *x, int64_t m, const PackedWeights &w,
+                                              int32_t activation) {
+  static thread_local PreparedActivations storage;
+  // A local reference, so the worker threads' lambdas below capture this
+  // thread's storage (naming the thread_local there would mean their own).
+  PreparedActivations &a = storage;
   a.m = m;
   a.paddedK = w.paddedK;
   a.blocks = w.blocks;
   a.groups = w.groups;
   a.groupSums.assign(static_cast<size_t>(m * w.groups), 0.0f);
   if (activation == AWQ_GROUP_ACT_F32) {
-    a.values.assign(static_cast<size_t>(m * w.paddedK), 0.0f);
+    a.values.resize(static_cast<size_t>(m * w.paddedK));
     parallelFor(m, kPrepareRowGrain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         std::copy(x + i * w.k, x + (i + 1) * w.k, a.values.begin() + i * w.paddedK);
+        // The padding past k reads as zeros.
+        std::fill(a.values.begin() + i * w.paddedK + w.k, a.values.begin() + (i + 1) * w.paddedK,
+                  0.0f);
         for (int64_t index = 0; index < w.k; ++index)
           a.groupSums[i * w.groups + index / (w.blocksPerGroup * kBlockK)] += x[i * w.k + index];
       }
     });
     return a;
   }
-  a.quantized.assign(static_cast<size_t>(m * w.paddedK), 0);
-  a.blockScales.assign(static_cast<size_t>(m * w.blocks), 0.0f);
+  a.quantized.resize(static_cast<size_t>(m * w.paddedK));
+  a.blockScales.resize(static_cast<size_t>(m * w.blocks)); // every entry written below
   parallelFor(m, kPrepareRowGrain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       // Plain pointers: stores through int8_t may alias anything, so reading
@@ -159,6 +169,7 @@ PreparedActivations prepareActivations(const float *x, int64_t m, const PackedWe
         blockScales[b] = blockScale;
         groupSums[b / w.blocksPerGroup] += blockScale * static_cast<float>(blockSum);
       }
+      std::fill(quantizedRow + w.k, quantizedRow + w.paddedK, int8_t{0}); // padding reads as 0
     }
   });
   return a;
@@ -196,7 +207,7 @@ void runTiled(const GroupKernels &kernels, const float *x, int64_t m, const Pack
       });
     return;
   }
-  const PreparedActivations a = prepareActivations(x, m, w, activation);
+  const PreparedActivations &a = prepareActivations(x, m, w, activation);
   const TileKernel kernel = activation == AWQ_GROUP_ACT_INT8 ? kernels.int8Tile : kernels.f32Tile;
   parallelFor(w.tiles, kTileGrain, [&](int64_t begin, int64_t end) {
     std::vector<float> tileOut(static_cast<size_t>(m * kTileColumns));
@@ -227,7 +238,7 @@ void runTiledGateUp(const GroupKernels &kernels, const float *x, int64_t m,
     });
     return;
   }
-  const PreparedActivations a = prepareActivations(x, m, gate, activation);
+  const PreparedActivations &a = prepareActivations(x, m, gate, activation);
   const TileKernel kernel = activation == AWQ_GROUP_ACT_INT8 ? kernels.int8Tile : kernels.f32Tile;
   parallelFor(gate.tiles, kTileGrain, [&](int64_t begin, int64_t end) {
     std::vector<float> gateTile(static_cast<size_t>(m * kTileColumns)), upTile(gateTile.size());

@@ -923,8 +923,10 @@ bool attentionOnDevice(const NodeReader &, const RawCall &call) {
       return false;
   }
   const awq_tensor *q = call.inputs[0], *k = call.inputs[1], *v = call.inputs[2];
+  // Empty queries or no keys at all (zeros) are left to the CPU entry: the
+  // kernel wants at least one of each.
   return q->rank == 4 && k->rank == 4 && v->rank == 4 && v->shape[3] == k->shape[3] &&
-         k->shape[3] <= AWQ_CUDA_ATTENTION_MAX_HEAD_DIM;
+         k->shape[3] <= AWQ_CUDA_ATTENTION_MAX_HEAD_DIM && numel(q) > 0 && k->shape[2] > 0;
 }
 
 // x, cos and sin on the device in one dtype.
