@@ -590,7 +590,7 @@ static LogicalResult lowerRotaryEmbedding(RotaryEmbeddingOp op, int64_t opset,
     return op.emitError("cannot export awq.rotary_embedding at opset ")
            << opset << ": its Slices need opset 10 or later";
   Value x = op.getInput();
-  auto sliced = [&](ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, element); };
+  auto tensorOf = [&](ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, element); };
   SmallVector<int64_t> halfShape(type.getShape());
   halfShape.back() = headDim / 2;
   auto slice = [&](int64_t start, int64_t end, int64_t step) {
@@ -598,26 +598,27 @@ static LogicalResult lowerRotaryEmbedding(RotaryEmbeddingOp op, int64_t opset,
                                  b.ints("awq.axes", {-1})};
     if (step != 1)
       inputs.push_back(b.ints("awq.steps", {step}));
-    return b.node("Slice", inputs, sliced(halfShape));
+    return b.node("Slice", inputs, tensorOf(halfShape));
   };
   NamedAttribute lastAxis = b.builder.getNamedAttr("axis", b.builder.getI64IntegerAttr(-1));
   Value rotated;
   if (!interleaved) {
     Value first = slice(0, headDim / 2, 1), second = slice(headDim / 2, headDim, 1);
-    rotated = b.node("Concat", {b.node("Neg", second, sliced(halfShape)), first}, type, {lastAxis});
+    rotated = b.node("Concat", {b.node("Neg", second, tensorOf(halfShape)), first}, type, {lastAxis});
   } else {
     Value even = slice(0, headDim, 2), odd = slice(1, headDim, 2);
-    SmallVector<int64_t> pairShape(halfShape);
-    pairShape.push_back(1);
+    // [..., D/2] -> [..., D/2, 1] each, then [..., D/2, 2] side by side.
+    SmallVector<int64_t> singleShape(halfShape), pairShape(halfShape);
+    singleShape.push_back(1);
+    pairShape.push_back(2);
     auto unsqueezeLast = [&](Value v) {
-      return opset < 13 ? b.node("Unsqueeze", v, sliced(pairShape),
+      return opset < 13 ? b.node("Unsqueeze", v, tensorOf(singleShape),
                                  {b.builder.getNamedAttr("axes", b.builder.getDenseI64ArrayAttr({-1}))})
-                        : b.node("Unsqueeze", {v, b.ints("awq.axes", {-1})}, sliced(pairShape));
+                        : b.node("Unsqueeze", {v, b.ints("awq.axes", {-1})}, tensorOf(singleShape));
     };
-    pairShape.back() = 2;
     Value pairs = b.node("Concat",
-                         {unsqueezeLast(b.node("Neg", odd, sliced(halfShape))), unsqueezeLast(even)},
-                         sliced(pairShape), {lastAxis});
+                         {unsqueezeLast(b.node("Neg", odd, tensorOf(halfShape))), unsqueezeLast(even)},
+                         tensorOf(pairShape), {lastAxis});
     SmallVector<int64_t> flat(rank - 1, 0);
     flat.push_back(headDim);
     rotated = b.node("Reshape", {pairs, b.ints("awq.shape", flat)}, type);

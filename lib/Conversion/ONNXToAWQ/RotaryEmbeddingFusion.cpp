@@ -75,12 +75,12 @@ std::optional<LastAxisSlice> matchLastAxisSlice(Value value) {
       inputs ? getConstantInts(slice, "steps", 4) : std::nullopt;
   if (!starts || !ends || starts->size() != 1 || ends->size() != 1)
     return std::nullopt;
-  // Absent axes mean every axis from 0: one bound slices axis 0.
-  const int64_t rank = type.getRank();
-  const int64_t axis = axes ? (axes->size() == 1 ? (*axes)[0] : -2 * rank - 1) : 0;
-  if (!isLastAxis(axis, rank))
+  // Axes or steps given but not known at compile time: no match.
+  if ((inputs && slice.hasInput(3) && !axes) || (inputs && slice.hasInput(4) && !steps) ||
+      (axes && axes->size() != 1) || (steps && steps->size() != 1))
     return std::nullopt;
-  if (inputs && slice.hasInput(4) && (!steps || steps->size() != 1))
+  // Absent axes mean every axis from 0: one bound slices axis 0.
+  if (!isLastAxis(axes ? (*axes)[0] : 0, type.getRank()))
     return std::nullopt;
   LastAxisSlice result;
   result.input = input;
