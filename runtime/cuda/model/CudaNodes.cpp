@@ -930,13 +930,8 @@ bool attentionOnDevice(const NodeReader &, const RawCall &call) {
 }
 
 // x, cos and sin on the device in one dtype.
-bool rotaryEmbeddingOnDevice(const NodeReader &, const RawCall &call) {
-  if (call.numInputs != 3)
-    return false;
-  for (int32_t i = 0; i < 3; ++i)
-    if (!onDevice(call.inputs[i]) || call.inputs[i]->dtype != call.inputs[0]->dtype)
-      return false;
-  return true;
+bool rotaryEmbeddingOnDevice(const NodeReader &node, const RawCall &call) {
+  return call.numInputs == 3 && allOnDeviceSameDtype(node, call);
 }
 
 bool matmulOnDevice(const NodeReader &node, const RawCall &call) {
