@@ -10,7 +10,8 @@ script, in one run on one machine:
      (round-to-nearest, --group-size, int8 activations: the fast kernels), timing
      awq-compile and measuring the .so, and the same W4 library with the graph's
      own attention ops (--fuse-attention=false) and with its own rotary embedding
-     ops (--fuse-rotary-embedding=false) for comparison;
+     ops (--fuse-rotary-embedding=false) and residual Adds (--fuse-residual-norm=false)
+     for comparison;
   2. exports the same W4 model (awq-opt --awq-pipeline, then awq-translate
      --export-onnx) as ONNX with com.microsoft::MatMulNBits (accuracy_level 4, the
      same int8-activation arithmetic);
@@ -75,6 +76,9 @@ def prepare(name, model, args, tools, workdir):
     w4_generic_rotary_so = workdir / f"{name}-w4-generic-rotary.so"
     timed([tools["awq-compile"], model, "-o", w4_generic_rotary_so, f"--group-size={group}",
            "--fuse-rotary-embedding=false", "--quiet"])
+    w4_generic_norm_so = workdir / f"{name}-w4-generic-residual-norm.so"
+    timed([tools["awq-compile"], model, "-o", w4_generic_norm_so, f"--group-size={group}",
+           "--fuse-residual-norm=false", "--quiet"])
     facts["fp32 .so MB"] = fp32_so.stat().st_size / 1e6
     facts["w4 .so MB"] = w4_so.stat().st_size / 1e6
     quantized = workdir / f"{name}-w4.mlirbc"
@@ -103,6 +107,9 @@ def prepare(name, model, args, tools, workdir):
         # instead of awq.rotary_embedding.
         f"awq .so W4 g{group}, generic rotary embedding (--fuse-rotary-embedding=false)": [
             tools["awq-run"], w4_generic_rotary_so, "--bench", *bench],
+        # ... and with each residual Add apart from the norm after it.
+        f"awq .so W4 g{group}, generic residual norm (--fuse-residual-norm=false)": [
+            tools["awq-run"], w4_generic_norm_so, "--bench", *bench],
     }
     return engines, facts
 

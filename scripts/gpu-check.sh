@@ -111,9 +111,9 @@ profile() {
 # scripts/main-job.sh), greedy generation with a KV cache (*kv*), and --bench;
 # midkv-w4-cuda.so: decode with the KV cache kept on the device vs copied.
 # *-mma-cuda.so are the W4 models compiled with --cuda-weight-layout=mma-tiles;
-# *-generic-attention-cuda.so with --fuse-attention=false --fuse-rotary-embedding=false
+# *-generic-attention-cuda.so with --fuse-attention=false --fuse-rotary-embedding=false --fuse-residual-norm=false
 # (attention as MatMul / Softmax / MatMul device forms rather than awq.attention's
-# kernel, RoPE as Slice / Neg / Concat / Mul / Add): same ids and
+# kernel, RoPE as Slice / Neg / Concat / Mul / Add, residual Add and norm apart): same ids and
 # perplexity within rounding expected, and their --bench lines time the fusion;
 # graph-ops-cuda.so runs Reduce*/Clip/Min/Max/Sum/Gemm/Dropout on its own inputs.
 # AWQ_CUDA_LOG_HOST_OPS=1: every node whose float data crossed to the host is named.

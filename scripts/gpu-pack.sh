@@ -71,7 +71,7 @@ compile "$tmp/llamakv.onnx" --group-size=32 -o "$models/llamakv-w4-cuda.so"
 # The graph's own attention and rotary embedding ops (the device forms that ran
 # on the H100) instead of awq.attention's and awq.rotary_embedding's: the
 # generated ids must equal the fused library's (gpu-check's models step).
-compile "$tmp/llamakv.onnx" --group-size=32 --fuse-attention=false --fuse-rotary-embedding=false \
+compile "$tmp/llamakv.onnx" --group-size=32 --fuse-attention=false --fuse-rotary-embedding=false --fuse-residual-norm=false \
   -o "$models/llamakv-w4-generic-attention-cuda.so"
 # A KV cache big enough that moving it through the host shows (8 MiB per step at
 # 1024 tokens): gpu-check's models step times it kept on the device and copied.
@@ -94,7 +94,7 @@ if [[ -f $shared/models/stories260K/tok512.bin && -f $main_job/model.awq-w4g32.m
   cp "$shared/data/tinystories/validation_prefix.txt" "$models/text.txt"
   compile "$main_job/model.onnx" --no-quantize -o "$models/stories-fp-cuda.so"
   compile "$main_job/model.awq-w4g32.mlirbc" -o "$models/stories-awq-cuda.so"
-  compile "$main_job/model.awq-w4g32.mlirbc" --fuse-attention=false --fuse-rotary-embedding=false \
+  compile "$main_job/model.awq-w4g32.mlirbc" --fuse-attention=false --fuse-rotary-embedding=false --fuse-residual-norm=false \
     -o "$models/stories-awq-generic-attention-cuda.so"
   compile "$main_job/model.awq-w4g32.mlirbc" --cuda-weight-layout=mma-tiles \
     -o "$models/stories-awq-mma-cuda.so"

@@ -235,6 +235,63 @@ def AWQ_LayerNormOp : AWQ_Op<"layer_norm",
 }
 
 //===----------------------------------------------------------------------===//
+// Residual add fused with the norm that follows it
+//===----------------------------------------------------------------------===//
+
+def AWQ_AddRMSNormOp : AWQ_Op<"add_rms_norm",
+    [Pure, AllTypesMatch<["input", "residual", "sum", "result"]>]> {
+  let summary = "Residual add and RMS normalization of the sum";
+  let description = [{
+    `sum = input + residual`, rounded to the element type as ONNX's Add
+    rounds it, and `result = awq.rms_norm(sum, weight)` (same `epsilon` and
+    `unit_offset`). A pre-norm decoder adds each block's output to the
+    residual stream and normalizes the sum for the next block; the op does
+    both in one pass over the row, and `sum` stays the residual stream.
+    `awq-fuse-residual-norm` forms it from an ONNX Add whose result feeds an
+    awq.rms_norm; it gives the same bits as the two ops.
+
+    ```mlir
+    %h, %y = awq.add_rms_norm %x, %r, %g {epsilon = 1.0e-05 : f32}
+        : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<64xf32>)
+        -> (tensor<1x?x64xf32>, tensor<1x?x64xf32>)
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatTensor:$residual,
+                       AWQ_FloatVector:$weight, F32Attr:$epsilon, UnitAttr:$unit_offset);
+  let results = (outs AWQ_FloatTensor:$sum, AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def AWQ_AddLayerNormOp : AWQ_Op<"add_layer_norm",
+    [Pure, AllTypesMatch<["input", "residual", "sum", "result"]>]> {
+  let summary = "Residual add and layer normalization of the sum";
+  let description = [{
+    `sum = input + residual`, rounded to the element type as ONNX's Add
+    rounds it, and `result = awq.layer_norm(sum, weight[, bias])` over the
+    last dimension. The post-add LayerNorm of GPT-2 and OPT blocks in one
+    pass; `awq-fuse-residual-norm` forms it from an ONNX Add whose result
+    feeds an awq.layer_norm, with the same bits as the two ops.
+
+    ```mlir
+    %h, %y = awq.add_layer_norm %x, %r, %g, %b {epsilon = 1.0e-05 : f32}
+        : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> (tensor<1x?x64xf32>, tensor<1x?x64xf32>)
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$input, AWQ_FloatTensor:$residual,
+                       AWQ_FloatVector:$weight, Optional<AWQ_FloatVector>:$bias,
+                       F32Attr:$epsilon);
+  let results = (outs AWQ_FloatTensor:$sum, AWQ_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
 

@@ -233,12 +233,20 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   prepackOptions.cudaLayout = options.cudaWeightLayout;
   std::string lowerStage = cuda ? "prepack weights for CUDA + lower to CUDA node calls"
                                 : "prepack weights + lower to runtime calls";
-  if (options.fuseAttention || options.fuseRotaryEmbedding)
-    lowerStage = std::string("fuse ") +
-                 (options.fuseAttention && options.fuseRotaryEmbedding ? "attention and rotary embeddings"
-                  : options.fuseAttention                              ? "attention"
-                                                                       : "rotary embeddings") +
-                 " + " + lowerStage;
+  // "fuse attention, rotary embeddings and residual norms + ...": what runs.
+  SmallVector<StringRef, 3> fused;
+  if (options.fuseAttention)
+    fused.push_back("attention");
+  if (options.fuseRotaryEmbedding)
+    fused.push_back("rotary embeddings");
+  if (options.fuseResidualNorm)
+    fused.push_back("residual norms");
+  if (!fused.empty()) {
+    std::string list = fused.front().str();
+    for (size_t i = 1; i < fused.size(); ++i)
+      list += (i + 1 == fused.size() ? " and " : ", ") + fused[i].str();
+    lowerStage = "fuse " + list + " + " + lowerStage;
+  }
   if (failed(runPasses(lowerStage,
                        [&](PassManager &pm) {
                          // After quantization: the AWQ passes read attention
@@ -247,6 +255,8 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
                            pm.addPass(createAWQFuseAttention());
                          if (options.fuseRotaryEmbedding)
                            pm.addPass(createAWQFuseRotaryEmbedding());
+                         if (options.fuseResidualNorm)
+                           pm.addPass(createAWQFuseResidualNorm());
                          pm.addPass(createAWQPrepackWeights(prepackOptions));
                          pm.addPass(createConvertAWQToRuntime(lowerOptions));
                        })))

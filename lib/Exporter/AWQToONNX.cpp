@@ -448,43 +448,39 @@ static LogicalResult lowerScale(ScaleOp op, int64_t opset,
   return success();
 }
 
-static void lowerRMSNorm(RMSNormOp op, int64_t opset,
-                         LoweringState &state) {
-  NodeBuilder b(op, opset, state);
-  Type type = op.getType();
-  Type element = op.getType().getElementType();
+/// RMSNorm of x over its last axis as ONNX nodes (no ONNX op before opset 23).
+static Value buildRMSNorm(NodeBuilder &b, Value x, Value weight, float epsilon,
+                          bool unitOffset) {
+  Type type = x.getType();
+  Type element = cast<RankedTensorType>(type).getElementType();
   Type reduced = NodeBuilder::reducedType(type);
-  Value x = op.getInput();
   Value square = b.node("Mul", {x, x}, type);
   Value mean = b.reduceMeanLast(square, reduced);
-  Value eps = b.scalar(element, op.getEpsilon().convertToFloat(),
-                       "awq.rms_norm.epsilon");
+  Value eps = b.scalar(element, epsilon, "awq.rms_norm.epsilon");
   Value rms = b.node("Sqrt", b.node("Add", {mean, eps}, reduced), reduced);
   Value normalized = b.node("Div", {x, rms}, type);
-  Value gain = op.getWeight();
-  if (op.getUnitOffset())
+  Value gain = weight;
+  if (unitOffset)
     gain = b.node("Add", {gain, b.scalar(element, 1.0, "awq.one")},
                   gain.getType());
-  op.getResult().replaceAllUsesWith(b.node("Mul", {normalized, gain}, type));
+  return b.node("Mul", {normalized, gain}, type);
 }
 
-static void lowerLayerNorm(LayerNormOp op, int64_t opset,
-                           LoweringState &state) {
-  NodeBuilder b(op, opset, state);
-  Type type = op.getType();
-  Type element = op.getType().getElementType();
-  float epsilon = op.getEpsilon().convertToFloat();
-  Value x = op.getInput();
+/// LayerNorm of x over its last axis: LayerNormalization from opset 17,
+/// ReduceMean / Sub / Mul / Sqrt / Div before it.
+static Value buildLayerNorm(NodeBuilder &b, int64_t opset, Value x,
+                            Value weight, Value bias, float epsilon) {
+  Type type = x.getType();
+  Type element = cast<RankedTensorType>(type).getElementType();
   if (opset >= 17) {
-    SmallVector<Value> inputs = {x, op.getWeight()};
-    if (Value bias = op.getBias())
+    SmallVector<Value> inputs = {x, weight};
+    if (bias)
       inputs.push_back(bias);
-    op.getResult().replaceAllUsesWith(b.node(
+    return b.node(
         "LayerNormalization", inputs, type,
         {b.builder.getNamedAttr("axis", b.builder.getI64IntegerAttr(-1)),
          b.builder.getNamedAttr("epsilon",
-                                b.builder.getF32FloatAttr(epsilon))}));
-    return;
+                                b.builder.getF32FloatAttr(epsilon))});
   }
   Type reduced = NodeBuilder::reducedType(type);
   Value mean = b.reduceMeanLast(x, reduced);
@@ -494,11 +490,48 @@ static void lowerLayerNorm(LayerNormOp op, int64_t opset,
   Value eps = b.scalar(element, epsilon, "awq.layer_norm.epsilon");
   Value deviation =
       b.node("Sqrt", b.node("Add", {variance, eps}, reduced), reduced);
-  Value result = b.node(
-      "Mul", {b.node("Div", {centered, deviation}, type), op.getWeight()},
-      type);
-  if (Value bias = op.getBias())
+  Value result =
+      b.node("Mul", {b.node("Div", {centered, deviation}, type), weight}, type);
+  if (bias)
     result = b.node("Add", {result, bias}, type);
+  return result;
+}
+
+static void lowerRMSNorm(RMSNormOp op, int64_t opset,
+                         LoweringState &state) {
+  NodeBuilder b(op, opset, state);
+  op.getResult().replaceAllUsesWith(
+      buildRMSNorm(b, op.getInput(), op.getWeight(),
+                   op.getEpsilon().convertToFloat(), op.getUnitOffset()));
+}
+
+static void lowerLayerNorm(LayerNormOp op, int64_t opset,
+                           LoweringState &state) {
+  NodeBuilder b(op, opset, state);
+  op.getResult().replaceAllUsesWith(
+      buildLayerNorm(b, opset, op.getInput(), op.getWeight(), op.getBias(),
+                     op.getEpsilon().convertToFloat()));
+}
+
+/// awq.add_rms_norm / awq.add_layer_norm -> Add, then the norm of the sum:
+/// the graph awq-fuse-residual-norm fused.
+static void lowerAddRMSNorm(AddRMSNormOp op, int64_t opset,
+                            LoweringState &state) {
+  NodeBuilder b(op, opset, state);
+  Value sum = b.node("Add", {op.getInput(), op.getResidual()}, op.getSum().getType());
+  Value result = buildRMSNorm(b, sum, op.getWeight(),
+                              op.getEpsilon().convertToFloat(), op.getUnitOffset());
+  op.getSum().replaceAllUsesWith(sum);
+  op.getResult().replaceAllUsesWith(result);
+}
+
+static void lowerAddLayerNorm(AddLayerNormOp op, int64_t opset,
+                              LoweringState &state) {
+  NodeBuilder b(op, opset, state);
+  Value sum = b.node("Add", {op.getInput(), op.getResidual()}, op.getSum().getType());
+  Value result = buildLayerNorm(b, opset, sum, op.getWeight(), op.getBias(),
+                                op.getEpsilon().convertToFloat());
+  op.getSum().replaceAllUsesWith(sum);
   op.getResult().replaceAllUsesWith(result);
 }
 
@@ -726,6 +759,14 @@ LogicalResult awq::lowerAWQToONNX(ModuleOp module,
             })
             .Case([&](LayerNormOp op) {
               lowerLayerNorm(op, opset, state);
+              return success();
+            })
+            .Case([&](AddRMSNormOp op) {
+              lowerAddRMSNorm(op, opset, state);
+              return success();
+            })
+            .Case([&](AddLayerNormOp op) {
+              lowerAddLayerNorm(op, opset, state);
               return success();
             })
             .Case([&](SiLUOp op) {

@@ -24,21 +24,42 @@ void rmsNormShape(const awq_tensor *x, const awq_tensor *gamma, awq_tensor *out)
   setOutput(out, x->dtype, shapeOf(x));
 }
 
+// The residual add of the fused forms: sum = x + residual, rounded to the
+// dtype as ONNX's Add (the runtime's awq_binary) rounds it.
+struct ResidualAdd {
+  const awq_tensor *residual = nullptr;
+  awq_tensor *sum = nullptr;
+};
+
 // Normalises each row of a [rows, width] view: y = (x - mean?) * invScale * g (+ b).
-// `centre` selects LayerNorm (subtract the mean) versus RMSNorm.
+// `centre` selects LayerNorm (subtract the mean) versus RMSNorm. With a
+// residual, the rows normalised are x + residual, which also go to the sum.
 template <class T>
 void normalizeRows(const awq_tensor *x, const std::vector<float> &scale,
-                   const std::vector<float> &shift, float eps, bool centre, awq_tensor *out) {
+                   const std::vector<float> &shift, float eps, bool centre, awq_tensor *out,
+                   ResidualAdd add = {}) {
+  using Storage = typename T::Storage;
   const int64_t width = static_cast<int64_t>(scale.size());
   const int64_t rows = width == 0 ? 0 : numel(x) / width;
-  const auto *src = static_cast<const typename T::Storage *>(x->data);
-  auto *dst = static_cast<typename T::Storage *>(out->data);
+  const auto *src = static_cast<const Storage *>(x->data);
+  const auto *residual = add.residual ? static_cast<const Storage *>(add.residual->data) : nullptr;
+  auto *sum = add.sum ? static_cast<Storage *>(add.sum->data) : nullptr;
+  auto *dst = static_cast<Storage *>(out->data);
   parallelFor(rows, kRowGrain, [&](int64_t begin, int64_t end) {
     std::vector<float> row(static_cast<size_t>(width));
     for (int64_t r = begin; r < end; ++r) {
-      const auto *in = src + r * width;
-      for (int64_t i = 0; i < width; ++i)
-        row[i] = T::load(in[i]);
+      const Storage *in = src + r * width;
+      if (residual) {
+        const Storage *res = residual + r * width;
+        Storage *total = sum + r * width;
+        for (int64_t i = 0; i < width; ++i) {
+          total[i] = T::store(T::load(in[i]) + T::load(res[i]));
+          row[i] = T::load(total[i]);
+        }
+      } else {
+        for (int64_t i = 0; i < width; ++i)
+          row[i] = T::load(in[i]);
+      }
       // Statistics in double: long rows of f32 lose precision otherwise.
       double mean = 0.0;
       if (centre) {
@@ -99,6 +120,16 @@ void layerNormShape(const awq_tensor *x, const awq_tensor *gamma, const awq_tens
   setOutput(out, x->dtype, shapeOf(x));
 }
 
+// The fused forms' extra operand and output: the residual matches x, and
+// the sum is described like the normalised output.
+void residualShape(const awq_tensor *x, const awq_tensor *residual, awq_tensor *sum) {
+  checkDescriptor(residual, "residual");
+  if (residual->dtype != x->dtype || shapeOf(residual) != shapeOf(x))
+    raise("residual is %s %s but the input is %s %s", awq_dtype_name(residual->dtype),
+          shapeString(residual).c_str(), awq_dtype_name(x->dtype), shapeString(x).c_str());
+  setOutput(sum, x->dtype, shapeOf(x));
+}
+
 } // namespace
 
 extern "C" {
@@ -143,6 +174,66 @@ awq_status awq_layer_norm(const awq_tensor *x, const awq_tensor *gamma, const aw
     const std::vector<float> shift = beta ? widenParameter(beta, 0.0f) : std::vector<float>{};
     dispatchFloat(x->dtype, [&](auto traits) {
       normalizeRows<decltype(traits)>(x, scale, shift, eps, /*centre=*/true, out);
+    });
+  });
+}
+
+awq_status awq_add_rms_norm_shape(const awq_tensor *x, const awq_tensor *residual,
+                                  const awq_tensor *gamma, float /*eps*/, float /*gamma_offset*/,
+                                  awq_tensor *sum, awq_tensor *out) {
+  return guard("awq_add_rms_norm_shape", [&] {
+    rmsNormShape(x, gamma, out);
+    residualShape(x, residual, sum);
+  });
+}
+
+awq_status awq_add_rms_norm(const awq_tensor *x, const awq_tensor *residual,
+                            const awq_tensor *gamma, float eps, float gamma_offset,
+                            awq_tensor *sum, awq_tensor *out) {
+  return guard("awq_add_rms_norm", [&] {
+    checkData(x, "input");
+    checkData(residual, "residual");
+    checkData(gamma, "gamma");
+    awq_tensor expected{}, expectedSum{};
+    rmsNormShape(x, gamma, &expected);
+    residualShape(x, residual, &expectedSum);
+    checkOutput(expected, out);
+    checkOutput(expectedSum, sum);
+    const std::vector<float> scale = widenParameter(gamma, gamma_offset);
+    dispatchFloat(x->dtype, [&](auto traits) {
+      normalizeRows<decltype(traits)>(x, scale, {}, eps, /*centre=*/false, out, {residual, sum});
+    });
+  });
+}
+
+awq_status awq_add_layer_norm_shape(const awq_tensor *x, const awq_tensor *residual,
+                                    const awq_tensor *gamma, const awq_tensor *beta,
+                                    float /*eps*/, awq_tensor *sum, awq_tensor *out) {
+  return guard("awq_add_layer_norm_shape", [&] {
+    layerNormShape(x, gamma, beta, -1, out);
+    residualShape(x, residual, sum);
+  });
+}
+
+awq_status awq_add_layer_norm(const awq_tensor *x, const awq_tensor *residual,
+                              const awq_tensor *gamma, const awq_tensor *beta, float eps,
+                              awq_tensor *sum, awq_tensor *out) {
+  return guard("awq_add_layer_norm", [&] {
+    checkData(x, "input");
+    checkData(residual, "residual");
+    checkData(gamma, "gamma");
+    if (beta)
+      checkData(beta, "beta");
+    awq_tensor expected{}, expectedSum{};
+    layerNormShape(x, gamma, beta, -1, &expected);
+    residualShape(x, residual, &expectedSum);
+    checkOutput(expected, out);
+    checkOutput(expectedSum, sum);
+    const std::vector<float> scale = widenParameter(gamma, 0.0f);
+    const std::vector<float> shift = beta ? widenParameter(beta, 0.0f) : std::vector<float>{};
+    dispatchFloat(x->dtype, [&](auto traits) {
+      normalizeRows<decltype(traits)>(x, scale, shift, eps, /*centre=*/true, out,
+                                      {residual, sum});
     });
   });
 }

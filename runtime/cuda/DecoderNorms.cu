@@ -26,42 +26,68 @@ __device__ float blockSum(float value, float *scratch) {
   return total;
 }
 
+// The row a norm normalizes: x, or with a residual x + residual rounded to T
+// (as the residual Add rounds it), which this also stores to `sum`. The
+// normalizing pass re-reads the row from `sum` then: each thread reads back
+// the elements it wrote itself, so no barrier is needed.
+template <class T> struct NormRow {
+  const T *x;
+  const T *residual; // NULL: no residual add
+  T *sum;            // the rounded sums when residual is set
+  __device__ float first(int64_t i) const {
+    if (!residual)
+      return toFloat(x[i]);
+    const T value = fromFloat<T>(__fadd_rn(toFloat(x[i]), toFloat(residual[i])));
+    sum[i] = value;
+    return toFloat(value);
+  }
+  __device__ float again(int64_t i) const { return toFloat(residual ? sum[i] : x[i]); }
+};
+
 template <class T>
-__global__ void rmsNormKernel(const T *x, const T *gamma, int64_t dim, float eps, T *y) {
+__device__ NormRow<T> rowOf(const T *x, const T *residual, T *sum, int64_t dim) {
+  const int64_t offset = static_cast<int64_t>(blockIdx.x) * dim;
+  return {x + offset, residual ? residual + offset : nullptr, residual ? sum + offset : nullptr};
+}
+
+// y = row / sqrt(mean(row^2) + eps) * (gammaOffset + gamma).
+template <class T>
+__global__ void rmsNormKernel(const T *x, const T *residual, const T *gamma, float gammaOffset,
+                              int64_t dim, float eps, T *sum, T *y) {
   __shared__ float scratch[32];
-  const T *in = x + static_cast<int64_t>(blockIdx.x) * dim;
+  const NormRow<T> row = rowOf(x, residual, sum, dim);
   T *out = y + static_cast<int64_t>(blockIdx.x) * dim;
   float squares = 0.0f;
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) {
-    const float v = toFloat(in[i]);
+    const float v = row.first(i);
     squares += v * v;
   }
   const float invRms = 1.0f / sqrtf(blockSum(squares, scratch) / static_cast<float>(dim) + eps);
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
-    out[i] = fromFloat<T>(toFloat(in[i]) * invRms * toFloat(gamma[i]));
+    out[i] = fromFloat<T>(row.again(i) * invRms * (gammaOffset + toFloat(gamma[i])));
 }
 
 // Two passes over the row (mean, then squared deviations): the one-pass
 // E[x^2] - E[x]^2 cancels badly when the mean is large.
 template <class T>
-__global__ void layerNormKernel(const T *x, const T *gamma, const T *beta, int64_t dim, float eps,
-                                T *y) {
+__global__ void layerNormKernel(const T *x, const T *residual, const T *gamma, const T *beta,
+                                int64_t dim, float eps, T *sum, T *y) {
   __shared__ float scratch[32];
-  const T *in = x + static_cast<int64_t>(blockIdx.x) * dim;
+  const NormRow<T> row = rowOf(x, residual, sum, dim);
   T *out = y + static_cast<int64_t>(blockIdx.x) * dim;
-  float sum = 0.0f;
+  float total = 0.0f;
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
-    sum += toFloat(in[i]);
-  const float mean = blockSum(sum, scratch) / static_cast<float>(dim);
+    total += row.first(i);
+  const float mean = blockSum(total, scratch) / static_cast<float>(dim);
   float squares = 0.0f;
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) {
-    const float centred = toFloat(in[i]) - mean;
+    const float centred = row.again(i) - mean;
     squares += centred * centred;
   }
   const float invStd = 1.0f / sqrtf(blockSum(squares, scratch) / static_cast<float>(dim) + eps);
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) {
     const float shift = beta ? toFloat(beta[i]) : 0.0f;
-    out[i] = fromFloat<T>((toFloat(in[i]) - mean) * invStd * toFloat(gamma[i]) + shift);
+    out[i] = fromFloat<T>((row.again(i) - mean) * invStd * toFloat(gamma[i]) + shift);
   }
 }
 
@@ -83,19 +109,55 @@ void checkNormArgs(const void *x, const void *gamma, int64_t rows, int64_t dim, 
   requireFloatDtype(dtype);
 }
 
+// The fused forms: a residual needs somewhere to put the sum, and the sum may
+// not overlap the rows it is computed from or the output.
+void checkResidualArgs(const void *x, const void *residual, const void *sum, const void *y) {
+  if (!residual != !sum)
+    awq::rt::raise("residual and sum must both be given or both be NULL");
+  if (residual && (sum == x || sum == residual || sum == y))
+    awq::rt::raise("sum must not alias x, residual or y");
+}
+
+void runRmsNorm(const void *x, const void *residual, const void *gamma, float gammaOffset,
+                int64_t rows, int64_t dim, float eps, int32_t dtype, void *sum, void *y,
+                void *stream) {
+  checkNormArgs(x, gamma, rows, dim, eps, dtype, y);
+  checkResidualArgs(x, residual, sum, y);
+  if (!std::isfinite(gammaOffset))
+    awq::rt::raise("gamma_offset must be finite (%g given)", static_cast<double>(gammaOffset));
+  const unsigned blocks = gridX(rows, "rows");
+  dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
+    using T = decltype(tag);
+    rmsNormKernel<T><<<blocks, normThreads(dim), 0, asStream(stream)>>>(
+        static_cast<const T *>(x), static_cast<const T *>(residual),
+        static_cast<const T *>(gamma), gammaOffset, dim, eps, static_cast<T *>(sum),
+        static_cast<T *>(y));
+  });
+  checkLaunch("rms_norm");
+}
+
+void runLayerNorm(const void *x, const void *residual, const void *gamma, const void *beta,
+                  int64_t rows, int64_t dim, float eps, int32_t dtype, void *sum, void *y,
+                  void *stream) {
+  checkNormArgs(x, gamma, rows, dim, eps, dtype, y); // beta may be NULL
+  checkResidualArgs(x, residual, sum, y);
+  const unsigned blocks = gridX(rows, "rows");
+  dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
+    using T = decltype(tag);
+    layerNormKernel<T><<<blocks, normThreads(dim), 0, asStream(stream)>>>(
+        static_cast<const T *>(x), static_cast<const T *>(residual),
+        static_cast<const T *>(gamma), static_cast<const T *>(beta), dim, eps,
+        static_cast<T *>(sum), static_cast<T *>(y));
+  });
+  checkLaunch("layer_norm");
+}
+
 } // namespace
 
 extern "C" awq_status awq_cuda_rms_norm(const void *x, const void *gamma, int64_t rows, int64_t dim,
                                         float eps, int32_t dtype, void *y, void *stream) {
   return awq::rt::guard("awq_cuda_rms_norm", [&] {
-    checkNormArgs(x, gamma, rows, dim, eps, dtype, y);
-    const unsigned blocks = gridX(rows, "rows");
-    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
-      using T = decltype(tag);
-      rmsNormKernel<T><<<blocks, normThreads(dim), 0, asStream(stream)>>>(
-          static_cast<const T *>(x), static_cast<const T *>(gamma), dim, eps, static_cast<T *>(y));
-    });
-    checkLaunch("rms_norm");
+    runRmsNorm(x, nullptr, gamma, 0.0f, rows, dim, eps, dtype, nullptr, y, stream);
   });
 }
 
@@ -103,14 +165,24 @@ extern "C" awq_status awq_cuda_layer_norm(const void *x, const void *gamma, cons
                                           int64_t rows, int64_t dim, float eps, int32_t dtype,
                                           void *y, void *stream) {
   return awq::rt::guard("awq_cuda_layer_norm", [&] {
-    checkNormArgs(x, gamma, rows, dim, eps, dtype, y); // beta may be NULL
-    const unsigned blocks = gridX(rows, "rows");
-    dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
-      using T = decltype(tag);
-      layerNormKernel<T><<<blocks, normThreads(dim), 0, asStream(stream)>>>(
-          static_cast<const T *>(x), static_cast<const T *>(gamma), static_cast<const T *>(beta),
-          dim, eps, static_cast<T *>(y));
-    });
-    checkLaunch("layer_norm");
+    runLayerNorm(x, nullptr, gamma, beta, rows, dim, eps, dtype, nullptr, y, stream);
+  });
+}
+
+extern "C" awq_status awq_cuda_add_rms_norm(const void *x, const void *residual,
+                                            const void *gamma, float gamma_offset, int64_t rows,
+                                            int64_t dim, float eps, int32_t dtype, void *sum,
+                                            void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_add_rms_norm", [&] {
+    runRmsNorm(x, residual, gamma, gamma_offset, rows, dim, eps, dtype, sum, y, stream);
+  });
+}
+
+extern "C" awq_status awq_cuda_add_layer_norm(const void *x, const void *residual,
+                                              const void *gamma, const void *beta, int64_t rows,
+                                              int64_t dim, float eps, int32_t dtype, void *sum,
+                                              void *y, void *stream) {
+  return awq::rt::guard("awq_cuda_add_layer_norm", [&] {
+    runLayerNorm(x, residual, gamma, beta, rows, dim, eps, dtype, sum, y, stream);
   });
 }

@@ -174,6 +174,17 @@ awq_status awq_cuda_rms_norm(const void *x, const void *gamma, int64_t rows, int
 /* y = (x - mean) / sqrt(var + eps) * gamma + beta (beta may be NULL). */
 awq_status awq_cuda_layer_norm(const void *x, const void *gamma, const void *beta, int64_t rows,
                                int64_t dim, float eps, int32_t dtype, void *y, void *stream);
+/* The norms with a residual add first (awq.add_rms_norm / awq.add_layer_norm):
+ * sum = x + residual, rounded to dtype as awq_cuda_add rounds it, is stored to
+ * `sum` and normalized into y. residual and sum are both NULL (no add: the
+ * plain norm) or both given; sum must not alias x, residual or y. The RMS
+ * form multiplies by (gamma_offset + gamma): 0 normally, 1 for Gemma. */
+awq_status awq_cuda_add_rms_norm(const void *x, const void *residual, const void *gamma,
+                                 float gamma_offset, int64_t rows, int64_t dim, float eps,
+                                 int32_t dtype, void *sum, void *y, void *stream);
+awq_status awq_cuda_add_layer_norm(const void *x, const void *residual, const void *gamma,
+                                   const void *beta, int64_t rows, int64_t dim, float eps,
+                                   int32_t dtype, void *sum, void *y, void *stream);
 /* y[i] = a[i] + b[i] (residual adds; y may alias a or b). */
 awq_status awq_cuda_add(const void *a, const void *b, int64_t count, int32_t dtype, void *y,
                         void *stream);

@@ -186,6 +186,24 @@ awq_status awq_layer_norm_shape(const awq_tensor *x, const awq_tensor *gamma,
 awq_status awq_layer_norm(const awq_tensor *x, const awq_tensor *gamma, const awq_tensor *beta,
                           int64_t axis, float eps, awq_tensor *out);
 
+/* A residual add fused with the norm of the sum (a pre-norm block's
+ * `h = x + r; y = norm(h)`): sum = x + residual, rounded to x's dtype exactly
+ * as awq_binary's ADD rounds it, and out = the norm of sum (over the last
+ * axis), bit-identical to awq_binary followed by awq_rms_norm /
+ * awq_layer_norm. residual has x's dtype and shape; sum and out get them. */
+awq_status awq_add_rms_norm_shape(const awq_tensor *x, const awq_tensor *residual,
+                                  const awq_tensor *gamma, float eps, float gamma_offset,
+                                  awq_tensor *sum, awq_tensor *out);
+awq_status awq_add_rms_norm(const awq_tensor *x, const awq_tensor *residual,
+                            const awq_tensor *gamma, float eps, float gamma_offset,
+                            awq_tensor *sum, awq_tensor *out);
+awq_status awq_add_layer_norm_shape(const awq_tensor *x, const awq_tensor *residual,
+                                    const awq_tensor *gamma, const awq_tensor *beta, float eps,
+                                    awq_tensor *sum, awq_tensor *out);
+awq_status awq_add_layer_norm(const awq_tensor *x, const awq_tensor *residual,
+                              const awq_tensor *gamma, const awq_tensor *beta, float eps,
+                              awq_tensor *sum, awq_tensor *out);
+
 /* ---- Matrix products ---------------------------------------------------- */
 
 /* y[..., N] = x[..., K] . W (+ bias[N]).

@@ -66,7 +66,7 @@ def test_fp32_library_equals_executor(awq_run, awq_compile, synthetic, tmp_path)
 # only. Measured at most 3.5e-6 on these fixtures' logits (magnitude ~4), so
 # 2e-5: a wrong scale (1/sqrt(D) for 1), mask or kv head moves logits by > 1e-2.
 FUSED_ATTENTION_TOLERANCE = 2e-5
-FUSED_PIPELINE = "convert-onnx-to-awq,awq-fuse-attention,awq-fuse-rotary-embedding"
+FUSED_PIPELINE = "convert-onnx-to-awq,awq-fuse-attention,awq-fuse-rotary-embedding,awq-fuse-residual-norm"
 
 
 def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tmp_path):
@@ -100,6 +100,34 @@ def test_fused_rotary_embedding_is_bit_exact(awq_run, awq_compile, synthetic, tm
     assert result.stdout.count("call @awq_node_awq_rotary_embedding(") == 2 * rotary_layers
     assert "call @awq_node_onnx_Neg(" not in result.stdout
     pipeline = "convert-onnx-to-awq,awq-fuse-rotary-embedding"
+    for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
+        generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
+        fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", pipeline)
+        assert sorted(fused) == sorted(generic)
+        for name, value in generic.items():
+            np.testing.assert_array_equal(fused[name], value, err_msg=name)
+
+
+def test_fused_residual_norm_is_bit_exact(awq_run, awq_compile, synthetic, tmp_path):
+    """Each block's two residual Adds fuse into the norm that follows them (the
+    attention output's into the MLP's norm, the MLP output's into the next
+    block's or the final norm): no norm of an Add is left, and the fused op
+    rounds the sum as the Add did, so the outputs are the same bits, with and
+    without a KV cache."""
+    path, config = synthetic
+    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
+                             "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    norm = "rms_norm" if config.arch == "llama" else "layer_norm"
+    assert result.stdout.count(f"call @awq_node_awq_add_{norm}(") == 2 * config.n_layers
+    unfused = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
+                              "--quiet", "--fuse-residual-norm=false"], capture_output=True, text=True)
+    assert unfused.returncode == 0, unfused.stderr
+    assert "awq_node_awq_add_" not in unfused.stdout
+    # Each fused pair leaves one node call fewer.
+    assert (unfused.stdout.count("call @awq_node_") - result.stdout.count("call @awq_node_")
+            == 2 * config.n_layers)
+    pipeline = "convert-onnx-to-awq,awq-fuse-residual-norm"
     for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
         generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
         fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", pipeline)

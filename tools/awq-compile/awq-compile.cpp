@@ -105,6 +105,11 @@ cl::opt<bool> fuseRotaryEmbedding(
     cl::desc("Run each rotary embedding (x * cos + rotate_half(x) * sin in Slice/Neg/Concat/"
              "Mul/Add) as one fused op (default; =false keeps the graph's ops)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> fuseResidualNorm(
+    "fuse-residual-norm",
+    cl::desc("Run each residual Add and the RMSNorm/LayerNorm of its sum as one fused op "
+             "(default; =false keeps the graph's ops)"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("No progress lines on stderr"), cl::cat(category));
 
 int fail(const llvm::Twine &message) {
@@ -203,6 +208,7 @@ int main(int argc, char **argv) {
   options.quantize = !noQuantize;
   options.fuseAttention = fuseAttention;
   options.fuseRotaryEmbedding = fuseRotaryEmbedding;
+  options.fuseResidualNorm = fuseResidualNorm;
   options.pipelineOptions = buildPipelineOptions();
   options.weightsFile = weightsFile;
   options.activations = activations;

@@ -48,6 +48,10 @@ struct CompileOptions {
   /// (awq-fuse-rotary-embedding, after quantization); false keeps the
   /// generic ops.
   bool fuseRotaryEmbedding = true;
+  /// true: a residual Add feeding a norm becomes awq.add_rms_norm /
+  /// awq.add_layer_norm (awq-fuse-residual-norm, after quantization); false
+  /// keeps the Add and the norm.
+  bool fuseResidualNorm = true;
   /// "cpu" or "cuda": the library runs its graph on the CPU runtime, or on the
   /// GPU (float tensors in device memory, awq_cuda_node_* entries, the
   /// weights packed for the CUDA kernels at compile time).

@@ -93,6 +93,22 @@ def AWQFuseRotaryEmbedding : Pass<"awq-fuse-rotary-embedding"> {
   let dependentDialects = ["::awq::AWQDialect"];
 }
 
+def AWQFuseResidualNorm : Pass<"awq-fuse-residual-norm"> {
+  let summary = "Fuse a residual Add into the norm of its sum";
+  let description = [{
+    Rewrites an ONNX `Add(x, r)` whose result an `awq.rms_norm` or
+    `awq.layer_norm` normalizes into `awq.add_rms_norm(x, r, weight)` /
+    `awq.add_layer_norm(x, r, weight[, bias])`. The op's `sum` result takes
+    the Add's place (its other users, e.g. the next residual Add, read it) and
+    its `result` the norm's. Only Adds whose operands have the sum's exact
+    type fuse (no broadcasting), and only where the norm's parameters are
+    defined before the Add. The op rounds the sum as the Add did, so the
+    result keeps its bits. awq-compile runs this pass after quantization,
+    with awq-fuse-attention: the AWQ passes fold scales into the plain norms.
+  }];
+  let dependentDialects = ["::awq::AWQDialect"];
+}
+
 def ConvertAWQToRuntime : Pass<"convert-awq-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower a model function to calls of the runtime's node entries";
   let description = [{

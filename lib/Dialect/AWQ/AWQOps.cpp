@@ -251,6 +251,20 @@ LogicalResult LayerNormOp::verify() {
   return verifyNormParameter(*this, getInput(), getBias(), "bias");
 }
 
+LogicalResult AddRMSNormOp::verify() {
+  if (failed(verifyEpsilon(*this, getEpsilonAttr().getValue())))
+    return failure();
+  return verifyNormParameter(*this, getInput(), getWeight(), "weight");
+}
+
+LogicalResult AddLayerNormOp::verify() {
+  if (failed(verifyEpsilon(*this, getEpsilonAttr().getValue())))
+    return failure();
+  if (failed(verifyNormParameter(*this, getInput(), getWeight(), "weight")))
+    return failure();
+  return verifyNormParameter(*this, getInput(), getBias(), "bias");
+}
+
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//

@@ -34,6 +34,31 @@ void layerNorm(NodeCall &call) {
       [&](awq_tensor *out) { return awq_layer_norm(x, gamma, beta, -1, eps, out); });
 }
 
+// The residual add fused with the next norm: outputs sum, then the norm.
+void addRmsNorm(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *residual = call.input(1), *gamma = call.input(2);
+  const float eps = call.node.getFloat("epsilon");
+  const float offset = call.node.getInt("unit_offset", 0) ? 1.0f : 0.0f;
+  call.expectOutputs(2);
+  awq_tensor *sum = call.output(0), *out = call.output(1);
+  NodeCall::check(awq_add_rms_norm_shape(x, residual, gamma, eps, offset, sum, out));
+  call.allocate(sum);
+  call.allocate(out);
+  NodeCall::check(awq_add_rms_norm(x, residual, gamma, eps, offset, sum, out));
+}
+
+void addLayerNorm(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *residual = call.input(1), *gamma = call.input(2);
+  const awq_tensor *beta = call.optionalInput(3);
+  const float eps = call.node.getFloat("epsilon");
+  call.expectOutputs(2);
+  awq_tensor *sum = call.output(0), *out = call.output(1);
+  NodeCall::check(awq_add_layer_norm_shape(x, residual, gamma, beta, eps, sum, out));
+  call.allocate(sum);
+  call.allocate(out);
+  NodeCall::check(awq_add_layer_norm(x, residual, gamma, beta, eps, sum, out));
+}
+
 void silu(NodeCall &call) {
   const awq_tensor *x = call.input(0);
   call.runSingle([&](awq_tensor *out) { return awq_unary_shape(AWQ_UNARY_SILU, x, out); },
@@ -103,6 +128,8 @@ void groupMatmul(NodeCall &call) {
 AWQ_DEFINE_NODE(awq, linear, linear)
 AWQ_DEFINE_NODE(awq, rms_norm, rmsNorm)
 AWQ_DEFINE_NODE(awq, layer_norm, layerNorm)
+AWQ_DEFINE_NODE(awq, add_rms_norm, addRmsNorm)
+AWQ_DEFINE_NODE(awq, add_layer_norm, addLayerNorm)
 AWQ_DEFINE_NODE(awq, silu, silu)
 AWQ_DEFINE_NODE(awq, gelu, gelu)
 AWQ_DEFINE_NODE(awq, attention, attention)

@@ -326,12 +326,40 @@ void rmsNormBody(NodeCall &call) {
   // awq.rms_norm always carries its epsilon; the ONNX ops default it.
   const float eps = call.node.opType() == "rms_norm" ? call.node.getFloat("epsilon")
                                                       : call.node.getFloat("epsilon", 1e-5f);
-  call.runSingle([&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, 0.0f, out); },
+  const float offset = call.node.getInt("unit_offset", 0) ? 1.0f : 0.0f; // Gemma's (1 + w)
+  call.runSingle([&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, offset, out); },
                  [&](awq_tensor *out) {
                    const int64_t dim = x->shape[x->rank - 1];
-                   return awq_cuda_rms_norm(x->data, gamma->data, numel(x) / dim, dim, eps,
-                                            x->dtype, out->data, currentCudaBackend().stream());
+                   return awq_cuda_add_rms_norm(x->data, nullptr, gamma->data, offset,
+                                                numel(x) / dim, dim, eps, x->dtype, nullptr,
+                                                out->data, currentCudaBackend().stream());
                  });
+}
+
+// awq.add_rms_norm / awq.add_layer_norm: outputs the sum x + residual, then
+// its norm, from one kernel.
+template <bool IsRMS> void addNormBody(NodeCall &call) {
+  const awq_tensor *x = call.input(0), *residual = call.input(1), *gamma = call.input(2);
+  const awq_tensor *beta = IsRMS ? nullptr : call.optionalInput(3);
+  const float eps = call.node.getFloat("epsilon");
+  const float offset = IsRMS && call.node.getInt("unit_offset", 0) ? 1.0f : 0.0f;
+  call.expectOutputs(2);
+  awq_tensor *sum = call.output(0), *out = call.output(1);
+  NodeCall::check(IsRMS ? awq_add_rms_norm_shape(x, residual, gamma, eps, offset, sum, out)
+                        : awq_add_layer_norm_shape(x, residual, gamma, beta, eps, sum, out));
+  call.allocate(sum);
+  call.allocate(out);
+  const int64_t dim = x->shape[x->rank - 1];
+  if (numel(x) == 0)
+    return;
+  void *stream = currentCudaBackend().stream();
+  NodeCall::check(IsRMS ? awq_cuda_add_rms_norm(x->data, residual->data, gamma->data, offset,
+                                                numel(x) / dim, dim, eps, x->dtype, sum->data,
+                                                out->data, stream)
+                        : awq_cuda_add_layer_norm(x->data, residual->data, gamma->data,
+                                                  beta ? beta->data : nullptr, numel(x) / dim,
+                                                  dim, eps, x->dtype, sum->data, out->data,
+                                                  stream));
 }
 
 // awq.layer_norm and ONNX LayerNormalization over the last axis.
@@ -900,14 +928,28 @@ bool normOnDevice(const NodeReader &node, const RawCall &call) {
   if (x->rank < 1 || gamma->dtype != x->dtype || x->shape[x->rank - 1] <= 0 ||
       numel(gamma) != x->shape[x->rank - 1] || (beta && (!onDevice(beta) || beta->dtype != x->dtype)))
     return false;
-  if (node.getInt("unit_offset", 0) != 0) // Gemma's (1 + w): the CPU entry has it
-    return false;
   // The ONNX forms: over the last axis, without the statistics outputs.
   if (node.opType() == "LayerNormalization" || node.opType() == "SimplifiedLayerNormalization" ||
       node.opType() == "RMSNormalization")
     return call.numOutputs == 1 && (node.getInt("axis", -1) == -1 ||
                                     node.getInt("axis", -1) == x->rank - 1);
   return true;
+}
+
+// awq.add_rms_norm / awq.add_layer_norm: x, residual, gamma (and beta) on the
+// device in one dtype, the residual shaped like x, gamma over the last axis.
+bool addNormOnDevice(const NodeReader &, const RawCall &call) {
+  if (call.numInputs < 3 || call.numInputs > 4 || call.numOutputs != 2)
+    return false;
+  const awq_tensor *x = call.inputs[0], *residual = call.inputs[1], *gamma = call.inputs[2];
+  const awq_tensor *beta = call.numInputs > 3 ? call.inputs[3] : nullptr;
+  for (const awq_tensor *input : {x, residual, gamma})
+    if (!onDevice(input) || input->dtype != x->dtype)
+      return false;
+  if (beta && (!onDevice(beta) || beta->dtype != x->dtype))
+    return false;
+  return x->rank >= 1 && x->shape[x->rank - 1] > 0 && shapeOf(residual) == shapeOf(x) &&
+         numel(gamma) == x->shape[x->rank - 1] && (!beta || numel(beta) == numel(gamma));
 }
 
 // f32 (the dtype of the CPU shape function), every tensor on the device,
@@ -1077,6 +1119,8 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "LayerNormalization", normOnDevice, layerNormBody},
     {"awq", "layer_norm", normOnDevice, layerNormBody},
     {"awq", "rms_norm", normOnDevice, rmsNormBody},
+    {"awq", "add_rms_norm", addNormOnDevice, addNormBody<true>},
+    {"awq", "add_layer_norm", addNormOnDevice, addNormBody<false>},
     {"onnx", "SimplifiedLayerNormalization", normOnDevice, rmsNormBody},
     {"onnx", "RMSNormalization", normOnDevice, rmsNormBody},
     {"awq", "attention", attentionOnDevice, attentionBody},

@@ -186,6 +186,38 @@ func.func @layer_norm_bias(%x: tensor<4x64xf32>, %g: tensor<64xf32>, %b: tensor<
 
 // -----
 
+func.func @add_rms_norm_residual_type(%x: tensor<4x64xf32>, %r: tensor<4x64xf16>, %g: tensor<64xf32>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{'awq.add_rms_norm' op failed to verify that all of {input, residual, sum, result} have same type}}
+  %h, %y = awq.add_rms_norm %x, %r, %g {epsilon = 1.0e-05 : f32} : (tensor<4x64xf32>, tensor<4x64xf16>, tensor<64xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>)
+  return %y : tensor<4x64xf32>
+}
+
+// -----
+
+func.func @add_rms_norm_weight(%x: tensor<4x64xf32>, %r: tensor<4x64xf32>, %g: tensor<32xf32>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{'awq.add_rms_norm' op weight has 32 elements but the input has 64 channels}}
+  %h, %y = awq.add_rms_norm %x, %r, %g {epsilon = 1.0e-05 : f32} : (tensor<4x64xf32>, tensor<4x64xf32>, tensor<32xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>)
+  return %y : tensor<4x64xf32>
+}
+
+// -----
+
+func.func @add_layer_norm_epsilon(%x: tensor<4x64xf32>, %r: tensor<4x64xf32>, %g: tensor<64xf32>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{'awq.add_layer_norm' op epsilon must be >= 0}}
+  %h, %y = awq.add_layer_norm %x, %r, %g {epsilon = -1.0 : f32} : (tensor<4x64xf32>, tensor<4x64xf32>, tensor<64xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>)
+  return %y : tensor<4x64xf32>
+}
+
+// -----
+
+func.func @add_layer_norm_bias(%x: tensor<4x64xf32>, %r: tensor<4x64xf32>, %g: tensor<64xf32>, %b: tensor<63xf32>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{'awq.add_layer_norm' op bias has 63 elements but the input has 64 channels}}
+  %h, %y = awq.add_layer_norm %x, %r, %g, %b {epsilon = 1.0e-05 : f32} : (tensor<4x64xf32>, tensor<4x64xf32>, tensor<64xf32>, tensor<63xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>)
+  return %y : tensor<4x64xf32>
+}
+
+// -----
+
 func.func @layer_norm_epsilon(%x: tensor<4x64xf32>, %g: tensor<64xf32>) -> tensor<4x64xf32> {
   // expected-error @+1 {{'awq.layer_norm' op epsilon must be >= 0}}
   %0 = awq.layer_norm %x, %g {epsilon = 0x7FC00000 : f32} : (tensor<4x64xf32>, tensor<64xf32>) -> tensor<4x64xf32>

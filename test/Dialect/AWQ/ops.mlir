@@ -56,6 +56,18 @@ func.func @norms(%x: tensor<?x?x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>)
   return %0, %1, %2 : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>
 }
 
+// CHECK-LABEL: func.func @residual_norms
+func.func @residual_norms(%x: tensor<?x?x64xf16>, %r: tensor<?x?x64xf16>, %g: tensor<64xf16>, %b: tensor<64xf16>)
+    -> (tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<?x?x64xf16>) {
+  // CHECK: %[[H:.*]], %{{.*}} = awq.add_rms_norm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32, unit_offset} : (tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<64xf16>) -> (tensor<?x?x64xf16>, tensor<?x?x64xf16>)
+  %h, %y = awq.add_rms_norm %x, %r, %g {epsilon = 1.0e-05 : f32, unit_offset}
+      : (tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<64xf16>) -> (tensor<?x?x64xf16>, tensor<?x?x64xf16>)
+  // CHECK: %{{.*}}, %{{.*}} = awq.add_layer_norm %[[H]], %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32} : (tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<64xf16>, tensor<64xf16>) -> (tensor<?x?x64xf16>, tensor<?x?x64xf16>)
+  %h2, %y2 = awq.add_layer_norm %h, %x, %g, %b {epsilon = 1.0e-05 : f32}
+      : (tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<64xf16>, tensor<64xf16>) -> (tensor<?x?x64xf16>, tensor<?x?x64xf16>)
+  return %h, %y, %h2, %y2 : tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<?x?x64xf16>
+}
+
 // CHECK-LABEL: func.func @activations
 func.func @activations(%x: tensor<?x256xf32>) -> (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>) {
   // CHECK: awq.silu %{{.*}} : tensor<?x256xf32>

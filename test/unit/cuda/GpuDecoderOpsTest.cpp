@@ -106,6 +106,56 @@ TEST(GpuDecoderOps, LayerNormMatchesCpuWithAndWithoutBeta) {
   }
 }
 
+// The fused residual forms: the sum is bit-identical to the CPU runtime's Add
+// of the same half values (both round the f32 sum once, to nearest even); the
+// norm of it is held to the plain norms' bounds above.
+TEST(GpuDecoderOps, AddNormsMatchCpuAddThenNorm) {
+  AWQ_REQUIRE_GPU();
+  const int64_t rows = 3, dim = 1000;
+  const float eps = 1e-5f;
+  for (int32_t dtype : kHalfDtypes) {
+    SCOPED_TRACE(awq_dtype_name(dtype));
+    const HalfInput x = makeHalfInput(dtype, randomFloats(rows * dim, 11, -1.0f, 1.0f));
+    // A residual stream much larger than the block output: the sum rounds.
+    const HalfInput residual = makeHalfInput(dtype, randomFloats(rows * dim, 12, -60.0f, 60.0f));
+    const HalfInput gamma = makeHalfInput(dtype, randomFloats(dim, 13, 0.5f, 1.5f));
+    const HalfInput beta = makeHalfInput(dtype, randomFloats(dim, 14, -0.5f, 0.5f));
+    const HostTensor xHalf = makeHalf(dtype, {rows, dim}, x.values);
+    const HostTensor residualHalf = makeHalf(dtype, {rows, dim}, residual.values);
+    HostTensor sumHalf(dtype, {rows, dim});
+    AWQ_ASSERT_OK(awq_binary(AWQ_BINARY_ADD, xHalf.get(), residualHalf.get(), sumHalf.get()));
+    const auto *sumBits = static_cast<const uint16_t *>(sumHalf.get()->data);
+    const std::vector<uint16_t> expectedSum(sumBits, sumBits + rows * dim);
+    const HostTensor sumRef = makeF32({rows, dim}, fromHalfVector(dtype, expectedSum));
+    const HostTensor gammaRef = makeF32({dim}, gamma.values);
+    const HostTensor betaRef = makeF32({dim}, beta.values);
+    for (int form = 0; form < 3; ++form) { // RMS, RMS with Gemma's (1 + w), LayerNorm
+      SCOPED_TRACE(form == 0 ? "rms" : form == 1 ? "rms unit offset" : "layer");
+      DeviceBuffer sum = halfOutput(rows * dim), y = halfOutput(rows * dim);
+      HostTensor expected(AWQ_F32, {rows, dim});
+      if (form < 2) {
+        const float offset = form == 1 ? 1.0f : 0.0f;
+        AWQ_ASSERT_OK(awq_cuda_add_rms_norm(x.device.get(), residual.device.get(),
+                                            gamma.device.get(), offset, rows, dim, eps, dtype,
+                                            sum.get(), y.get(), nullptr));
+        AWQ_ASSERT_OK(awq_rms_norm(sumRef.get(), gammaRef.get(), eps, offset, expected.get()));
+      } else {
+        AWQ_ASSERT_OK(awq_cuda_add_layer_norm(x.device.get(), residual.device.get(),
+                                              gamma.device.get(), beta.device.get(), rows, dim,
+                                              eps, dtype, sum.get(), y.get(), nullptr));
+        AWQ_ASSERT_OK(awq_layer_norm(sumRef.get(), gammaRef.get(), betaRef.get(), -1, eps,
+                                     expected.get()));
+      }
+      AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+      EXPECT_EQ(sum.download<uint16_t>(), expectedSum);
+      // As the plain norms' bounds, with |sum| <= 61 scaling the LayerNorm
+      // mean's error (61 / 2.5 times the plain test's 8 dim roundoffs).
+      expectNear(downloadHalf(dtype, y), f32Values(expected), kTinyFloor + 200 * dim * kF32Roundoff,
+                 unitRoundoff(dtype) + dim * kF32Roundoff);
+    }
+  }
+}
+
 // ---- Elementwise and embedding ----------------------------------------------
 
 TEST(GpuDecoderOps, AddMatchesCpuAlsoInPlace) {
@@ -562,6 +612,27 @@ TEST(CudaDecoderOpsArgs, NormsRejectBadArguments) {
       "awq_cuda_layer_norm", "gamma must not be null");
   EXPECT_OP_ERROR(awq_cuda_layer_norm(kFake, kFake, nullptr, 2, 8, 1e-5f, AWQ_I8, kFake, nullptr),
                   "awq_cuda_layer_norm", "dtype");
+}
+
+TEST(CudaDecoderOpsArgs, AddNormsRejectBadArguments) {
+  unsigned char other[64];
+  void *const kOther = other;
+  EXPECT_OP_ERROR(awq_cuda_add_rms_norm(kFake, kFake, kFake, 0.0f, 2, 8, 1e-5f, AWQ_F16, nullptr,
+                                        kOther, nullptr),
+                  "awq_cuda_add_rms_norm", "residual and sum must both be given or both be NULL");
+  EXPECT_OP_ERROR(awq_cuda_add_layer_norm(kFake, nullptr, kFake, nullptr, 2, 8, 1e-5f, AWQ_F16,
+                                          kFake, kOther, nullptr),
+                  "awq_cuda_add_layer_norm",
+                  "residual and sum must both be given or both be NULL");
+  EXPECT_OP_ERROR(awq_cuda_add_rms_norm(kFake, kOther, kFake, 0.0f, 2, 8, 1e-5f, AWQ_F16, kOther,
+                                        fakeBytes + 1, nullptr),
+                  "awq_cuda_add_rms_norm", "sum must not alias x, residual or y");
+  EXPECT_OP_ERROR(awq_cuda_add_rms_norm(kFake, kOther, kFake, INFINITY, 2, 8, 1e-5f, AWQ_F16,
+                                        fakeBytes + 8, fakeBytes + 16, nullptr),
+                  "awq_cuda_add_rms_norm", "gamma_offset must be finite");
+  EXPECT_OP_ERROR(awq_cuda_add_layer_norm(kFake, kOther, kFake, nullptr, 2, 8, 1e-5f, AWQ_I32,
+                                          fakeBytes + 8, fakeBytes + 16, nullptr),
+                  "awq_cuda_add_layer_norm", "dtype");
 }
 
 TEST(CudaDecoderOpsArgs, ElementwiseAndEmbeddingRejectBadArguments) {

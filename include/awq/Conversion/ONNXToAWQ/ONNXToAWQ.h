@@ -14,6 +14,7 @@ namespace awq {
 #define GEN_PASS_DECL_CONVERTONNXTOAWQ
 #define GEN_PASS_DECL_AWQFUSEATTENTION
 #define GEN_PASS_DECL_AWQFUSEROTARYEMBEDDING
+#define GEN_PASS_DECL_AWQFUSERESIDUALNORM
 #include "awq/Conversion/Passes.h.inc"
 
 /// Adds the patterns that raise ONNX linears, norms and activations to awq
@@ -28,6 +29,11 @@ void populateAttentionFusionPatterns(mlir::RewritePatternSet &patterns);
 /// Mul(rotate(x), sin)), rotate spelled out in Slice/Neg/Concat (half-split)
 /// or with Unsqueeze/Reshape around it (interleaved) -> awq.rotary_embedding.
 void populateRotaryEmbeddingFusionPatterns(mlir::RewritePatternSet &patterns);
+
+/// Adds the patterns of awq-fuse-residual-norm: an ONNX Add whose result an
+/// awq.rms_norm / awq.layer_norm normalizes -> awq.add_rms_norm /
+/// awq.add_layer_norm (the sum stays a result).
+void populateResidualNormFusionPatterns(mlir::RewritePatternSet &patterns);
 
 /// Erases the onnx.node ops under `root` whose results are all unused, except
 /// the nondeterministic ones (Random*, Multinomial, Bernoulli). onnx.node is
