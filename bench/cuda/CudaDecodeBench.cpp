@@ -346,11 +346,23 @@ public:
     if (!ok(awq_cuda_embedding(model_.embedding.get(), c.vocab, c.dim, ids, tokens, dt,
                                w_.x.get(), s), "awq_cuda_embedding"))
       return false;
+    // x += tmp (a block's output) then xn = norm(x), in one kernel
+    // (awq.add_rms_norm's: the sum is written back to x, the residual stream);
+    // the first block's norm has no pending output to add.
+    bool pendingOutput = false;
+    auto residualNorm = [&](const void *gamma, const char *what) {
+      const awq_status status =
+          pendingOutput ? awq_cuda_add_rms_norm(w_.tmp.get(), w_.x.get(), gamma, 0.0f, tokens,
+                                                c.dim, c.eps, dt, w_.x.get(), w_.xn.get(), s)
+                        : awq_cuda_rms_norm(w_.x.get(), gamma, tokens, c.dim, c.eps, dt,
+                                            w_.xn.get(), s);
+      pendingOutput = false;
+      return ok(status, what);
+    };
     for (size_t i = 0; i < model_.layers.size(); ++i) {
       const Layer &l = model_.layers[i];
       // Attention block.
-      if (!ok(awq_cuda_rms_norm(w_.x.get(), l.attnNorm.get(), tokens, c.dim, c.eps, dt,
-                                w_.xn.get(), s), "awq_cuda_rms_norm") ||
+      if (!residualNorm(l.attnNorm.get(), "awq_cuda_add_rms_norm (attention)") ||
           !linear(l.q, w_.xn.get(), tokens, w_.q.get()) ||
           !linear(l.k, w_.xn.get(), tokens, w_.k.get()) ||
           !linear(l.v, w_.xn.get(), tokens, w_.v.get()) ||
@@ -367,13 +379,11 @@ public:
           !ok(awq_cuda_attention(w_.q.get(), w_.kCache[i].get(), w_.vCache[i].get(), w_.batch,
                                  qLen, c.heads, c.kvHeads, c.headDim, w_.capacity, pastLen,
                                  scale, dt, w_.attn.get(), s), "awq_cuda_attention") ||
-          !linear(l.o, w_.attn.get(), tokens, w_.tmp.get()) ||
-          !ok(awq_cuda_add(w_.x.get(), w_.tmp.get(), tokens * c.dim, dt, w_.x.get(), s),
-              "awq_cuda_add"))
+          !linear(l.o, w_.attn.get(), tokens, w_.tmp.get()))
         return false;
       // MLP block.
-      if (!ok(awq_cuda_rms_norm(w_.x.get(), l.ffnNorm.get(), tokens, c.dim, c.eps, dt,
-                                w_.xn.get(), s), "awq_cuda_rms_norm"))
+      pendingOutput = true;
+      if (!residualNorm(l.ffnNorm.get(), "awq_cuda_add_rms_norm (MLP)"))
         return false;
       if (model_.quantized) {
         if (!ok(awq_cuda_gate_up_silu(w_.xn.get(), tokens, l.gate.data.get(), l.up.data.get(),
@@ -386,16 +396,14 @@ public:
                                        w_.h.get(), s), "awq_cuda_silu_mul")) {
         return false;
       }
-      if (!linear(l.down, w_.h.get(), tokens, w_.tmp.get()) ||
-          !ok(awq_cuda_add(w_.x.get(), w_.tmp.get(), tokens * c.dim, dt, w_.x.get(), s),
-              "awq_cuda_add"))
+      if (!linear(l.down, w_.h.get(), tokens, w_.tmp.get()))
         return false;
+      pendingOutput = true; // added by the next norm
     }
-    if (!withLogits)
+    if (!withLogits) // the cache is filled; x is not read again
       return true;
     // Decode: one token per sequence, so x holds exactly the last tokens.
-    return ok(awq_cuda_rms_norm(w_.x.get(), model_.finalNorm.get(), tokens, c.dim, c.eps, dt,
-                                w_.xn.get(), s), "awq_cuda_rms_norm (final)") &&
+    return residualNorm(model_.finalNorm.get(), "awq_cuda_add_rms_norm (final)") &&
            linear(model_.lmHead, w_.xn.get(), tokens, w_.logits.get());
   }
 

@@ -109,20 +109,22 @@ void checkNormArgs(const void *x, const void *gamma, int64_t rows, int64_t dim, 
   requireFloatDtype(dtype);
 }
 
-// The fused forms: a residual needs somewhere to put the sum, and the sum may
-// not overlap the rows it is computed from or the output.
-void checkResidualArgs(const void *x, const void *residual, const void *sum, const void *y) {
+// The fused forms: a residual needs somewhere to put the sum. The sum may
+// replace x or the residual (each thread reads both before it writes the sum
+// at the same index: a residual stream updated in place) but not y, which
+// the second pass writes over the sums it still reads.
+void checkResidualArgs(const void *residual, const void *sum, const void *y) {
   if (!residual != !sum)
     awq::rt::raise("residual and sum must both be given or both be NULL");
-  if (residual && (sum == x || sum == residual || sum == y))
-    awq::rt::raise("sum must not alias x, residual or y");
+  if (residual && sum == y)
+    awq::rt::raise("sum must not alias y");
 }
 
 void runRmsNorm(const void *x, const void *residual, const void *gamma, float gammaOffset,
                 int64_t rows, int64_t dim, float eps, int32_t dtype, void *sum, void *y,
                 void *stream) {
   checkNormArgs(x, gamma, rows, dim, eps, dtype, y);
-  checkResidualArgs(x, residual, sum, y);
+  checkResidualArgs(residual, sum, y);
   if (!std::isfinite(gammaOffset))
     awq::rt::raise("gamma_offset must be finite (%g given)", static_cast<double>(gammaOffset));
   const unsigned blocks = gridX(rows, "rows");
@@ -140,7 +142,7 @@ void runLayerNorm(const void *x, const void *residual, const void *gamma, const 
                   int64_t rows, int64_t dim, float eps, int32_t dtype, void *sum, void *y,
                   void *stream) {
   checkNormArgs(x, gamma, rows, dim, eps, dtype, y); // beta may be NULL
-  checkResidualArgs(x, residual, sum, y);
+  checkResidualArgs(residual, sum, y);
   const unsigned blocks = gridX(rows, "rows");
   dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
     using T = decltype(tag);

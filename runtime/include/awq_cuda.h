@@ -177,7 +177,8 @@ awq_status awq_cuda_layer_norm(const void *x, const void *gamma, const void *bet
 /* The norms with a residual add first (awq.add_rms_norm / awq.add_layer_norm):
  * sum = x + residual, rounded to dtype as awq_cuda_add rounds it, is stored to
  * `sum` and normalized into y. residual and sum are both NULL (no add: the
- * plain norm) or both given; sum must not alias x, residual or y. The RMS
+ * plain norm) or both given; sum may be x or residual (an in-place residual
+ * stream) but not y. The RMS
  * form multiplies by (gamma_offset + gamma): 0 normally, 1 for Gemma. */
 awq_status awq_cuda_add_rms_norm(const void *x, const void *residual, const void *gamma,
                                  float gamma_offset, int64_t rows, int64_t dim, float eps,

@@ -153,6 +153,23 @@ TEST(GpuDecoderOps, AddNormsMatchCpuAddThenNorm) {
       expectNear(downloadHalf(dtype, y), f32Values(expected), kTinyFloor + 200 * dim * kF32Roundoff,
                  unitRoundoff(dtype) + dim * kF32Roundoff);
     }
+    // In place, as a decoder keeps its residual stream: the sum over the
+    // residual, then over x; the same bits either way.
+    for (bool overResidual : {true, false}) {
+      SCOPED_TRACE(overResidual ? "sum over the residual" : "sum over x");
+      DeviceBuffer stream = DeviceBuffer::from(toHalfVector(dtype, residual.values));
+      DeviceBuffer block = DeviceBuffer::from(toHalfVector(dtype, x.values));
+      DeviceBuffer y = halfOutput(rows * dim);
+      void *sum = overResidual ? stream.get() : block.get();
+      AWQ_ASSERT_OK(awq_cuda_add_rms_norm(block.get(), stream.get(), gamma.device.get(), 0.0f,
+                                          rows, dim, eps, dtype, sum, y.get(), nullptr));
+      AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+      EXPECT_EQ((overResidual ? stream : block).download<uint16_t>(), expectedSum);
+      HostTensor expected(AWQ_F32, {rows, dim});
+      AWQ_ASSERT_OK(awq_rms_norm(sumRef.get(), gammaRef.get(), eps, 0.0f, expected.get()));
+      expectNear(downloadHalf(dtype, y), f32Values(expected), kTinyFloor,
+                 unitRoundoff(dtype) + dim * kF32Roundoff);
+    }
   }
 }
 
@@ -625,8 +642,8 @@ TEST(CudaDecoderOpsArgs, AddNormsRejectBadArguments) {
                   "awq_cuda_add_layer_norm",
                   "residual and sum must both be given or both be NULL");
   EXPECT_OP_ERROR(awq_cuda_add_rms_norm(kFake, kOther, kFake, 0.0f, 2, 8, 1e-5f, AWQ_F16, kOther,
-                                        fakeBytes + 1, nullptr),
-                  "awq_cuda_add_rms_norm", "sum must not alias x, residual or y");
+                                        kOther, nullptr),
+                  "awq_cuda_add_rms_norm", "sum must not alias y");
   EXPECT_OP_ERROR(awq_cuda_add_rms_norm(kFake, kOther, kFake, INFINITY, 2, 8, 1e-5f, AWQ_F16,
                                         fakeBytes + 8, fakeBytes + 16, nullptr),
                   "awq_cuda_add_rms_norm", "gamma_offset must be finite");
