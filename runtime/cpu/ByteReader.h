@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace awq::rt {
 
@@ -49,10 +50,12 @@ public:
     std::memcpy(&value, &bits, sizeof value);
     return value;
   }
-  std::string readString(const char *what) {
+  std::string readString(const char *what) { return std::string(readStringView(what)); }
+  // The same bytes without a copy: valid while the data is.
+  std::string_view readStringView(const char *what) {
     const uint32_t length = readU32(what);
     const uint8_t *bytes = take(length, what);
-    return std::string(reinterpret_cast<const char *>(bytes), length);
+    return std::string_view(reinterpret_cast<const char *>(bytes), length);
   }
 
 private:

@@ -32,7 +32,7 @@ void castShape(const awq_tensor *x, int32_t toDtype, awq_tensor *out) {
   checkDescriptor(x, "input");
   if (!isValidDtype(toDtype))
     raise("invalid target dtype %d", toDtype);
-  setOutput(out, toDtype, shapeOf(x));
+  setOutputLike(out, toDtype, x);
 }
 
 template <class Src, class Dst> void castTyped(const awq_tensor *x, awq_tensor *out) {

@@ -52,7 +52,7 @@ void unaryShape(awq_unary_op op, const awq_tensor *x, awq_tensor *out) {
                 (isSignedIntegerOp(op) && (dt == AWQ_I64 || dt == AWQ_I32 || dt == AWQ_I8));
   if (!supported)
     raise("%s does not support dtype %s", name, awq_dtype_name(dt));
-  setOutput(out, dt, shapeOf(x));
+  setOutputLike(out, dt, x);
 }
 
 template <class T, class Fn> void mapElements(const awq_tensor *x, awq_tensor *out, Fn fn) {

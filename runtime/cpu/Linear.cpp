@@ -44,10 +44,10 @@ LinearDims linearShape(const awq_tensor *x, const awq_tensor *w, const awq_tenso
       raise("bias has shape %s, expected %lld elements", shapeString(bias).c_str(),
             static_cast<long long>(n));
   }
-  Shape shape = shapeOf(x);
-  shape.back() = n;
-  setOutput(out, AWQ_F32, shape);
-  return {numel(x) / std::max<int64_t>(k, 1), k, n};
+  const int64_t rows = numel(x) / std::max<int64_t>(k, 1);
+  setOutputLike(out, AWQ_F32, x);
+  out->shape[out->rank - 1] = n;
+  return {rows, k, n};
 }
 
 // Writes the bias (or zeros) into every output row, so every product below

@@ -21,7 +21,7 @@ void rmsNormShape(const awq_tensor *x, const awq_tensor *gamma, awq_tensor *out)
   if (numel(gamma) != hidden)
     raise("gamma has shape %s but the input's last dim is %lld", shapeString(gamma).c_str(),
           static_cast<long long>(hidden));
-  setOutput(out, x->dtype, shapeOf(x));
+  setOutputLike(out, x->dtype, x);
 }
 
 // The residual add of the fused forms: sum = x + residual, rounded to the
@@ -117,17 +117,17 @@ void layerNormShape(const awq_tensor *x, const awq_tensor *gamma, const awq_tens
       raise("beta has shape %s, expected %lld elements", shapeString(beta).c_str(),
             static_cast<long long>(width));
   }
-  setOutput(out, x->dtype, shapeOf(x));
+  setOutputLike(out, x->dtype, x);
 }
 
 // The fused forms' extra operand and output: the residual matches x, and
 // the sum is described like the normalised output.
 void residualShape(const awq_tensor *x, const awq_tensor *residual, awq_tensor *sum) {
   checkDescriptor(residual, "residual");
-  if (residual->dtype != x->dtype || shapeOf(residual) != shapeOf(x))
+  if (residual->dtype != x->dtype || !sameShape(residual, x))
     raise("residual is %s %s but the input is %s %s", awq_dtype_name(residual->dtype),
           shapeString(residual).c_str(), awq_dtype_name(x->dtype), shapeString(x).c_str());
-  setOutput(sum, x->dtype, shapeOf(x));
+  setOutputLike(sum, x->dtype, x);
 }
 
 } // namespace

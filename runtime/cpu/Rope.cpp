@@ -53,7 +53,7 @@ RopeDims ropeShape(const awq_tensor *x, const awq_tensor *positionIds, int64_t s
             shapeString(positionIds).c_str(), shapeString(x).c_str(),
             static_cast<long long>(seqAxis));
   }
-  setOutput(out, x->dtype, shapeOf(x));
+  setOutputLike(out, x->dtype, x);
   return d;
 }
 

@@ -22,7 +22,7 @@ void rotaryEmbeddingShape(const awq_tensor *x, const awq_tensor *cos, const awq_
   if (x->rank < 1 || x->shape[x->rank - 1] <= 0 || x->shape[x->rank - 1] % 2 != 0)
     raise("the input's last dim (the head dim) must be positive and even, got %s",
           shapeString(x).c_str());
-  if (shapeOf(cos) != shapeOf(sin))
+  if (!sameShape(cos, sin))
     raise("cos %s and sin %s differ in shape", shapeString(cos).c_str(), shapeString(sin).c_str());
   // cos and sin broadcast into x without widening it, one angle per channel.
   bool fits = cos->rank >= 1 && cos->rank <= x->rank &&
@@ -34,7 +34,7 @@ void rotaryEmbeddingShape(const awq_tensor *x, const awq_tensor *cos, const awq_
   if (!fits)
     raise("cos/sin %s must broadcast to the input %s with the head dim last",
           shapeString(cos).c_str(), shapeString(x).c_str());
-  setOutput(out, x->dtype, shapeOf(x));
+  setOutputLike(out, x->dtype, x);
 }
 
 // x * c + partner * s for one channel, each product and the sum rounded to

@@ -63,6 +63,10 @@ std::string shapeString(const Shape &shape);
 
 // Writes dtype/rank/shape into `out` (data untouched).
 void setOutput(awq_tensor *out, int32_t dtype, const Shape &shape);
+// setOutput with the shape of `like` (a valid descriptor), without building a Shape.
+void setOutputLike(awq_tensor *out, int32_t dtype, const awq_tensor *like);
+// True when a and b have the same rank and dims.
+bool sameShape(const awq_tensor *a, const awq_tensor *b);
 // Throws unless `out` has the dtype and shape in `expected` and usable data.
 void checkOutput(const awq_tensor &expected, const awq_tensor *out);
 

@@ -50,7 +50,7 @@ void softmaxShape(const awq_tensor *x, int64_t axis, awq_tensor *out) {
   checkDescriptor(x, "input");
   checkFloatDtype(x, "input");
   normalizeAxis(axis, x->rank, "axis");
-  setOutput(out, x->dtype, shapeOf(x));
+  setOutputLike(out, x->dtype, x);
 }
 
 // View x as [outer, n, inner]; each (outer, inner) pair is one softmax vector

@@ -57,7 +57,21 @@ int64_t numelOf(const Shape &shape) {
   return n;
 }
 
-int64_t numel(const awq_tensor *t) { return numelOf(shapeOf(t)); }
+int64_t numel(const awq_tensor *t) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < t->rank; ++i)
+    n *= t->shape[i];
+  return n;
+}
+
+bool sameShape(const awq_tensor *a, const awq_tensor *b) {
+  if (a->rank != b->rank)
+    return false;
+  for (int32_t i = 0; i < a->rank; ++i)
+    if (a->shape[i] != b->shape[i])
+      return false;
+  return true;
+}
 
 std::string shapeString(const Shape &shape) {
   std::string s = "[";
@@ -79,12 +93,23 @@ void setOutput(awq_tensor *out, int32_t dtype, const Shape &shape) {
     out->shape[i] = i < out->rank ? shape[i] : 0;
 }
 
+void setOutputLike(awq_tensor *out, int32_t dtype, const awq_tensor *like) {
+  if (!out)
+    raise("output descriptor is NULL");
+  // Copied through a local: `like` may be `out` itself.
+  const awq_tensor shape = *like;
+  out->dtype = dtype;
+  out->rank = shape.rank;
+  for (int i = 0; i < AWQ_MAX_RANK; ++i)
+    out->shape[i] = i < shape.rank ? shape.shape[i] : 0;
+}
+
 void checkOutput(const awq_tensor &expected, const awq_tensor *out) {
   checkData(out, "output");
   if (out->dtype != expected.dtype)
     raise("output dtype is %s, expected %s", awq_dtype_name(out->dtype),
           awq_dtype_name(expected.dtype));
-  if (shapeOf(out) != shapeOf(&expected))
+  if (!sameShape(out, &expected))
     raise("output shape is %s, expected %s", shapeString(out).c_str(),
           shapeString(&expected).c_str());
 }

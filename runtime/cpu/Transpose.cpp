@@ -28,13 +28,15 @@ Shape resolvePerm(const awq_tensor *data, const int64_t *perm, int64_t numPerm) 
   return resolved;
 }
 
+// Describes the transposed output (without building a Shape: every Transpose
+// node runs this) and returns the resolved permutation.
 Shape transposeShape(const awq_tensor *data, const int64_t *perm, int64_t numPerm, awq_tensor *out) {
   checkDescriptor(data, "data");
-  const Shape resolved = resolvePerm(data, perm, numPerm);
-  Shape shape;
-  for (int64_t axis : resolved)
-    shape.push_back(data->shape[axis]);
-  setOutput(out, data->dtype, shape);
+  Shape resolved = resolvePerm(data, perm, numPerm);
+  const awq_tensor input = *data; // out may be data
+  setOutputLike(out, input.dtype, &input);
+  for (size_t i = 0; i < resolved.size(); ++i)
+    out->shape[i] = input.shape[resolved[i]];
   return resolved;
 }
 

@@ -9,7 +9,7 @@ void triluShape(const awq_tensor *x, awq_tensor *out) {
   checkDescriptor(x, "input");
   if (x->rank < 2)
     raise("input must have rank >= 2, got %s", shapeString(x).c_str());
-  setOutput(out, x->dtype, shapeOf(x));
+  setOutputLike(out, x->dtype, x);
 }
 
 } // namespace

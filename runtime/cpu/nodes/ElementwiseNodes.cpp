@@ -26,7 +26,7 @@ void copyToOutput(NodeCall &call, const awq_tensor *x) {
   checkData(x, "input");
   call.expectOutputs(1);
   awq_tensor *out = call.output(0);
-  setOutput(out, x->dtype, shapeOf(x));
+  setOutputLike(out, x->dtype, x);
   call.allocate(out);
   std::memcpy(out->data, x->data, static_cast<size_t>(numel(x)) * awq_dtype_size(x->dtype));
 }

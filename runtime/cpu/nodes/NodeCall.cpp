@@ -115,8 +115,8 @@ awq_status runNode(const char *entryOpType, NodeBody body, const uint8_t *node,
   try {
     reader.emplace(node);
     if (reader->opType() != entryOpType)
-      raise("the node's op type is %s, but this is the %s entry", reader->opType().c_str(),
-            entryOpType);
+      raise("the node's op type is %s, but this is the %s entry",
+            std::string(reader->opType()).c_str(), entryOpType);
     NodeCall call(*reader, inputs, numInputs, outputs, numOutputs, allocator);
     body(call);
     return 0;
@@ -131,8 +131,8 @@ awq_status runNode(const char *entryOpType, NodeBody body, const uint8_t *node,
   // even the header is unreadable, the entry's op type stands in.
   std::string opType = entryOpType, name;
   if (reader) {
-    opType = reader->opType();
-    name = reader->name();
+    opType = std::string(reader->opType());
+    name = std::string(reader->name());
   } else {
     NodeReader::readHeader(node, &opType, &name); // leaves both as they are on failure
   }

@@ -18,15 +18,15 @@ struct TensorHeader {
   uint64_t byteCount = 0;
 };
 
-TensorHeader readTensorHeader(Cursor &cursor, const std::string &attribute) {
+TensorHeader readTensorHeader(Cursor &cursor, std::string_view attribute) {
   TensorHeader header;
   header.dtype = cursor.readI32("tensor dtype");
   if (awq_dtype_size(header.dtype) == 0)
-    raise("corrupt node: tensor attribute '%s' has invalid dtype %d", attribute.c_str(),
+    raise("corrupt node: tensor attribute '%s' has invalid dtype %d", std::string(attribute).c_str(),
           header.dtype);
   header.rank = cursor.readI32("tensor rank");
   if (header.rank < 0 || header.rank > AWQ_MAX_RANK)
-    raise("corrupt node: tensor attribute '%s' has rank %d, outside [0, %d]", attribute.c_str(),
+    raise("corrupt node: tensor attribute '%s' has rank %d, outside [0, %d]", std::string(attribute).c_str(),
           header.rank, AWQ_MAX_RANK);
   // The element count is bounded by the bytes that must follow, which keeps
   // the product from overflowing.
@@ -34,23 +34,23 @@ TensorHeader readTensorHeader(Cursor &cursor, const std::string &attribute) {
   for (int32_t i = 0; i < header.rank; ++i) {
     header.shape[i] = cursor.readI64("tensor dims");
     if (header.shape[i] < 0)
-      raise("corrupt node: tensor attribute '%s' has negative dim %lld", attribute.c_str(),
+      raise("corrupt node: tensor attribute '%s' has negative dim %lld", std::string(attribute).c_str(),
             static_cast<long long>(header.shape[i]));
     if (header.shape[i] != 0 && numel > UINT32_MAX / static_cast<uint64_t>(header.shape[i]))
       raise("corrupt node: tensor attribute '%s' is larger than a node can hold",
-            attribute.c_str());
+            std::string(attribute).c_str());
     numel *= static_cast<uint64_t>(header.shape[i]);
   }
   header.byteCount = cursor.readUnsigned(8, "tensor byte count");
   if (header.byteCount != numel * awq_dtype_size(header.dtype))
     raise("corrupt node: tensor attribute '%s' holds %llu bytes, its shape needs %llu",
-          attribute.c_str(), static_cast<unsigned long long>(header.byteCount),
+          std::string(attribute).c_str(), static_cast<unsigned long long>(header.byteCount),
           static_cast<unsigned long long>(numel * awq_dtype_size(header.dtype)));
   return header;
 }
 
 // Moves the cursor past one attribute's payload (checking it on the way).
-void skipPayload(Cursor &cursor, int kind, const std::string &attribute) {
+void skipPayload(Cursor &cursor, int kind, std::string_view attribute) {
   switch (kind) {
   case AWQ_ATTRIBUTE_INT: cursor.take(8, "INT value"); return;
   case AWQ_ATTRIBUTE_FLOAT: cursor.take(4, "FLOAT value"); return;
@@ -64,7 +64,7 @@ void skipPayload(Cursor &cursor, int kind, const std::string &attribute) {
   case AWQ_ATTRIBUTE_TENSOR:
     cursor.take(readTensorHeader(cursor, attribute).byteCount, "tensor bytes");
     return;
-  default: raise("corrupt node: attribute '%s' has unknown kind %d", attribute.c_str(), kind);
+  default: raise("corrupt node: attribute '%s' has unknown kind %d", std::string(attribute).c_str(), kind);
   }
 }
 
@@ -87,7 +87,7 @@ namespace {
 struct Header {
   uint32_t size = 0;
   int64_t opset = 0;
-  std::string opType, name;
+  std::string_view opType, name; // into the blob
   uint32_t numAttributes = 0;
   uint32_t attributesOffset = 0;
 };
@@ -102,8 +102,8 @@ Header readHeaderFields(const uint8_t *blob) {
     raise("corrupt node: size %u is smaller than the size field", header.size);
   Cursor cursor(blob, header.size, 4, "node");
   header.opset = cursor.readI64("opset");
-  header.opType = cursor.readString("op type");
-  header.name = cursor.readString("node name");
+  header.opType = cursor.readStringView("op type");
+  header.name = cursor.readStringView("node name");
   header.numAttributes = cursor.readU32("attribute count");
   header.attributesOffset = cursor.position();
   return header;
@@ -113,8 +113,8 @@ Header readHeaderFields(const uint8_t *blob) {
 bool NodeReader::readHeader(const uint8_t *blob, std::string *opType, std::string *name) noexcept {
   try {
     Header header = readHeaderFields(blob);
-    *opType = std::move(header.opType);
-    *name = std::move(header.name);
+    *opType = std::string(header.opType);
+    *name = std::string(header.name);
     return true;
   } catch (...) {
     return false;
@@ -125,14 +125,14 @@ NodeReader::NodeReader(const uint8_t *blob) : blob_(blob) {
   Header header = readHeaderFields(blob);
   size_ = header.size;
   opset_ = header.opset;
-  opType_ = std::move(header.opType);
-  name_ = std::move(header.name);
+  opType_ = header.opType;
+  name_ = header.name;
   numAttributes_ = header.numAttributes;
   attributesOffset_ = header.attributesOffset;
   // Check every attribute now, so lookups never meet a malformed one.
   Cursor cursor(blob, size_, attributesOffset_, "node");
   for (uint32_t i = 0; i < numAttributes_; ++i) {
-    const std::string attribute = cursor.readString("attribute name");
+    const std::string_view attribute = cursor.readStringView("attribute name");
     skipPayload(cursor, cursor.readU8("attribute kind"), attribute);
   }
   if (cursor.position() != size_)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace awq::rt {
@@ -40,8 +41,10 @@ public:
   // attributes are corrupt; false when even the header is unreadable.
   static bool readHeader(const uint8_t *blob, std::string *opType, std::string *name) noexcept;
 
-  const std::string &opType() const { return opType_; }
-  const std::string &name() const { return name_; }
+  // Views of the blob's bytes: valid as long as the blob (node calls never
+  // copy these names, most of which are longer than a short string holds).
+  std::string_view opType() const { return opType_; }
+  std::string_view name() const { return name_; }
   int64_t opset() const { return opset_; }
 
   bool has(const char *name) const;
@@ -64,7 +67,7 @@ private:
   const uint8_t *blob_;
   uint32_t size_ = 0;
   int64_t opset_ = 0;
-  std::string opType_, name_;
+  std::string_view opType_, name_;
   uint32_t numAttributes_ = 0;
   uint32_t attributesOffset_ = 0; // first attribute's offset in the blob
 };

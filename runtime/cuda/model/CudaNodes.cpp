@@ -948,7 +948,7 @@ bool addNormOnDevice(const NodeReader &, const RawCall &call) {
       return false;
   if (beta && (!onDevice(beta) || beta->dtype != x->dtype))
     return false;
-  return x->rank >= 1 && x->shape[x->rank - 1] > 0 && shapeOf(residual) == shapeOf(x) &&
+  return x->rank >= 1 && x->shape[x->rank - 1] > 0 && sameShape(residual, x) &&
          numel(gamma) == x->shape[x->rank - 1] && (!beta || numel(beta) == numel(gamma));
 }
 
