@@ -331,6 +331,33 @@ def AWQ_AttentionOp : AWQ_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
+def AWQ_KVCacheAppendOp : AWQ_Op<"kv_cache_append",
+    [Pure, AllElementTypesMatch<["past", "update", "present"]>]> {
+  let summary = "A decoder's KV cache grown by this step's keys or values";
+  let description = [{
+    `past` [B, H, P, D] (a model input: the cache so far) and `update`
+    [B, H, S, D] (this step's keys or values) -> `present` [B, H, P + S, D],
+    the concatenation along axis 2: the value ONNX's `Concat(past, update,
+    axis = 2)` gives. As an op of its own it tells the runtime that `present`
+    extends `past`: a compiled library that keeps its cache between steps
+    (awq_model_carry_output) appends the S new rows in place, into memory
+    with room to grow, instead of copying the whole cache every step.
+    `awq-fuse-kv-cache` forms it where `past` is only read by the Concat (and
+    by Shape) and `present` only by awq.attention, Shape and the return.
+
+    ```mlir
+    %present = awq.kv_cache_append %past, %k
+        : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
+    ```
+  }];
+  let arguments = (ins AWQ_FloatTensor:$past, AWQ_FloatTensor:$update);
+  let results = (outs AWQ_FloatTensor:$present);
+  let assemblyFormat = [{
+    $past `,` $update attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Rotary position embedding
 //===----------------------------------------------------------------------===//

@@ -233,14 +233,17 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   prepackOptions.cudaLayout = options.cudaWeightLayout;
   std::string lowerStage = cuda ? "prepack weights for CUDA + lower to CUDA node calls"
                                 : "prepack weights + lower to runtime calls";
-  // "fuse attention, rotary embeddings and residual norms + ...": what runs.
-  SmallVector<StringRef, 3> fused;
+  // "fuse attention, rotary embeddings, ... + ...": what runs.
+  SmallVector<StringRef, 4> fused;
   if (options.fuseAttention)
     fused.push_back("attention");
   if (options.fuseRotaryEmbedding)
     fused.push_back("rotary embeddings");
   if (options.fuseResidualNorm)
     fused.push_back("residual norms");
+  // The cache append needs fused attention (the only reader it allows).
+  if (options.fuseKVCache && options.fuseAttention)
+    fused.push_back("KV-cache appends");
   if (!fused.empty()) {
     std::string list = fused.front().str();
     for (size_t i = 1; i < fused.size(); ++i)
@@ -257,6 +260,8 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
                            pm.addPass(createAWQFuseRotaryEmbedding());
                          if (options.fuseResidualNorm)
                            pm.addPass(createAWQFuseResidualNorm());
+                         if (options.fuseKVCache && options.fuseAttention)
+                           pm.addPass(createAWQFuseKVCache());
                          pm.addPass(createAWQPrepackWeights(prepackOptions));
                          pm.addPass(createConvertAWQToRuntime(lowerOptions));
                        })))

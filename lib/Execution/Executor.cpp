@@ -220,7 +220,7 @@ Executor::run(llvm::ArrayRef<HostTensor> inputs, OpObserver observer) {
     results.clear();
     results.resize(numOutputs);
     OutputAllocator outputAllocator{outputDescs, results};
-    awq_node_allocator allocator{&outputAllocator, OutputAllocator::allocate};
+    awq_node_allocator allocator{&outputAllocator, OutputAllocator::allocate, nullptr, nullptr};
 
     Clock::time_point start = profiling ? Clock::now() : Clock::time_point();
     awq_status status =

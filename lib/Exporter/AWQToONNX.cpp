@@ -535,6 +535,15 @@ static void lowerAddLayerNorm(AddLayerNormOp op, int64_t opset,
   op.getResult().replaceAllUsesWith(result);
 }
 
+/// awq.kv_cache_append -> Concat(past, update, axis = 2), what it came from.
+static void lowerKVCacheAppend(KVCacheAppendOp op, int64_t opset,
+                               LoweringState &state) {
+  NodeBuilder b(op, opset, state);
+  op.getPresent().replaceAllUsesWith(b.node(
+      "Concat", {op.getPast(), op.getUpdate()}, op.getPresent().getType(),
+      {b.builder.getNamedAttr("axis", b.builder.getI64IntegerAttr(2))}));
+}
+
 static void lowerSiLU(SiLUOp op, int64_t opset,
                       LoweringState &state) {
   NodeBuilder b(op, opset, state);
@@ -767,6 +776,10 @@ LogicalResult awq::lowerAWQToONNX(ModuleOp module,
             })
             .Case([&](AddLayerNormOp op) {
               lowerAddLayerNorm(op, opset, state);
+              return success();
+            })
+            .Case([&](KVCacheAppendOp op) {
+              lowerKVCacheAppend(op, opset, state);
               return success();
             })
             .Case([&](SiLUOp op) {

@@ -53,7 +53,10 @@ AttentionDims attentionShape(const awq_tensor *q, const awq_tensor *k, const awq
   if (mask) {
     checkDescriptor(mask, "mask");
     checkDtype(mask, "mask", AWQ_F32);
-    const Shape full{d.batch, d.queryHeads, d.queries, d.keys};
+    // Over the valid keys (a cache passed whole with kv_len) or all of them.
+    const int64_t maskKeys =
+        mask->rank >= 1 && mask->shape[mask->rank - 1] == d.kvLen ? d.kvLen : d.keys;
+    const Shape full{d.batch, d.queryHeads, d.queries, maskKeys};
     if (mask->rank > 4 || broadcastShapes(shapeOf(mask), full, "mask", "scores") != full)
       raise("mask %s does not broadcast to [B, Hq, S, T] = %s", shapeString(mask).c_str(),
             shapeString(full).c_str());

@@ -51,10 +51,29 @@ typedef enum awq_attribute_kind {
 /* Output memory comes from the caller: the entry fills outputs[i]'s dtype
  * and shape, then calls allocate(context, &outputs[i]), which returns at
  * least numel * dtype size bytes aligned to 64 (or NULL: the entry fails with
- * an out-of-memory error). The memory never aliases an input. */
+ * an out-of-memory error). The memory never aliases an input.
+ *
+ * KV caches that grow in place (awq.kv_cache_append, read by awq.attention).
+ * A caller that keeps a decoder's cache between runs may provide both
+ * functions below; one that leaves them NULL gets contiguous tensors only.
+ *   allocate_cache(context, past, present, &capacity): memory for `present`
+ *     ([B, H, T, D], dtype and shape set), the rows of `past` ([B, H, P, D])
+ *     followed by new ones along axis 2, laid out as [B, H, capacity, D] with
+ *     capacity >= T: head h's row t at (h * capacity + t) * D elements. It
+ *     returns past->data itself when past already lies in such memory with
+ *     room for T rows and may grow in place (the first P rows of each head
+ *     are then already there); otherwise memory that does not alias past.
+ *     NULL: out of memory.
+ *   cache_capacity(context, data): the rows per head of the memory at
+ *     `data` when allocate_cache handed it out (an input or result whose
+ *     dims say [B, H, T, D] is then laid out as [B, H, capacity, D]), or 0
+ *     for a contiguous tensor. */
 typedef struct awq_node_allocator {
   void *context;
   void *(*allocate)(void *context, awq_tensor *output);
+  void *(*allocate_cache)(void *context, const awq_tensor *past, awq_tensor *present,
+                          int64_t *capacity);
+  int64_t (*cache_capacity)(void *context, const void *data);
 } awq_node_allocator;
 
 /* One operator entry. inputs[i] is NULL for an absent optional input (ONNX's

@@ -237,7 +237,8 @@ awq_status awq_gemm(const awq_tensor *a, const awq_tensor *b, const awq_tensor *
  * preallocated cache of capacity T can be passed whole. Query i sits at
  * absolute position past_len + i (past_len < 0 means kv_len - S); with
  * causal != 0 it attends keys j <= past_len + i. scale <= 0 means 1/sqrt(D).
- * mask: NULL, or an additive f32 mask broadcastable to [B, Hq, S, T].
+ * mask: NULL, or an additive f32 mask broadcastable to [B, Hq, S, T] (or to
+ * [B, Hq, S, kv_len] when a cache of capacity T is passed whole).
  * A query row whose keys are all masked out produces zeros. */
 awq_status awq_attention_shape(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
                                const awq_tensor *mask, float scale, int causal,

@@ -66,7 +66,8 @@ def test_fp32_library_equals_executor(awq_run, awq_compile, synthetic, tmp_path)
 # only. Measured at most 3.5e-6 on these fixtures' logits (magnitude ~4), so
 # 2e-5: a wrong scale (1/sqrt(D) for 1), mask or kv head moves logits by > 1e-2.
 FUSED_ATTENTION_TOLERANCE = 2e-5
-FUSED_PIPELINE = "convert-onnx-to-awq,awq-fuse-attention,awq-fuse-rotary-embedding,awq-fuse-residual-norm"
+FUSED_PIPELINE = ("convert-onnx-to-awq,awq-fuse-attention,awq-fuse-rotary-embedding,awq-fuse-residual-norm,"
+                  "awq-fuse-kv-cache")
 
 
 def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tmp_path):
@@ -195,6 +196,27 @@ def test_stories_w4_library_perplexity(awq_run, awq_compile, stories, activation
     tokens, library_nll, _ = parse_scores(run(awq_run, library, *common))
     assert tokens > 1000
     assert abs(library_nll - executor_nll) < nll_tolerance, (library_nll, executor_nll)
+
+
+@pytest.mark.parametrize("name", ["llama-gqa-half-split-kv", "gpt2-kv", "opt-kv"])
+def test_kv_cache_grows_in_place(awq_run, awq_compile, name, tmp_path):
+    """Each layer's KV cache is appended in place (awq.kv_cache_append, one per key
+    and value), in memory the library grows by doubling: 60 generated tokens cross
+    two growths (16, 32 and 64 rows), and the tokens equal those of the library
+    that concatenates (--fuse-kv-cache=false) and of the cache passed out and in."""
+    path, config = synthetic_model(tmp_path, name)
+    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
+                             "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("call @awq_node_awq_kv_cache_append(") == 2 * config.n_layers
+    library = compile_model(awq_compile, path, tmp_path / "model.so", "--no-quantize")
+    concatenating = compile_model(awq_compile, path, tmp_path / "concat.so", "--no-quantize",
+                                  "--fuse-kv-cache=false")
+    common = ["--generate", "5 17 42 7", "--tokenizer", "token-ids", "--max-tokens=60", "--print-ids"]
+    kept = run(awq_run, library, *common)
+    assert kept.count(" ") > 60, kept
+    assert run(awq_run, concatenating, *common) == kept
+    assert run(awq_run, library, *common, "--copy-kv-cache") == kept
 
 
 @pytest.mark.parametrize("name", ["llama-gqa-half-split-kv", "gpt2-kv", "opt-kv"])

@@ -110,6 +110,12 @@ cl::opt<bool> fuseResidualNorm(
     cl::desc("Run each residual Add and the RMSNorm/LayerNorm of its sum as one fused op "
              "(default; =false keeps the graph's ops)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> fuseKVCache(
+    "fuse-kv-cache",
+    cl::desc("Grow each KV cache in place (Concat(past, new) -> awq.kv_cache_append; the "
+             "library keeps room for later steps) when fused attention is its only reader "
+             "(default; =false keeps the Concat, which copies the cache every step)"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("No progress lines on stderr"), cl::cat(category));
 
 int fail(const llvm::Twine &message) {
@@ -209,6 +215,7 @@ int main(int argc, char **argv) {
   options.fuseAttention = fuseAttention;
   options.fuseRotaryEmbedding = fuseRotaryEmbedding;
   options.fuseResidualNorm = fuseResidualNorm;
+  options.fuseKVCache = fuseKVCache;
   options.pipelineOptions = buildPipelineOptions();
   options.weightsFile = weightsFile;
   options.activations = activations;

@@ -52,6 +52,10 @@ struct CompileOptions {
   /// awq.add_layer_norm (awq-fuse-residual-norm, after quantization); false
   /// keeps the Add and the norm.
   bool fuseResidualNorm = true;
+  /// true (with fuseAttention): a KV cache's Concat becomes
+  /// awq.kv_cache_append (awq-fuse-kv-cache), which the library appends in
+  /// place when it keeps the cache; false keeps the Concat.
+  bool fuseKVCache = true;
   /// "cpu" or "cuda": the library runs its graph on the CPU runtime, or on the
   /// GPU (float tensors in device memory, awq_cuda_node_* entries, the
   /// weights packed for the CUDA kernels at compile time).

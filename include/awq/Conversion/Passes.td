@@ -109,6 +109,22 @@ def AWQFuseResidualNorm : Pass<"awq-fuse-residual-norm"> {
   let dependentDialects = ["::awq::AWQDialect"];
 }
 
+def AWQFuseKVCache : Pass<"awq-fuse-kv-cache"> {
+  let summary = "Mark a KV cache's Concat as an append the runtime may do in place";
+  let description = [{
+    Rewrites `Concat(past, update, axis = 2)` of rank-4 float tensors into
+    `awq.kv_cache_append(past, update)` (the same value) where `past` is a
+    model input read otherwise only by Shape, and the result is read only as
+    the key or value of `awq.attention`, by Shape, and by the return. A
+    compiled library that keeps its cache between steps
+    (awq_model_carry_output) then appends each step's rows into memory with
+    room to grow instead of copying the whole cache; awq.attention reads it
+    with its row capacity. awq-compile runs this pass after
+    awq-fuse-attention (which it needs: a cache read by MatMul is left as is).
+  }];
+  let dependentDialects = ["::awq::AWQDialect"];
+}
+
 def ConvertAWQToRuntime : Pass<"convert-awq-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower a model function to calls of the runtime's node entries";
   let description = [{

@@ -9,6 +9,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -263,6 +264,34 @@ LogicalResult AddLayerNormOp::verify() {
   if (failed(verifyNormParameter(*this, getInput(), getWeight(), "weight")))
     return failure();
   return verifyNormParameter(*this, getInput(), getBias(), "bias");
+}
+
+//===----------------------------------------------------------------------===//
+// KVCacheAppendOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVCacheAppendOp::verify() {
+  auto past = cast<RankedTensorType>(getPast().getType());
+  auto update = cast<RankedTensorType>(getUpdate().getType());
+  auto present = cast<RankedTensorType>(getPresent().getType());
+  const std::pair<StringRef, RankedTensorType> tensors[] = {
+      {"past", past}, {"update", update}, {"present", present}};
+  for (auto [name, type] : tensors)
+    if (type.getRank() != 4)
+      return emitOpError() << name << " must have rank 4 ([B, H, T, D]), got "
+                           << formatShape(type.getShape());
+  ArrayRef<int64_t> p = past.getShape(), u = update.getShape(), r = present.getShape();
+  for (int axis : {0, 1, 3})
+    if (!dimsCompatible(p[axis], u[axis]) || !dimsCompatible(p[axis], r[axis]) ||
+        !dimsCompatible(u[axis], r[axis]))
+      return emitOpError("past ") << formatShape(p) << ", update " << formatShape(u)
+                                  << " and present " << formatShape(r)
+                                  << " differ outside axis 2";
+  if (!ShapedType::isDynamic(p[2]) && !ShapedType::isDynamic(u[2]) &&
+      !dimsCompatible(r[2], p[2] + u[2]))
+    return emitOpError("present has ") << r[2] << " rows on axis 2, past and update "
+                                       << p[2] << " + " << u[2];
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -3,6 +3,9 @@
 // are the op's inherent attributes, enums as their keywords.
 #include "NodeCall.h"
 
+#include <cstring>
+#include <vector>
+
 using namespace awq::rt;
 
 namespace {
@@ -84,15 +87,102 @@ void rotaryEmbedding(NodeCall &call) {
       [&](awq_tensor *out) { return awq_rotary_embedding(x, cos, sin, layout, out); });
 }
 
+// Copies `rows` rows of each of `heads` heads from src (rowsPerHead apart)
+// to dst (capacity apart) starting at row `offset` of each dst head.
+void copyHeadRows(const void *src, int64_t srcRowsPerHead, void *dst, int64_t capacity,
+                  int64_t offset, int64_t rows, int64_t heads, size_t rowBytes) {
+  if (rows == 0 || heads == 0)
+    return;
+  const auto *from = static_cast<const uint8_t *>(src);
+  auto *to = static_cast<uint8_t *>(dst);
+  parallelFor(heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t h = begin; h < end; ++h)
+      std::memcpy(to + static_cast<size_t>(h * capacity + offset) * rowBytes,
+                  from + static_cast<size_t>(h * srcRowsPerHead) * rowBytes,
+                  static_cast<size_t>(rows) * rowBytes);
+  });
+}
+
+// present = Concat(past, update, axis 2). With the caller's cache functions
+// (awq_node.h) present lives in memory with room to grow; when that memory
+// is past's own, only the update's rows are written.
+void kvCacheAppend(NodeCall &call) {
+  const awq_tensor *past = call.input(0), *update = call.input(1);
+  call.expectOutputs(1);
+  awq_tensor *present = call.output(0);
+  checkRank(past, "past", 4);
+  checkRank(update, "update", 4);
+  const awq_tensor *parts[2] = {past, update};
+  NodeCall::check(awq_concat_shape(parts, 2, 2, present));
+  checkData(past, "past");
+  checkData(update, "update");
+  const awq_node_allocator &allocator = call.allocator();
+  int64_t capacity = present->shape[2];
+  if (allocator.allocate_cache && allocator.cache_capacity) {
+    present->data = allocator.allocate_cache(allocator.context, past, present, &capacity);
+    if (!present->data)
+      raise("out of memory for a %s KV cache of %lld rows", shapeString(present).c_str(),
+            static_cast<long long>(present->shape[2]));
+    if (capacity < present->shape[2])
+      raise("the allocator's cache holds %lld rows, %lld needed",
+            static_cast<long long>(capacity), static_cast<long long>(present->shape[2]));
+  } else {
+    call.allocate(present);
+  }
+  const int64_t heads = present->shape[0] * present->shape[1], pastRows = past->shape[2];
+  const size_t rowBytes = static_cast<size_t>(present->shape[3]) * awq_dtype_size(present->dtype);
+  if (present->data != past->data)
+    copyHeadRows(past->data, call.rowsPerHead(past), present->data, capacity, 0, pastRows, heads,
+                 rowBytes);
+  copyHeadRows(update->data, update->shape[2], present->data, capacity, pastRows,
+               update->shape[2], heads, rowBytes);
+}
+
+// A [B, H, T, D] key or value as the attention reads it: over its memory's
+// rows per head (a KV cache's capacity), of which the first T are valid.
+awq_tensor withRowsPerHead(const awq_tensor *tensor, int64_t rows) {
+  awq_tensor view = *tensor;
+  view.shape[2] = rows;
+  return view;
+}
+
+// The rows of a cache laid out with `rowsPerHead` rows per head, compacted.
+std::vector<uint8_t> compacted(const awq_tensor *tensor, int64_t rowsPerHead) {
+  const int64_t heads = tensor->shape[0] * tensor->shape[1];
+  const size_t rowBytes = static_cast<size_t>(tensor->shape[3]) * awq_dtype_size(tensor->dtype);
+  std::vector<uint8_t> bytes(static_cast<size_t>(heads * tensor->shape[2]) * rowBytes);
+  copyHeadRows(tensor->data, rowsPerHead, bytes.data(), tensor->shape[2], 0, tensor->shape[2],
+               heads, rowBytes);
+  return bytes;
+}
+
 // softmax(scale * q k^T + mask) v; the mask carries any causality, so the
-// causal form's flag and past_len stay off.
+// causal form's flag and past_len stay off. Keys and values in KV-cache
+// memory are read in place: kv_len = their T, over the rows of the capacity.
 void attention(NodeCall &call) {
   const awq_tensor *q = call.input(0), *k = call.input(1), *v = call.input(2);
   const awq_tensor *mask = call.optionalInput(3);
   const float scale = readAttentionScale(call);
   call.runSingle(
       [&](awq_tensor *out) { return awq_attention_shape(q, k, v, mask, scale, 0, 0, -1, out); },
-      [&](awq_tensor *out) { return awq_attention(q, k, v, mask, scale, 0, 0, -1, out); });
+      [&](awq_tensor *out) {
+        if (k->rank != 4 || v->rank != 4)
+          return awq_attention(q, k, v, mask, scale, 0, 0, -1, out);
+        const int64_t kRows = call.rowsPerHead(k), vRows = call.rowsPerHead(v);
+        if (kRows == k->shape[2] && vRows == v->shape[2])
+          return awq_attention(q, k, v, mask, scale, 0, 0, -1, out);
+        if (kRows == vRows && k->shape[2] == v->shape[2]) {
+          const awq_tensor keys = withRowsPerHead(k, kRows), values = withRowsPerHead(v, vRows);
+          return awq_attention(q, &keys, &values, mask, scale, 0, 0, k->shape[2], out);
+        }
+        // Key and value caches of different capacities (only one of the
+        // pair kept by the caller): read both compacted.
+        std::vector<uint8_t> keyBytes = compacted(k, kRows), valueBytes = compacted(v, vRows);
+        awq_tensor keys = *k, values = *v;
+        keys.data = keyBytes.data();
+        values.data = valueBytes.data();
+        return awq_attention(q, &keys, &values, mask, scale, 0, 0, -1, out);
+      });
 }
 
 // x / s, with s broadcast along the last axis.
@@ -134,5 +224,6 @@ AWQ_DEFINE_NODE(awq, silu, silu)
 AWQ_DEFINE_NODE(awq, gelu, gelu)
 AWQ_DEFINE_NODE(awq, attention, attention)
 AWQ_DEFINE_NODE(awq, rotary_embedding, rotaryEmbedding)
+AWQ_DEFINE_NODE(awq, kv_cache_append, kvCacheAppend)
 AWQ_DEFINE_NODE(awq, scale, scale)
 AWQ_DEFINE_NODE(awq, group_matmul, groupMatmul)

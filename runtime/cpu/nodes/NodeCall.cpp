@@ -34,6 +34,13 @@ void NodeCall::expectOutputs(int32_t count) const {
     raise("expected %d output%s, got %d", count, count == 1 ? "" : "s", numOutputs_);
 }
 
+int64_t NodeCall::rowsPerHead(const awq_tensor *tensor) const {
+  const int64_t capacity = allocator_->cache_capacity && tensor->data
+                               ? allocator_->cache_capacity(allocator_->context, tensor->data)
+                               : 0;
+  return capacity > 0 ? capacity : tensor->shape[2];
+}
+
 void NodeCall::allocate(awq_tensor *out) const {
   out->data = allocator_->allocate(allocator_->context, out);
   if (!out->data)

@@ -34,6 +34,11 @@ public:
   awq_tensor *output(int32_t index) const { return &outputs_[index]; }
   // Gets memory for an output whose dtype and shape are set.
   void allocate(awq_tensor *out) const;
+  // The caller's allocator (for its optional KV-cache functions).
+  const awq_node_allocator &allocator() const { return *allocator_; }
+  // Rows per head of a [B, H, T, D] tensor's memory: the capacity the
+  // allocator gave it when it is KV-cache memory (awq_node.h), else T.
+  int64_t rowsPerHead(const awq_tensor *tensor) const;
 
   // The common case of one output: shapeFn(out) describes it, the allocator
   // provides it, computeFn(out) fills it. Both return an awq_status.

@@ -145,7 +145,8 @@ void CudaModelBackend::run(std::vector<awq_tensor> &slots,
     slot.data = device;
   }
   slots_ = slots.data();
-  awq_node_allocator allocator{this, &CudaModelBackend::allocate};
+  // No cache hooks yet: device tensors stay contiguous (KV caches are concatenated).
+  awq_node_allocator allocator{this, &CudaModelBackend::allocate, nullptr, nullptr};
   {
     RunningScope scope(this);
     if (awq_compiled_model_graph(slots.data(), &allocator) != 0) {

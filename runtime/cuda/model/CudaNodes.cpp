@@ -63,7 +63,7 @@ struct HostOutputs {
     auto *self = static_cast<HostOutputs *>(context);
     return self->buffers.emplace_back().reserve(std::max<size_t>(bytesOf(*output), 1));
   }
-  awq_node_allocator allocator() { return {this, &HostOutputs::allocate}; }
+  awq_node_allocator allocator() { return {this, &HostOutputs::allocate, nullptr, nullptr}; }
 
   // Runs the call's CPU entry on `inputs` (all in host memory); the outputs'
   // data lives in this object's buffers.
@@ -761,7 +761,9 @@ void concatBody(NodeCall &call) {
   std::vector<const awq_tensor *> parts;
   for (int32_t i = 0; i < call.numInputs(); ++i)
     parts.push_back(call.input(i));
-  const int64_t axis = call.node.getInt("axis", 0);
+  // awq.kv_cache_append is the Concat along axis 2 (this backend keeps every
+  // tensor contiguous: it gives its nodes no cache memory).
+  const int64_t axis = call.node.opType() == "kv_cache_append" ? 2 : call.node.getInt("axis", 0);
   call.runSingle(
       [&](awq_tensor *out) {
         return awq_concat_shape(parts.data(), static_cast<int64_t>(parts.size()), axis, out);
@@ -1146,6 +1148,7 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "Expand", movementOnDevice<DataInputs::First>, viewBody<expandNodeViews>},
     {"onnx", "Gather", movementOnDevice<DataInputs::First>, gatherBody},
     {"onnx", "Concat", movementOnDevice<DataInputs::All>, concatBody},
+    {"awq", "kv_cache_append", movementOnDevice<DataInputs::All>, concatBody},
     // Where(cond, x, y) moves x's or y's elements as the host condition says.
     {"onnx", "Where", movementOnDevice<DataInputs::AllButFirst>, whereBody},
     // Shape reads only the dims, which the host has.

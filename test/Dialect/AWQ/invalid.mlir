@@ -344,3 +344,27 @@ func.func @rotary_sin_type(%x: tensor<1x8x4x64xf32>, %c: tensor<4x64xf32>, %s: t
   %0 = awq.rotary_embedding %x, %c, %s {layout = #awq.rotary_layout<half_split>} : tensor<1x8x4x64xf32>, tensor<4x64xf32>
   return %0 : tensor<1x8x4x64xf32>
 }
+
+// -----
+
+func.func @kv_cache_append_heads(%past: tensor<1x4x?x64xf32>, %k: tensor<1x2x1x64xf32>) -> tensor<1x4x?x64xf32> {
+  // expected-error @+1 {{'awq.kv_cache_append' op past [1, 4, ?, 64], update [1, 2, 1, 64] and present [1, 4, ?, 64] differ outside axis 2}}
+  %0 = awq.kv_cache_append %past, %k : (tensor<1x4x?x64xf32>, tensor<1x2x1x64xf32>) -> tensor<1x4x?x64xf32>
+  return %0 : tensor<1x4x?x64xf32>
+}
+
+// -----
+
+func.func @kv_cache_append_rows(%past: tensor<1x4x3x64xf32>, %k: tensor<1x4x1x64xf32>) -> tensor<1x4x5x64xf32> {
+  // expected-error @+1 {{'awq.kv_cache_append' op present has 5 rows on axis 2, past and update 3 + 1}}
+  %0 = awq.kv_cache_append %past, %k : (tensor<1x4x3x64xf32>, tensor<1x4x1x64xf32>) -> tensor<1x4x5x64xf32>
+  return %0 : tensor<1x4x5x64xf32>
+}
+
+// -----
+
+func.func @kv_cache_append_rank(%past: tensor<4x?x64xf32>, %k: tensor<4x1x64xf32>) -> tensor<4x?x64xf32> {
+  // expected-error @+1 {{'awq.kv_cache_append' op past must have rank 4 ([B, H, T, D]), got [4, ?, 64]}}
+  %0 = awq.kv_cache_append %past, %k : (tensor<4x?x64xf32>, tensor<4x1x64xf32>) -> tensor<4x?x64xf32>
+  return %0 : tensor<4x?x64xf32>
+}

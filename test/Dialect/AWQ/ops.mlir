@@ -68,6 +68,13 @@ func.func @residual_norms(%x: tensor<?x?x64xf16>, %r: tensor<?x?x64xf16>, %g: te
   return %h, %y, %h2, %y2 : tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<?x?x64xf16>, tensor<?x?x64xf16>
 }
 
+// CHECK-LABEL: func.func @kv_cache_append
+func.func @kv_cache_append(%past: tensor<1x4x?x64xf16>, %k: tensor<1x4x1x64xf16>) -> tensor<1x4x?x64xf16> {
+  // CHECK: awq.kv_cache_append %{{.*}}, %{{.*}} : (tensor<1x4x?x64xf16>, tensor<1x4x1x64xf16>) -> tensor<1x4x?x64xf16>
+  %0 = awq.kv_cache_append %past, %k : (tensor<1x4x?x64xf16>, tensor<1x4x1x64xf16>) -> tensor<1x4x?x64xf16>
+  return %0 : tensor<1x4x?x64xf16>
+}
+
 // CHECK-LABEL: func.func @activations
 func.func @activations(%x: tensor<?x256xf32>) -> (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>) {
   // CHECK: awq.silu %{{.*}} : tensor<?x256xf32>

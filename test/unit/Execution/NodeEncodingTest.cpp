@@ -102,7 +102,7 @@ TEST_F(NodeEncodingTest, TransposeEncodesAsSpecifiedAndRuns) {
   const awq_tensor *inputs[] = {&x};
   awq_tensor result{};
   awq_node_allocator allocator{
-      output, [](void *context, awq_tensor *) { return context; }};
+      output, [](void *context, awq_tensor *) { return context; }, nullptr, nullptr};
   ASSERT_EQ(entry(encoded->data(), inputs, 1, &result, 1, &allocator), 0)
       << awq_last_error();
   EXPECT_EQ(result.rank, 2);

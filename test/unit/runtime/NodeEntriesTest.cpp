@@ -13,7 +13,7 @@ namespace {
 struct TestAllocator {
   std::vector<std::unique_ptr<HostTensor>> tensors;
   bool fail = false;
-  awq_node_allocator abi{this, &TestAllocator::allocate};
+  awq_node_allocator abi{this, &TestAllocator::allocate, nullptr, nullptr};
 
   static void *allocate(void *context, awq_tensor *output) {
     auto *self = static_cast<TestAllocator *>(context);

@@ -15,6 +15,7 @@ namespace awq {
 #define GEN_PASS_DECL_AWQFUSEATTENTION
 #define GEN_PASS_DECL_AWQFUSEROTARYEMBEDDING
 #define GEN_PASS_DECL_AWQFUSERESIDUALNORM
+#define GEN_PASS_DECL_AWQFUSEKVCACHE
 #include "awq/Conversion/Passes.h.inc"
 
 /// Adds the patterns that raise ONNX linears, norms and activations to awq
@@ -34,6 +35,11 @@ void populateRotaryEmbeddingFusionPatterns(mlir::RewritePatternSet &patterns);
 /// awq.rms_norm / awq.layer_norm normalizes -> awq.add_rms_norm /
 /// awq.add_layer_norm (the sum stays a result).
 void populateResidualNormFusionPatterns(mlir::RewritePatternSet &patterns);
+
+/// Adds the pattern of awq-fuse-kv-cache: Concat(past, update, axis = 2) of
+/// a model input that only attention reads afterwards ->
+/// awq.kv_cache_append (appended in place by a compiled library).
+void populateKVCacheFusionPatterns(mlir::RewritePatternSet &patterns);
 
 /// Erases the onnx.node ops under `root` whose results are all unused, except
 /// the nondeterministic ones (Random*, Multinomial, Bernoulli). onnx.node is
