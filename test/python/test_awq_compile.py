@@ -50,6 +50,14 @@ def compile_model(awq_compile, model, output, *options):
     return output
 
 
+def runtime_mlir(awq_compile, model, *options):
+    """The fp32 library's runtime IR (--emit=runtime-mlir): one call per node."""
+    result = subprocess.run([awq_compile, str(model), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
+                             "--quiet", *options], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_fp32_library_equals_executor(awq_run, awq_compile, synthetic, tmp_path):
     path, config = synthetic
     library = compile_model(awq_compile, path, tmp_path / "model.so", "--no-quantize")
@@ -75,11 +83,9 @@ def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tm
     left), and the fused graph gives the generic ops' outputs up to rounding, with
     and without a KV cache."""
     path, config = synthetic
-    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
-                             "--quiet"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("call @awq_node_awq_attention(") == config.n_layers
-    assert "call @awq_node_onnx_Softmax(" not in result.stdout
+    ir = runtime_mlir(awq_compile, path)
+    assert ir.count("call @awq_node_awq_attention(") == config.n_layers
+    assert "call @awq_node_onnx_Softmax(" not in ir
     for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
         generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
         fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", FUSED_PIPELINE)
@@ -94,12 +100,10 @@ def test_fused_rotary_embedding_is_bit_exact(awq_run, awq_compile, synthetic, tm
     have none), and the fused op rounds as the Mul, Mul and Add it replaces: the
     outputs are the same bits, with and without a KV cache, in both layouts."""
     path, config = synthetic
-    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
-                             "--quiet"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    ir = runtime_mlir(awq_compile, path)
     rotary_layers = config.n_layers if config.arch == "llama" else 0
-    assert result.stdout.count("call @awq_node_awq_rotary_embedding(") == 2 * rotary_layers
-    assert "call @awq_node_onnx_Neg(" not in result.stdout
+    assert ir.count("call @awq_node_awq_rotary_embedding(") == 2 * rotary_layers
+    assert "call @awq_node_onnx_Neg(" not in ir
     pipeline = "convert-onnx-to-awq,awq-fuse-rotary-embedding"
     for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
         generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
@@ -116,17 +120,13 @@ def test_fused_residual_norm_is_bit_exact(awq_run, awq_compile, synthetic, tmp_p
     rounds the sum as the Add did, so the outputs are the same bits, with and
     without a KV cache."""
     path, config = synthetic
-    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
-                             "--quiet"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    ir = runtime_mlir(awq_compile, path)
     norm = "rms_norm" if config.arch == "llama" else "layer_norm"
-    assert result.stdout.count(f"call @awq_node_awq_add_{norm}(") == 2 * config.n_layers
-    unfused = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
-                              "--quiet", "--fuse-residual-norm=false"], capture_output=True, text=True)
-    assert unfused.returncode == 0, unfused.stderr
-    assert "awq_node_awq_add_" not in unfused.stdout
+    assert ir.count(f"call @awq_node_awq_add_{norm}(") == 2 * config.n_layers
+    unfused = runtime_mlir(awq_compile, path, "--fuse-residual-norm=false")
+    assert "awq_node_awq_add_" not in unfused
     # Each fused pair leaves one node call fewer.
-    assert (unfused.stdout.count("call @awq_node_") - result.stdout.count("call @awq_node_")
+    assert (unfused.count("call @awq_node_") - ir.count("call @awq_node_")
             == 2 * config.n_layers)
     pipeline = "convert-onnx-to-awq,awq-fuse-residual-norm"
     for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
@@ -205,10 +205,8 @@ def test_kv_cache_grows_in_place(awq_run, awq_compile, name, tmp_path):
     two growths (16, 32 and 64 rows), and the tokens equal those of the library
     that concatenates (--fuse-kv-cache=false) and of the cache passed out and in."""
     path, config = synthetic_model(tmp_path, name)
-    result = subprocess.run([awq_compile, str(path), "--no-quantize", "--emit=runtime-mlir", "-o", "-",
-                             "--quiet"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("call @awq_node_awq_kv_cache_append(") == 2 * config.n_layers
+    ir = runtime_mlir(awq_compile, path)
+    assert ir.count("call @awq_node_awq_kv_cache_append(") == 2 * config.n_layers
     library = compile_model(awq_compile, path, tmp_path / "model.so", "--no-quantize")
     concatenating = compile_model(awq_compile, path, tmp_path / "concat.so", "--no-quantize",
                                   "--fuse-kv-cache=false")
