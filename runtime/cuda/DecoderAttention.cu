@@ -287,7 +287,8 @@ extern "C" awq_status awq_cuda_attention(const void *q, const void *k_cache, con
 extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, const void *v,
                                                 const void *mask, const int64_t *mask_strides,
                                                 int64_t batch, int64_t heads, int64_t kv_heads,
-                                                int64_t q_len, int64_t kv_len, int64_t head_dim,
+                                                int64_t q_len, int64_t kv_len,
+                                                int64_t kv_capacity, int64_t head_dim,
                                                 float scale, int32_t dtype, void *out,
                                                 void *stream) {
   return awq::rt::guard("awq_cuda_attention_masked", [&] {
@@ -298,11 +299,15 @@ extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, co
     if (mask)
       requireNonNull(mask_strides, "mask_strides");
     requirePositive(kv_len, "kv_len");
+    if (kv_capacity < kv_len)
+      awq::rt::raise("kv_capacity %lld is below kv_len %lld", static_cast<long long>(kv_capacity),
+                     static_cast<long long>(kv_len));
     requireFloatDtype(dtype);
     dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
       AttentionArgs<T> args = makeAttentionArgs<T>(q, k, v, out, batch, heads, kv_heads, q_len,
-                                                   head_dim, kv_len, scale);
+                                                   head_dim, kv_capacity, scale);
+      args.kvLen = kv_len; // rows read of the kv_capacity each head holds
       args.mask = static_cast<const T *>(mask);
       // q and out [B, H, S, D].
       args.qStrideB = args.outStrideB = heads * q_len * head_dim;

@@ -60,7 +60,8 @@ void *DeviceBuffer::reserve(size_t bytes) {
 CudaModelBackend::CudaModelBackend(const awq::rt::ModelDescription &description,
                                    int32_t numThreads)
     : description_(description), numThreads_(numThreads), buffers_(description.numBuffers),
-      inputs_(description.inputs.size()), outputs_(description.outputs.size()) {
+      caches_(description), inputs_(description.inputs.size()),
+      outputs_(description.outputs.size()) {
   if (awq_cuda_device_count() == 0)
     raise("this model library was compiled with --target=cuda and needs an NVIDIA GPU, but "
           "the CUDA driver reports no device (compile with --target=cpu for this machine)");
@@ -104,6 +105,40 @@ void CudaModelBackend::download(const awq_tensor &deviceTensor, void *hostData) 
   checkCudaCall(cudaStreamSynchronize(stream_), "running the model on the GPU");
 }
 
+void CudaModelBackend::downloadRows(const awq_tensor &deviceTensor, int64_t rowsPerHead,
+                                    void *hostData) {
+  const size_t rowBytes = static_cast<size_t>(deviceTensor.shape[3]) *
+                          awq_dtype_size(deviceTensor.dtype);
+  const size_t heads = static_cast<size_t>(deviceTensor.shape[0] * deviceTensor.shape[1]);
+  const size_t width = rowBytes * static_cast<size_t>(deviceTensor.shape[2]);
+  if (width == 0 || heads == 0)
+    return;
+  // One 2D copy: `heads` rows of `width` bytes, rowsPerHead rows apart on the device.
+  checkCudaCall(cudaMemcpy2DAsync(hostData, width, deviceTensor.data,
+                                  rowBytes * static_cast<size_t>(rowsPerHead), width, heads,
+                                  cudaMemcpyDeviceToHost, stream_),
+                "copying a KV cache to the host");
+  checkCudaCall(cudaStreamSynchronize(stream_), "running the model on the GPU");
+}
+
+void *CudaModelBackend::allocateCache(void *context, const awq_tensor *past, awq_tensor *present,
+                                      int64_t *capacity) {
+  auto *self = static_cast<CudaModelBackend *>(context);
+  bool contiguous = false;
+  void *data = livesOnDevice(present->dtype)
+                   ? self->caches_.allocate(past, present, capacity, &contiguous)
+                   : nullptr;
+  if (!livesOnDevice(present->dtype) || contiguous) {
+    *capacity = present->shape[2];
+    return allocate(context, present);
+  }
+  return data;
+}
+
+int64_t CudaModelBackend::cacheCapacity(void *context, const void *data) {
+  return static_cast<CudaModelBackend *>(context)->caches_.capacityOf(data);
+}
+
 void *CudaModelBackend::scratch(Scratch role, size_t bytes) {
   void *data = scratch_[static_cast<int>(role)].reserve(std::max<size_t>(bytes, 1));
   if (!data)
@@ -145,11 +180,15 @@ void CudaModelBackend::run(std::vector<awq_tensor> &slots,
     slot.data = device;
   }
   slots_ = slots.data();
-  // No cache hooks yet: device tensors stay contiguous (KV caches are concatenated).
-  awq_node_allocator allocator{this, &CudaModelBackend::allocate, nullptr, nullptr};
+  caches_.beginRun(slots.data(), carries);
+  awq_node_allocator allocator{this, &CudaModelBackend::allocate,
+                               &CudaModelBackend::allocateCache,
+                               &CudaModelBackend::cacheCapacity};
   {
     RunningScope scope(this);
-    if (awq_compiled_model_graph(slots.data(), &allocator) != 0) {
+    const int status = awq_compiled_model_graph(slots.data(), &allocator);
+    caches_.endRun();
+    if (status != 0) {
       cudaStreamSynchronize(stream_);
       throw awq::rt::OpError{awq_last_error()}; // the node already named itself
     }
@@ -163,7 +202,11 @@ void CudaModelBackend::run(std::vector<awq_tensor> &slots,
     const awq_tensor &result = slots[description_.outputs[carries[c].output].slot];
     const int32_t planned = plannedBufferOf(description_, slots.data(), &result);
     PlannedBuffer *buffer = planned >= 0 ? &buffers_[planned] : nullptr;
-    if (livesOnDevice(result.dtype))
+    if (livesOnDevice(result.dtype) && result.data && caches_.handedOut(result.data)) {
+      // A cache block this run grew: the carry holds it as it is.
+      carries[c].value = result;
+      carries[c].held = true;
+    } else if (livesOnDevice(result.dtype))
       awq::rt::keepCarried(carries[c], result, buffer ? &buffer->device : nullptr,
                            carried_[c].device, [&](void *to, const void *from, size_t bytes) {
                              checkCudaCall(cudaMemcpyAsync(to, from, bytes,
@@ -203,7 +246,7 @@ size_t CudaModelBackend::workspaceBytes() const {
     total += buffer.capacity;
   for (const PlannedBuffer &buffer : carried_)
     total += buffer.device.capacity + buffer.host.capacity;
-  return total;
+  return total + caches_.bytes();
 }
 
 CudaModelBackend &currentCudaBackend() {

@@ -7,6 +7,7 @@
 #ifndef AWQ_RUNTIME_CUDA_MODEL_CUDAMODELBACKEND_H
 #define AWQ_RUNTIME_CUDA_MODEL_CUDAMODELBACKEND_H
 
+#include "../../model/CacheBlocks.h"
 #include "../../model/ModelBackend.h"
 #include "awq_cuda.h"
 
@@ -59,6 +60,9 @@ public:
   const void *hostConstant(const void *deviceData) const;
   // Copies a device tensor into host memory (synchronizes the stream).
   void download(const awq_tensor &deviceTensor, void *hostData);
+  // The same for a [B, H, T, D] tensor in KV-cache memory, whose heads lie
+  // rowsPerHead rows apart: the host copy is contiguous.
+  void downloadRows(const awq_tensor &deviceTensor, int64_t rowsPerHead, void *hostData);
   // Device scratch for one purpose inside a node (stream-ordered reuse).
   enum class Scratch { CastInput, CastOutput, Workspace, GatherRows, Condition, Count };
   void *scratch(Scratch role, size_t bytes);
@@ -67,6 +71,10 @@ public:
 
 private:
   static void *allocate(void *context, awq_tensor *output);
+  // awq_node.h's KV-cache functions, on the CacheBlocks policy (device memory).
+  static void *allocateCache(void *context, const awq_tensor *past, awq_tensor *present,
+                             int64_t *capacity);
+  static int64_t cacheCapacity(void *context, const void *data);
 
   const awq::rt::ModelDescription &description_;
   int32_t numThreads_;
@@ -77,6 +85,7 @@ private:
     HostBuffer host;
   };
   std::vector<PlannedBuffer> buffers_;
+  awq::rt::CacheBlocks<DeviceBuffer> caches_; // carried KV caches that grow in place
   std::vector<DeviceBuffer> constants_, inputs_;
   std::vector<HostBuffer> outputs_;
   // Kept outputs (awq_model_carry_output), one pair per carry: a float tensor

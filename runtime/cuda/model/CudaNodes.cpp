@@ -42,6 +42,16 @@ struct RawCall {
 
 bool onDevice(const awq_tensor *tensor) { return tensor && livesOnDevice(tensor->dtype); }
 
+// Rows per head of a [B, H, T, D] tensor's memory: the capacity of KV-cache
+// memory the backend handed out (awq.kv_cache_append), else T.
+int64_t cacheRowsPerHead(const RawCall &call, const awq_tensor *tensor) {
+  const awq_node_allocator *allocator = call.allocator;
+  const int64_t capacity = allocator->cache_capacity && tensor->data
+                               ? allocator->cache_capacity(allocator->context, tensor->data)
+                               : 0;
+  return capacity > 0 ? capacity : tensor->shape[2];
+}
+
 size_t bytesOf(const awq_tensor &tensor) {
   return static_cast<size_t>(numel(&tensor)) * awq_dtype_size(tensor.dtype);
 }
@@ -134,7 +144,13 @@ void runOnHost(const RawCall &call) {
     hostInputs[i].data = staging[i].reserve(std::max<size_t>(bytesOf(*input), 1));
     if (!hostInputs[i].data)
       raise("out of host memory copying input #%d to the host", i);
-    backend.download(*input, hostInputs[i].data);
+    // KV-cache memory holds more rows per head than the tensor has: the
+    // host copy takes each head's rows, contiguous as the CPU entry reads.
+    const int64_t rowsPerHead = input->rank == 4 ? cacheRowsPerHead(call, input) : 0;
+    if (input->rank == 4 && rowsPerHead != input->shape[2])
+      backend.downloadRows(*input, rowsPerHead, hostInputs[i].data);
+    else
+      backend.download(*input, hostInputs[i].data);
     bytesMoved += bytesOf(*input);
   }
   HostOutputs results;
@@ -394,11 +410,14 @@ void attentionBody(NodeCall &call) {
           std::copy(dims, dims + 4, scores.shape);
           maskStrides = broadcastStrides(mask, &scores);
         }
+        // Keys and values in KV-cache memory (awq.kv_cache_append) hold
+        // their capacity's rows per head; attentionOnDevice checked that both
+        // have the same.
         return awq_cuda_attention_masked(q->data, k->data, v->data, mask ? mask->data : nullptr,
                                          maskStrides.data(), q->shape[0], q->shape[1],
-                                         k->shape[1], q->shape[2], k->shape[2], q->shape[3],
-                                         scale, q->dtype, out->data,
-                                         currentCudaBackend().stream());
+                                         k->shape[1], q->shape[2], k->shape[2],
+                                         call.rowsPerHead(k), q->shape[3], scale, q->dtype,
+                                         out->data, currentCudaBackend().stream());
       });
 }
 
@@ -761,9 +780,7 @@ void concatBody(NodeCall &call) {
   std::vector<const awq_tensor *> parts;
   for (int32_t i = 0; i < call.numInputs(); ++i)
     parts.push_back(call.input(i));
-  // awq.kv_cache_append is the Concat along axis 2 (this backend keeps every
-  // tensor contiguous: it gives its nodes no cache memory).
-  const int64_t axis = call.node.opType() == "kv_cache_append" ? 2 : call.node.getInt("axis", 0);
+  const int64_t axis = call.node.getInt("axis", 0);
   call.runSingle(
       [&](awq_tensor *out) {
         return awq_concat_shape(parts.data(), static_cast<int64_t>(parts.size()), axis, out);
@@ -787,6 +804,44 @@ void concatBody(NodeCall &call) {
         }
         return 0;
       });
+}
+
+// awq.kv_cache_append: present = Concat(past, update, axis 2). With the
+// backend's cache memory (a carried cache) present holds `capacity` rows per
+// head and, when it is past's own memory, only the update's rows are copied.
+void kvCacheAppendBody(NodeCall &call) {
+  const awq_tensor *past = call.input(0), *update = call.input(1);
+  call.expectOutputs(1);
+  awq_tensor *present = call.output(0);
+  checkRank(past, "past", 4);
+  checkRank(update, "update", 4);
+  const awq_tensor *parts[2] = {past, update};
+  NodeCall::check(awq_concat_shape(parts, 2, 2, present));
+  const awq_node_allocator &allocator = call.allocator();
+  int64_t capacity = present->shape[2];
+  if (allocator.allocate_cache && allocator.cache_capacity) {
+    present->data = allocator.allocate_cache(allocator.context, past, present, &capacity);
+    if (!present->data)
+      raise("out of GPU memory for a %s KV cache", shapeString(present).c_str());
+  } else {
+    call.allocate(present);
+  }
+  const int64_t heads = present->shape[1], dim = present->shape[3];
+  const size_t elementBytes = awq_dtype_size(present->dtype);
+  // Rows of `part` (rowsPerHead apart per head) to rows offset.. of present.
+  auto copyRows = [&](const awq_tensor *part, int64_t rowsPerHead, int64_t offset) {
+    if (numel(part) == 0)
+      return;
+    const int64_t from[4] = {heads * rowsPerHead * dim, rowsPerHead * dim, dim, 1};
+    const int64_t to[4] = {heads * capacity * dim, capacity * dim, dim, 1};
+    auto *destination = static_cast<uint8_t *>(present->data) + offset * dim * elementBytes;
+    checkStatus(awq_cuda_strided_copy(part->data, from, destination, to, part->shape, 4,
+                                      static_cast<int32_t>(elementBytes),
+                                      currentCudaBackend().stream()));
+  };
+  if (present->data != past->data)
+    copyRows(past, call.rowsPerHead(past), 0);
+  copyRows(update, update->shape[2], past->shape[2]);
 }
 
 // Gather: the CPU runtime's rows (indices checked and wrapped on the host),
@@ -968,9 +1023,11 @@ bool attentionOnDevice(const NodeReader &, const RawCall &call) {
   }
   const awq_tensor *q = call.inputs[0], *k = call.inputs[1], *v = call.inputs[2];
   // Empty queries or no keys at all (zeros) are left to the CPU entry: the
-  // kernel wants at least one of each.
+  // kernel wants at least one of each. So are a key and a value cache of
+  // different capacities (the kernel takes one; runOnHost compacts both).
   return q->rank == 4 && k->rank == 4 && v->rank == 4 && v->shape[3] == k->shape[3] &&
-         k->shape[3] <= AWQ_CUDA_ATTENTION_MAX_HEAD_DIM && numel(q) > 0 && k->shape[2] > 0;
+         k->shape[3] <= AWQ_CUDA_ATTENTION_MAX_HEAD_DIM && numel(q) > 0 && k->shape[2] > 0 &&
+         cacheRowsPerHead(call, k) == cacheRowsPerHead(call, v);
 }
 
 // x, cos and sin on the device in one dtype.
@@ -1148,7 +1205,7 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "Expand", movementOnDevice<DataInputs::First>, viewBody<expandNodeViews>},
     {"onnx", "Gather", movementOnDevice<DataInputs::First>, gatherBody},
     {"onnx", "Concat", movementOnDevice<DataInputs::All>, concatBody},
-    {"awq", "kv_cache_append", movementOnDevice<DataInputs::All>, concatBody},
+    {"awq", "kv_cache_append", movementOnDevice<DataInputs::All>, kvCacheAppendBody},
     // Where(cond, x, y) moves x's or y's elements as the host condition says.
     {"onnx", "Where", movementOnDevice<DataInputs::AllButFirst>, whereBody},
     // Shape reads only the dims, which the host has.

@@ -458,6 +458,40 @@ TEST(GpuDecoderOps, AttentionOddAndLargestHeadDims) {
   }
 }
 
+// A KV cache with room to grow (awq.kv_cache_append's memory in a compiled
+// library): k and v laid out [B, Hkv, capacity, D] with NaN in the rows past
+// kv_len. Reading the first kv_len rows of each head must give the bits the
+// contiguous tensors give (same keys, same order), and never touch the NaNs.
+TEST(GpuDecoderOps, MaskedAttentionReadsTheRowsOfACacheWithRoom) {
+  AWQ_REQUIRE_GPU();
+  const int64_t batch = 2, heads = 4, kvHeads = 2, qLen = 1, keys = 21, capacity = 32,
+                headDim = 64;
+  const float scale = 0.125f;
+  const std::vector<float> q = randomFloats(batch * heads * qLen * headDim, 70);
+  const std::vector<float> k = randomFloats(batch * kvHeads * keys * headDim, 71);
+  const std::vector<float> v = randomFloats(batch * kvHeads * keys * headDim, 72);
+  auto withRoom = [&](const std::vector<float> &rows) {
+    std::vector<float> cache(static_cast<size_t>(batch * kvHeads * capacity * headDim), NAN);
+    for (int64_t h = 0; h < batch * kvHeads; ++h)
+      std::copy(rows.begin() + h * keys * headDim, rows.begin() + (h + 1) * keys * headDim,
+                cache.begin() + h * capacity * headDim);
+    return cache;
+  };
+  const DeviceBuffer qDevice = DeviceBuffer::from(q);
+  const DeviceBuffer kDevice = DeviceBuffer::from(k), vDevice = DeviceBuffer::from(v);
+  const DeviceBuffer kCache = DeviceBuffer::from(withRoom(k)), vCache = DeviceBuffer::from(withRoom(v));
+  const size_t outBytes = static_cast<size_t>(batch * heads * qLen * headDim) * 4;
+  DeviceBuffer contiguous(outBytes), cached(outBytes);
+  AWQ_ASSERT_OK(awq_cuda_attention_masked(qDevice.get(), kDevice.get(), vDevice.get(), nullptr,
+                                          nullptr, batch, heads, kvHeads, qLen, keys, keys,
+                                          headDim, scale, AWQ_F32, contiguous.get(), nullptr));
+  AWQ_ASSERT_OK(awq_cuda_attention_masked(qDevice.get(), kCache.get(), vCache.get(), nullptr,
+                                          nullptr, batch, heads, kvHeads, qLen, keys, capacity,
+                                          headDim, scale, AWQ_F32, cached.get(), nullptr));
+  AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+  EXPECT_EQ(cached.download<float>(), contiguous.download<float>());
+}
+
 // awq.attention's device form (awq_cuda_attention_masked): q [B, H, S, D],
 // k and v [B, Hkv, T, D], an additive mask broadcast by strides, against the
 // CPU op on the same (dtype-rounded) values, for f32 and both half dtypes.
@@ -509,8 +543,8 @@ TEST(GpuDecoderOps, MaskedAttentionMatchesCpuForEveryMaskAndDtype) {
       DeviceBuffer out(outElements * (dtype == AWQ_F32 ? 4 : 2));
       AWQ_ASSERT_OK(awq_cuda_attention_masked(
           qDevice.get(), kDevice.get(), vDevice.get(), mask.values ? mDevice.get() : nullptr,
-          mask.values ? mask.strides.data() : nullptr, batch, heads, kvHeads, qLen, keys, headDim,
-          scale, dtype, out.get(), nullptr));
+          mask.values ? mask.strides.data() : nullptr, batch, heads, kvHeads, qLen, keys, keys,
+          headDim, scale, dtype, out.get(), nullptr));
       AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
 
       const HostTensor qRef = makeF32({batch, heads, qLen, headDim}, q);
@@ -728,21 +762,24 @@ TEST(CudaDecoderOpsArgs, KvCacheAndAttentionRejectBadArguments) {
 
   const int64_t strides[4] = {0, 0, 16, 1};
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, nullptr, nullptr, nullptr, 1, 8, 2, 1,
-                                            16, 64, scale, AWQ_F32, kFake, nullptr),
+                                            16, 16, 64, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "v must not be null");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, kFake, nullptr, 1, 8, 2, 1, 16,
-                                            64, scale, AWQ_F32, kFake, nullptr),
+                                            16, 64, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "mask_strides must not be null");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, kFake, strides, 1, 8, 2, 1, 0,
-                                            64, scale, AWQ_F32, kFake, nullptr),
+                                            0, 64, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "kv_len must be positive");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 3, 1, 16,
-                                            64, scale, AWQ_F32, kFake, nullptr),
+                                            16, 64, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "multiple of kv_heads");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
-                                            257, scale, AWQ_F32, kFake, nullptr),
+                                            16, 257, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "head_dim 257 exceeds 256");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
-                                            64, scale, AWQ_I64, kFake, nullptr),
+                                            16, 64, scale, AWQ_I64, kFake, nullptr),
                   "awq_cuda_attention_masked", "dtype must be f32, f16 or bf16");
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
+                                            15, 64, scale, AWQ_F32, kFake, nullptr),
+                  "awq_cuda_attention_masked", "kv_capacity 15 is below kv_len 16");
 }
