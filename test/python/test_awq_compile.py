@@ -94,6 +94,17 @@ def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tm
             np.testing.assert_allclose(fused[name], value, rtol=0, atol=FUSED_ATTENTION_TOLERANCE, err_msg=name)
 
 
+def assert_same_bits_as_generic(awq_run, path, config, pipeline, tmp_path):
+    """The executor's outputs after `pipeline` equal the generic ops' bit for bit,
+    for a prefill and a decode step."""
+    for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
+        generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
+        fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", pipeline)
+        assert sorted(fused) == sorted(generic)
+        for name, value in generic.items():
+            np.testing.assert_array_equal(fused[name], value, err_msg=name)
+
+
 def test_fused_rotary_embedding_is_bit_exact(awq_run, awq_compile, synthetic, tmp_path):
     """Llama's rotary embeddings of q and k fuse (two awq.rotary_embedding per
     layer, no Neg of rotate_half left; GPT-2 and OPT learn their positions and
@@ -104,13 +115,8 @@ def test_fused_rotary_embedding_is_bit_exact(awq_run, awq_compile, synthetic, tm
     rotary_layers = config.n_layers if config.arch == "llama" else 0
     assert ir.count("call @awq_node_awq_rotary_embedding(") == 2 * rotary_layers
     assert "call @awq_node_onnx_Neg(" not in ir
-    pipeline = "convert-onnx-to-awq,awq-fuse-rotary-embedding"
-    for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
-        generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
-        fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", pipeline)
-        assert sorted(fused) == sorted(generic)
-        for name, value in generic.items():
-            np.testing.assert_array_equal(fused[name], value, err_msg=name)
+    assert_same_bits_as_generic(awq_run, path, config, "convert-onnx-to-awq,awq-fuse-rotary-embedding",
+                                tmp_path)
 
 
 def test_fused_residual_norm_is_bit_exact(awq_run, awq_compile, synthetic, tmp_path):
@@ -128,13 +134,8 @@ def test_fused_residual_norm_is_bit_exact(awq_run, awq_compile, synthetic, tmp_p
     # Each fused pair leaves one node call fewer.
     assert (unfused.count("call @awq_node_") - ir.count("call @awq_node_")
             == 2 * config.n_layers)
-    pipeline = "convert-onnx-to-awq,awq-fuse-residual-norm"
-    for index, feeds in enumerate(prefill_and_decode_feeds(path, config)):
-        generic = run_on_tensors(awq_run, path, feeds, tmp_path / f"generic{index}", "convert-onnx-to-awq")
-        fused = run_on_tensors(awq_run, path, feeds, tmp_path / f"fused{index}", pipeline)
-        assert sorted(fused) == sorted(generic)
-        for name, value in generic.items():
-            np.testing.assert_array_equal(fused[name], value, err_msg=name)
+    assert_same_bits_as_generic(awq_run, path, config, "convert-onnx-to-awq,awq-fuse-residual-norm",
+                                tmp_path)
 
 
 @pytest.mark.parametrize("activations", ["f32", "int8"])

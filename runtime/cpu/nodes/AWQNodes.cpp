@@ -109,26 +109,10 @@ void copyHeadRows(const void *src, int64_t srcRowsPerHead, void *dst, int64_t ca
 void kvCacheAppend(NodeCall &call) {
   const awq_tensor *past = call.input(0), *update = call.input(1);
   call.expectOutputs(1);
-  awq_tensor *present = call.output(0);
-  checkRank(past, "past", 4);
-  checkRank(update, "update", 4);
-  const awq_tensor *parts[2] = {past, update};
-  NodeCall::check(awq_concat_shape(parts, 2, 2, present));
   checkData(past, "past");
   checkData(update, "update");
-  const awq_node_allocator &allocator = call.allocator();
-  int64_t capacity = present->shape[2];
-  if (allocator.allocate_cache && allocator.cache_capacity) {
-    present->data = allocator.allocate_cache(allocator.context, past, present, &capacity);
-    if (!present->data)
-      raise("out of memory for a %s KV cache of %lld rows", shapeString(present).c_str(),
-            static_cast<long long>(present->shape[2]));
-    if (capacity < present->shape[2])
-      raise("the allocator's cache holds %lld rows, %lld needed",
-            static_cast<long long>(capacity), static_cast<long long>(present->shape[2]));
-  } else {
-    call.allocate(present);
-  }
+  awq_tensor *present = call.output(0);
+  const int64_t capacity = call.allocateAppendedCache(past, update, present);
   const int64_t heads = present->shape[0] * present->shape[1], pastRows = past->shape[2];
   const size_t rowBytes = static_cast<size_t>(present->shape[3]) * awq_dtype_size(present->dtype);
   if (present->data != past->data)

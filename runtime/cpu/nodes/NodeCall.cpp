@@ -41,6 +41,26 @@ int64_t NodeCall::rowsPerHead(const awq_tensor *tensor) const {
   return capacity > 0 ? capacity : tensor->shape[2];
 }
 
+int64_t NodeCall::allocateAppendedCache(const awq_tensor *past, const awq_tensor *update,
+                                        awq_tensor *present) const {
+  checkRank(past, "past", 4);
+  checkRank(update, "update", 4);
+  const awq_tensor *parts[2] = {past, update};
+  check(awq_concat_shape(parts, 2, 2, present));
+  int64_t capacity = present->shape[2];
+  if (!allocator_->allocate_cache || !allocator_->cache_capacity) {
+    allocate(present);
+    return capacity;
+  }
+  present->data = allocator_->allocate_cache(allocator_->context, past, present, &capacity);
+  if (!present->data)
+    raise("out of memory for a %s KV cache", shapeString(present).c_str());
+  if (capacity < present->shape[2])
+    raise("the allocator's cache holds %lld rows, %lld needed", static_cast<long long>(capacity),
+          static_cast<long long>(present->shape[2]));
+  return capacity;
+}
+
 void NodeCall::allocate(awq_tensor *out) const {
   out->data = allocator_->allocate(allocator_->context, out);
   if (!out->data)

@@ -39,6 +39,11 @@ public:
   // Rows per head of a [B, H, T, D] tensor's memory: the capacity the
   // allocator gave it when it is KV-cache memory (awq_node.h), else T.
   int64_t rowsPerHead(const awq_tensor *tensor) const;
+  // awq.kv_cache_append's output: describes present = Concat(past, update,
+  // axis 2) and gets its memory, KV-cache memory with room to grow when the
+  // allocator has the cache functions, else plain. Returns its rows per head.
+  int64_t allocateAppendedCache(const awq_tensor *past, const awq_tensor *update,
+                                awq_tensor *present) const;
 
   // The common case of one output: shapeFn(out) describes it, the allocator
   // provides it, computeFn(out) fills it. Both return an awq_status.

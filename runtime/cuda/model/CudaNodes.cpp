@@ -813,19 +813,7 @@ void kvCacheAppendBody(NodeCall &call) {
   const awq_tensor *past = call.input(0), *update = call.input(1);
   call.expectOutputs(1);
   awq_tensor *present = call.output(0);
-  checkRank(past, "past", 4);
-  checkRank(update, "update", 4);
-  const awq_tensor *parts[2] = {past, update};
-  NodeCall::check(awq_concat_shape(parts, 2, 2, present));
-  const awq_node_allocator &allocator = call.allocator();
-  int64_t capacity = present->shape[2];
-  if (allocator.allocate_cache && allocator.cache_capacity) {
-    present->data = allocator.allocate_cache(allocator.context, past, present, &capacity);
-    if (!present->data)
-      raise("out of GPU memory for a %s KV cache", shapeString(present).c_str());
-  } else {
-    call.allocate(present);
-  }
+  const int64_t capacity = call.allocateAppendedCache(past, update, present);
   const int64_t heads = present->shape[1], dim = present->shape[3];
   const size_t elementBytes = awq_dtype_size(present->dtype);
   // Rows of `part` (rowsPerHead apart per head) to rows offset.. of present.
