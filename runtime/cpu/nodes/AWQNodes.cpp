@@ -42,24 +42,26 @@ void addRmsNorm(NodeCall &call) {
   const awq_tensor *x = call.input(0), *residual = call.input(1), *gamma = call.input(2);
   const float eps = call.node.getFloat("epsilon");
   const float offset = call.node.getInt("unit_offset", 0) ? 1.0f : 0.0f;
-  call.expectOutputs(2);
-  awq_tensor *sum = call.output(0), *out = call.output(1);
-  NodeCall::check(awq_add_rms_norm_shape(x, residual, gamma, eps, offset, sum, out));
-  call.allocate(sum);
-  call.allocate(out);
-  NodeCall::check(awq_add_rms_norm(x, residual, gamma, eps, offset, sum, out));
+  call.runPair(
+      [&](awq_tensor *sum, awq_tensor *out) {
+        return awq_add_rms_norm_shape(x, residual, gamma, eps, offset, sum, out);
+      },
+      [&](awq_tensor *sum, awq_tensor *out) {
+        return awq_add_rms_norm(x, residual, gamma, eps, offset, sum, out);
+      });
 }
 
 void addLayerNorm(NodeCall &call) {
   const awq_tensor *x = call.input(0), *residual = call.input(1), *gamma = call.input(2);
   const awq_tensor *beta = call.optionalInput(3);
   const float eps = call.node.getFloat("epsilon");
-  call.expectOutputs(2);
-  awq_tensor *sum = call.output(0), *out = call.output(1);
-  NodeCall::check(awq_add_layer_norm_shape(x, residual, gamma, beta, eps, sum, out));
-  call.allocate(sum);
-  call.allocate(out);
-  NodeCall::check(awq_add_layer_norm(x, residual, gamma, beta, eps, sum, out));
+  call.runPair(
+      [&](awq_tensor *sum, awq_tensor *out) {
+        return awq_add_layer_norm_shape(x, residual, gamma, beta, eps, sum, out);
+      },
+      [&](awq_tensor *sum, awq_tensor *out) {
+        return awq_add_layer_norm(x, residual, gamma, beta, eps, sum, out);
+      });
 }
 
 void silu(NodeCall &call) {

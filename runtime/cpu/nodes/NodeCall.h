@@ -56,6 +56,17 @@ public:
     check(computeFn(out));
   }
 
+  // The same for two outputs (the fused residual norms: sum, then norm).
+  template <class ShapeFn, class ComputeFn>
+  void runPair(ShapeFn &&shapeFn, ComputeFn &&computeFn) {
+    expectOutputs(2);
+    awq_tensor *first = output(0), *second = output(1);
+    check(shapeFn(first, second));
+    allocate(first);
+    allocate(second);
+    check(computeFn(first, second));
+  }
+
   // Throws the runtime's last error when a call into awq_runtime.h failed.
   static void check(awq_status status);
 

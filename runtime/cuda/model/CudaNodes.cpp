@@ -359,23 +359,23 @@ template <bool IsRMS> void addNormBody(NodeCall &call) {
   const awq_tensor *beta = IsRMS ? nullptr : call.optionalInput(3);
   const float eps = call.node.getFloat("epsilon");
   const float offset = IsRMS && call.node.getInt("unit_offset", 0) ? 1.0f : 0.0f;
-  call.expectOutputs(2);
-  awq_tensor *sum = call.output(0), *out = call.output(1);
-  NodeCall::check(IsRMS ? awq_add_rms_norm_shape(x, residual, gamma, eps, offset, sum, out)
-                        : awq_add_layer_norm_shape(x, residual, gamma, beta, eps, sum, out));
-  call.allocate(sum);
-  call.allocate(out);
-  const int64_t dim = x->shape[x->rank - 1];
-  if (numel(x) == 0)
-    return;
-  void *stream = currentCudaBackend().stream();
-  NodeCall::check(IsRMS ? awq_cuda_add_rms_norm(x->data, residual->data, gamma->data, offset,
-                                                numel(x) / dim, dim, eps, x->dtype, sum->data,
-                                                out->data, stream)
-                        : awq_cuda_add_layer_norm(x->data, residual->data, gamma->data,
-                                                  beta ? beta->data : nullptr, numel(x) / dim,
-                                                  dim, eps, x->dtype, sum->data, out->data,
-                                                  stream));
+  call.runPair(
+      [&](awq_tensor *sum, awq_tensor *out) {
+        return IsRMS ? awq_add_rms_norm_shape(x, residual, gamma, eps, offset, sum, out)
+                     : awq_add_layer_norm_shape(x, residual, gamma, beta, eps, sum, out);
+      },
+      [&](awq_tensor *sum, awq_tensor *out) -> awq_status {
+        if (numel(x) == 0)
+          return 0;
+        const int64_t dim = x->shape[x->rank - 1];
+        void *stream = currentCudaBackend().stream();
+        return IsRMS ? awq_cuda_add_rms_norm(x->data, residual->data, gamma->data, offset,
+                                             numel(x) / dim, dim, eps, x->dtype, sum->data,
+                                             out->data, stream)
+                     : awq_cuda_add_layer_norm(x->data, residual->data, gamma->data,
+                                               beta ? beta->data : nullptr, numel(x) / dim, dim,
+                                               eps, x->dtype, sum->data, out->data, stream);
+      });
 }
 
 // awq.layer_norm and ONNX LayerNormalization over the last axis.
