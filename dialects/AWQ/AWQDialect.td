@@ -83,4 +83,23 @@ def AWQ_RotaryLayoutAttr : EnumAttr<AWQ_Dialect, AWQ_RotaryLayout, "rotary_layou
   }];
 }
 
+def AWQ_HeadLayout : I32EnumAttr<"HeadLayout",
+    "how a rank-4 tensor of attention heads orders its axes", [
+      I32EnumAttrCase<"BHSD", 0, "bhsd">,
+      I32EnumAttrCase<"BSHD", 1, "bshd">
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::awq";
+}
+def AWQ_HeadLayoutAttr : EnumAttr<AWQ_Dialect, AWQ_HeadLayout, "head_layout"> {
+  let assemblyFormat = "`<` $value `>`";
+  let summary = "Axis order of a tensor of attention heads";
+  let description = [{
+    `bhsd`: [batch, heads, sequence, head dim], the order attention and KV
+    caches use. `bshd`: [batch, sequence, heads, head dim], the order a
+    projection's output [B, S, H * D] has once reshaped, before exporters
+    transpose it.
+  }];
+}
+
 #endif // AWQ_DIALECT_AWQ_AWQDIALECT_TD

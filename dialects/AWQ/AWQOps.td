@@ -315,6 +315,11 @@ def AWQ_AttentionOp : AWQ_Op<"attention", [Pure]> {
     / MatMul chain once the model is quantized; the runtime runs it in one
     pass over the keys, without materializing the [B, Hq, S, T] scores.
 
+    With `query_layout = #awq.head_layout<bshd>` the query is [B, S, Hq, D]
+    and the result [B, S, Hq, Dv] (keys and values stay [B, Hkv, T, D]): the
+    order a projection's output has once reshaped, so the transposes around
+    attention go (`awq-fuse-head-transposes`). Absent, it is `bhsd`.
+
     ```mlir
     %o = awq.attention %q, %k, %v, %mask {scale = 1.250000e-01 : f32}
         : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>,
@@ -323,10 +328,16 @@ def AWQ_AttentionOp : AWQ_Op<"attention", [Pure]> {
   }];
   let arguments = (ins AWQ_FloatTensor:$query, AWQ_FloatTensor:$key,
                        AWQ_FloatTensor:$value, Optional<AWQ_FloatTensor>:$mask,
-                       F32Attr:$scale);
+                       F32Attr:$scale, OptionalAttr<AWQ_HeadLayoutAttr>:$query_layout);
   let results = (outs AWQ_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// True when the query and the result are [B, S, H, D].
+    bool isSequenceFirst() {
+      return getQueryLayout() && *getQueryLayout() == ::awq::HeadLayout::BSHD;
+    }
   }];
   let hasVerifier = 1;
 }
@@ -344,14 +355,24 @@ def AWQ_KVCacheAppendOp : AWQ_Op<"kv_cache_append",
     with room to grow, instead of copying the whole cache every step.
     `awq-fuse-kv-cache` forms it where `past` is only read by the Concat (and
     by Shape) and `present` only by awq.attention, Shape and the return.
+    With `update_layout = #awq.head_layout<bshd>` the update is [B, S, H, D]
+    (a projection's output reshaped, not yet transposed; the op transposes it
+    as it copies). Absent, it is `bhsd`.
 
     ```mlir
     %present = awq.kv_cache_append %past, %k
         : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
     ```
   }];
-  let arguments = (ins AWQ_FloatTensor:$past, AWQ_FloatTensor:$update);
+  let arguments = (ins AWQ_FloatTensor:$past, AWQ_FloatTensor:$update,
+                       OptionalAttr<AWQ_HeadLayoutAttr>:$update_layout);
   let results = (outs AWQ_FloatTensor:$present);
+  let extraClassDeclaration = [{
+    /// True when the update is [B, S, H, D].
+    bool isSequenceFirst() {
+      return getUpdateLayout() && *getUpdateLayout() == ::awq::HeadLayout::BSHD;
+    }
+  }];
   let assemblyFormat = [{
     $past `,` $update attr-dict `:` functional-type(operands, results)
   }];

@@ -234,7 +234,7 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   std::string lowerStage = cuda ? "prepack weights for CUDA + lower to CUDA node calls"
                                 : "prepack weights + lower to runtime calls";
   // "fuse attention, rotary embeddings, ... + ...": what runs.
-  SmallVector<StringRef, 4> fused;
+  SmallVector<StringRef, 5> fused;
   if (options.fuseAttention)
     fused.push_back("attention");
   if (options.fuseRotaryEmbedding)
@@ -244,6 +244,8 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
   // The cache append needs fused attention (the only reader it allows).
   if (options.fuseKVCache && options.fuseAttention)
     fused.push_back("KV-cache appends");
+  if (options.fuseHeadTransposes && options.fuseAttention)
+    fused.push_back("head transposes");
   if (!fused.empty()) {
     std::string list = fused.front().str();
     for (size_t i = 1; i < fused.size(); ++i)
@@ -262,6 +264,8 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
                            pm.addPass(createAWQFuseResidualNorm());
                          if (options.fuseKVCache && options.fuseAttention)
                            pm.addPass(createAWQFuseKVCache());
+                         if (options.fuseHeadTransposes && options.fuseAttention)
+                           pm.addPass(createAWQFuseHeadTransposes());
                          pm.addPass(createAWQPrepackWeights(prepackOptions));
                          pm.addPass(createConvertAWQToRuntime(lowerOptions));
                        })))

@@ -129,6 +129,9 @@ llvm::Error encodeAttribute(NodeWriter &writer, StringRef name,
   } else if (auto rotary = dyn_cast<RotaryLayoutAttr>(attr)) {
     begin(AWQ_ATTRIBUTE_STRING);
     writer.str(stringifyRotaryLayout(rotary.getValue()));
+  } else if (auto heads = dyn_cast<HeadLayoutAttr>(attr)) {
+    begin(AWQ_ATTRIBUTE_STRING);
+    writer.str(stringifyHeadLayout(heads.getValue()));
   } else if (auto layout = dyn_cast<WeightLayoutAttr>(attr)) {
     begin(AWQ_ATTRIBUTE_STRING);
     writer.str(stringifyWeightLayout(layout.getValue()));

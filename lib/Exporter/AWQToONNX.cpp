@@ -535,12 +535,24 @@ static void lowerAddLayerNorm(AddLayerNormOp op, int64_t opset,
   op.getResult().replaceAllUsesWith(result);
 }
 
-/// awq.kv_cache_append -> Concat(past, update, axis = 2), what it came from.
+/// Transpose(x, perm = [0, 2, 1, 3]): [B, S, H, D] <-> [B, H, S, D], the head
+/// transpose awq-fuse-head-transposes took into attention and cache appends.
+static Value swapHeadsAndPositions(NodeBuilder &b, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t, 4> shape(type.getShape());
+  std::swap(shape[1], shape[2]);
+  return b.node("Transpose", x, RankedTensorType::get(shape, type.getElementType()),
+                {b.builder.getNamedAttr("perm", b.builder.getDenseI64ArrayAttr({0, 2, 1, 3}))});
+}
+
+/// awq.kv_cache_append -> Concat(past, update, axis = 2), what it came from
+/// (the update transposed back first when it is [B, S, H, D]).
 static void lowerKVCacheAppend(KVCacheAppendOp op, int64_t opset,
                                LoweringState &state) {
   NodeBuilder b(op, opset, state);
+  Value update = op.isSequenceFirst() ? swapHeadsAndPositions(b, op.getUpdate()) : op.getUpdate();
   op.getPresent().replaceAllUsesWith(b.node(
-      "Concat", {op.getPast(), op.getUpdate()}, op.getPresent().getType(),
+      "Concat", {op.getPast(), update}, op.getPresent().getType(),
       {b.builder.getNamedAttr("axis", b.builder.getI64IntegerAttr(2))}));
 }
 
@@ -561,7 +573,10 @@ static void lowerSiLU(SiLUOp op, int64_t opset,
 static LogicalResult lowerAttention(AttentionOp op, int64_t opset,
                                     LoweringState &state) {
   NodeBuilder b(op, opset, state);
-  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  // A [B, S, H, D] query is transposed to [B, H, S, D] and the result back.
+  const bool sequenceFirst = op.isSequenceFirst();
+  Value query = sequenceFirst ? swapHeadsAndPositions(b, op.getQuery()) : op.getQuery();
+  auto queryType = cast<RankedTensorType>(query.getType());
   auto keyType = cast<RankedTensorType>(op.getKey().getType());
   auto valueType = cast<RankedTensorType>(op.getValue().getType());
   Type element = queryType.getElementType();
@@ -601,7 +616,7 @@ static LogicalResult lowerAttention(AttentionOp op, int64_t opset,
   Value keyT = b.node("Transpose", key, keyTType,
                       {b.builder.getNamedAttr("perm", b.builder.getDenseI64ArrayAttr({0, 1, 3, 2}))});
   auto scoresType = RankedTensorType::get({q[0], q[1], q[2], k[2]}, element);
-  Value scores = b.node("MatMul", {op.getQuery(), keyT}, scoresType);
+  Value scores = b.node("MatMul", {query, keyT}, scoresType);
   const float scale = op.getScale().convertToFloat();
   if (scale != 1.0f)
     scores = b.node("Mul", {scores, b.scalar(element, scale, "awq.attention.scale")}, scoresType);
@@ -610,8 +625,15 @@ static LogicalResult lowerAttention(AttentionOp op, int64_t opset,
   Value probabilities =
       b.node("Softmax", scores, scoresType,
              {b.builder.getNamedAttr("axis", b.builder.getI64IntegerAttr(-1))});
-  op.getResult().replaceAllUsesWith(
-      b.node("MatMul", {probabilities, value}, op.getType(), {}, "", /*primary=*/true));
+  auto resultType = cast<RankedTensorType>(op.getType());
+  if (sequenceFirst) {
+    SmallVector<int64_t, 4> shape(resultType.getShape());
+    std::swap(shape[1], shape[2]);
+    resultType = RankedTensorType::get(shape, element);
+  }
+  Value result =
+      b.node("MatMul", {probabilities, value}, resultType, {}, "", /*primary=*/true);
+  op.getResult().replaceAllUsesWith(sequenceFirst ? swapHeadsAndPositions(b, result) : result);
   return success();
 }
 

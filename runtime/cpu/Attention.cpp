@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 using namespace awq::rt;
@@ -15,11 +16,18 @@ struct AttentionDims {
   int64_t batch, queryHeads, kvHeads, queries, keys, headDim, valueDim;
   int64_t kvLen;   // valid keys (<= keys)
   int64_t pastLen; // absolute position of query 0
+  bool sequenceFirst; // q and out are [B, S, H, D]
+
+  // Element offsets of query i of head h in batch b, in q (per D) and in
+  // out (per Dv).
+  int64_t queryRow(int64_t b, int64_t h, int64_t i) const {
+    return sequenceFirst ? (b * queries + i) * queryHeads + h : (b * queryHeads + h) * queries + i;
+  }
 };
 
 AttentionDims attentionShape(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
                              const awq_tensor *mask, int64_t pastLen, int64_t kvLen,
-                             awq_tensor *out) {
+                             awq_head_layout queryLayout, awq_tensor *out) {
   checkDescriptor(q, "query");
   checkDescriptor(k, "key");
   checkDescriptor(v, "value");
@@ -29,8 +37,14 @@ AttentionDims attentionShape(const awq_tensor *q, const awq_tensor *k, const awq
   checkRank(q, "query", 4);
   checkRank(k, "key", 4);
   checkRank(v, "value", 4);
-  AttentionDims d{q->shape[0], q->shape[1], k->shape[1], q->shape[2],
-                  k->shape[2], q->shape[3], v->shape[3], 0, 0};
+  if (queryLayout != AWQ_HEADS_BHSD && queryLayout != AWQ_HEADS_BSHD)
+    raise("unknown query layout %d", static_cast<int>(queryLayout));
+  const bool sequenceFirst = queryLayout == AWQ_HEADS_BSHD;
+  AttentionDims d{q->shape[0],  sequenceFirst ? q->shape[2] : q->shape[1],
+                  k->shape[1],  sequenceFirst ? q->shape[1] : q->shape[2],
+                  k->shape[2],  q->shape[3],
+                  v->shape[3],  0,
+                  0,            sequenceFirst};
   if (k->shape[0] != d.batch || v->shape[0] != d.batch)
     raise("batch sizes differ: query %s, key %s, value %s", shapeString(q).c_str(),
           shapeString(k).c_str(), shapeString(v).c_str());
@@ -61,7 +75,10 @@ AttentionDims attentionShape(const awq_tensor *q, const awq_tensor *k, const awq
       raise("mask %s does not broadcast to [B, Hq, S, T] = %s", shapeString(mask).c_str(),
             shapeString(full).c_str());
   }
-  setOutput(out, AWQ_F32, {d.batch, d.queryHeads, d.queries, d.valueDim});
+  if (sequenceFirst)
+    setOutput(out, AWQ_F32, {d.batch, d.queries, d.queryHeads, d.valueDim});
+  else
+    setOutput(out, AWQ_F32, {d.batch, d.queryHeads, d.queries, d.valueDim});
   return d;
 }
 
@@ -140,6 +157,45 @@ int64_t blockColumns(const std::vector<BlockRow> &rows, int64_t maskStride) {
   return columns;
 }
 
+// The rows of one (batch, kv head) as one [group * S, D] matrix: q's own
+// rows in [B, H, S, D], copied together from [B, S, H, D] (and the results
+// copied back), so both layouts run the same sgemm calls and give the same
+// bits.
+struct GroupRows {
+  const AttentionDims &d;
+  int64_t group;
+  std::vector<float> queries, results;
+
+  explicit GroupRows(const AttentionDims &dims)
+      : d(dims), group(dims.queryHeads / dims.kvHeads),
+        queries(dims.sequenceFirst ? group * dims.queries * dims.headDim : 0),
+        results(dims.sequenceFirst ? group * dims.queries * dims.valueDim : 0) {}
+
+  const float *gatherQueries(const float *q, int64_t b, int64_t kvHead) {
+    const int64_t firstHead = kvHead * group;
+    if (!d.sequenceFirst)
+      return q + d.queryRow(b, firstHead, 0) * d.headDim;
+    for (int64_t g = 0; g < group; ++g)
+      for (int64_t i = 0; i < d.queries; ++i)
+        std::memcpy(queries.data() + (g * d.queries + i) * d.headDim,
+                    q + d.queryRow(b, firstHead + g, i) * d.headDim,
+                    static_cast<size_t>(d.headDim) * sizeof(float));
+    return queries.data();
+  }
+  float *resultRows(float *out, int64_t b, int64_t kvHead) {
+    return d.sequenceFirst ? results.data() : out + d.queryRow(b, kvHead * group, 0) * d.valueDim;
+  }
+  void scatterResults(float *out, int64_t b, int64_t kvHead) const {
+    if (!d.sequenceFirst)
+      return;
+    for (int64_t g = 0; g < group; ++g)
+      for (int64_t i = 0; i < d.queries; ++i)
+        std::memcpy(out + d.queryRow(b, kvHead * group + g, i) * d.valueDim,
+                    results.data() + (g * d.queries + i) * d.valueDim,
+                    static_cast<size_t>(d.valueDim) * sizeof(float));
+  }
+};
+
 void attentionBlocked(const AttentionDims &d, const float *q, const float *k, const float *v,
                       const awq_tensor *mask, float scale, bool causal, float *out) {
   const int64_t group = d.queryHeads / d.kvHeads;
@@ -148,11 +204,13 @@ void attentionBlocked(const AttentionDims &d, const float *q, const float *k, co
   const int64_t rows = group * d.queries; // per (batch, kv head)
   std::vector<float> scores(static_cast<size_t>(std::min(rows, kQueryRowsPerBlock) * d.kvLen));
   std::vector<BlockRow> block;
+  GroupRows groupRows(d);
   for (int64_t b = 0; b < d.batch; ++b)
     for (int64_t kvHead = 0; kvHead < d.kvHeads; ++kvHead) {
       const float *keys = k + (b * d.kvHeads + kvHead) * d.keys * d.headDim;
       const float *values = v + (b * d.kvHeads + kvHead) * d.keys * d.valueDim;
-      const int64_t firstRow = (b * d.queryHeads + kvHead * group) * d.queries;
+      const float *queryRows = groupRows.gatherQueries(q, b, kvHead);
+      float *resultRows = groupRows.resultRows(out, b, kvHead);
       for (int64_t begin = 0; begin < rows; begin += kQueryRowsPerBlock) {
         const int64_t count = std::min(kQueryRowsPerBlock, rows - begin);
         block.clear();
@@ -166,7 +224,7 @@ void attentionBlocked(const AttentionDims &d, const float *q, const float *k, co
         // Causal prefill reads about half the keys, block by block.
         const int64_t columns = blockColumns(block, ms.t);
         if (columns > 0)
-          sgemmF32(/*transB=*/true, count, columns, d.headDim, q + (firstRow + begin) * d.headDim,
+          sgemmF32(/*transB=*/true, count, columns, d.headDim, queryRows + begin * d.headDim,
                    d.headDim, keys, d.headDim, 0.0f, scores.data(), d.kvLen);
         parallelFor(count, 1, [&](int64_t rowBegin, int64_t rowEnd) {
           std::vector<float> logits(static_cast<size_t>(d.kvLen));
@@ -180,11 +238,12 @@ void attentionBlocked(const AttentionDims &d, const float *q, const float *k, co
         });
         if (columns > 0)
           sgemmF32(/*transB=*/false, count, d.valueDim, columns, scores.data(), d.kvLen, values,
-                   d.valueDim, 0.0f, out + (firstRow + begin) * d.valueDim, d.valueDim);
+                   d.valueDim, 0.0f, resultRows + begin * d.valueDim, d.valueDim);
         else
-          std::fill(out + (firstRow + begin) * d.valueDim,
-                    out + (firstRow + begin + count) * d.valueDim, 0.0f);
+          std::fill(resultRows + begin * d.valueDim, resultRows + (begin + count) * d.valueDim,
+                    0.0f);
       }
+      groupRows.scatterResults(out, b, kvHead);
     }
 }
 
@@ -205,11 +264,12 @@ void attentionCompute(const AttentionDims &d, const float *q, const float *k, co
       const int64_t h = (row / d.queries) % d.queryHeads;
       const int64_t b = row / (d.queries * d.queryHeads);
       const int64_t kvHead = h / group;
-      const float *query = q + row * d.headDim;
+      const int64_t queryRow = d.queryRow(b, h, i);
+      const float *query = q + queryRow * d.headDim;
       const float *keys = k + (b * d.kvHeads + kvHead) * d.keys * d.headDim;
       const float *values = v + (b * d.kvHeads + kvHead) * d.keys * d.valueDim;
       const float *maskRow = maskData ? maskData + b * ms.b + h * ms.h + i * ms.s : nullptr;
-      float *result = out + row * d.valueDim;
+      float *result = out + queryRow * d.valueDim;
       std::fill(result, result + d.valueDim, 0.0f);
 
       const int64_t visible = causal ? std::min(d.kvLen, std::max<int64_t>(0, d.pastLen + i + 1))
@@ -231,14 +291,15 @@ extern "C" {
 
 awq_status awq_attention_shape(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
                                const awq_tensor *mask, float /*scale*/, int /*causal*/,
-                               int64_t past_len, int64_t kv_len, awq_tensor *out) {
+                               int64_t past_len, int64_t kv_len, awq_head_layout query_layout,
+                               awq_tensor *out) {
   return guard("awq_attention_shape",
-               [&] { attentionShape(q, k, v, mask, past_len, kv_len, out); });
+               [&] { attentionShape(q, k, v, mask, past_len, kv_len, query_layout, out); });
 }
 
 awq_status awq_attention(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
                          const awq_tensor *mask, float scale, int causal, int64_t past_len,
-                         int64_t kv_len, awq_tensor *out) {
+                         int64_t kv_len, awq_head_layout query_layout, awq_tensor *out) {
   return guard("awq_attention", [&] {
     checkData(q, "query");
     checkData(k, "key");
@@ -246,7 +307,8 @@ awq_status awq_attention(const awq_tensor *q, const awq_tensor *k, const awq_ten
     if (mask)
       checkData(mask, "mask");
     awq_tensor expected{};
-    const AttentionDims d = attentionShape(q, k, v, mask, past_len, kv_len, &expected);
+    const AttentionDims d =
+        attentionShape(q, k, v, mask, past_len, kv_len, query_layout, &expected);
     checkOutput(expected, out);
     const float effectiveScale =
         scale > 0.0f ? scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(d.headDim)));

@@ -289,8 +289,8 @@ extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, co
                                                 int64_t batch, int64_t heads, int64_t kv_heads,
                                                 int64_t q_len, int64_t kv_len,
                                                 int64_t kv_capacity, int64_t head_dim,
-                                                float scale, int32_t dtype, void *out,
-                                                void *stream) {
+                                                awq_head_layout query_layout, float scale, int32_t dtype,
+                                                void *out, void *stream) {
   return awq::rt::guard("awq_cuda_attention_masked", [&] {
     requireNonNull(q, "q");
     requireNonNull(k, "k");
@@ -302,6 +302,8 @@ extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, co
     if (kv_capacity < kv_len)
       awq::rt::raise("kv_capacity %lld is below kv_len %lld", static_cast<long long>(kv_capacity),
                      static_cast<long long>(kv_len));
+    if (query_layout != AWQ_HEADS_BHSD && query_layout != AWQ_HEADS_BSHD)
+      awq::rt::raise("unknown query_layout %d", static_cast<int>(query_layout));
     requireFloatDtype(dtype);
     dispatchFloatDtype(dtype, "dtype", [&](auto tag) {
       using T = decltype(tag);
@@ -309,10 +311,14 @@ extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, co
                                                    head_dim, kv_capacity, scale);
       args.kvLen = kv_len; // rows read of the kv_capacity each head holds
       args.mask = static_cast<const T *>(mask);
-      // q and out [B, H, S, D].
       args.qStrideB = args.outStrideB = heads * q_len * head_dim;
-      args.qStrideH = args.outStrideH = q_len * head_dim;
-      args.qStrideS = args.outStrideS = head_dim;
+      if (query_layout == AWQ_HEADS_BSHD) { // q and out [B, S, H, D]
+        args.qStrideS = args.outStrideS = heads * head_dim;
+        args.qStrideH = args.outStrideH = head_dim;
+      } else { // q and out [B, H, S, D]
+        args.qStrideH = args.outStrideH = q_len * head_dim;
+        args.qStrideS = args.outStrideS = head_dim;
+      }
       if (mask) {
         args.maskStrideB = mask_strides[0];
         args.maskStrideH = mask_strides[1];

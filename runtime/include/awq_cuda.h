@@ -225,7 +225,8 @@ awq_status awq_cuda_attention(const void *q, const void *k_cache, const void *v_
                               float scale, int32_t dtype, void *out, void *stream);
 
 /* awq.attention on the device: softmax(scale * q k^T + mask) v with
- * q [batch, heads, q_len, head_dim], k and v [batch, kv_heads, kv_capacity,
+ * q [batch, heads, q_len, head_dim] (query_layout AWQ_HEADS_BHSD) or
+ * [batch, q_len, heads, head_dim] (AWQ_HEADS_BSHD), k and v [batch, kv_heads, kv_capacity,
  * head_dim] of which the first kv_len rows of each head are read (kv_capacity
  * = kv_len for contiguous tensors; more for a KV cache with room to grow), out
  * like q; heads a multiple of kv_heads (head h reads kv head
@@ -239,8 +240,8 @@ awq_status awq_cuda_attention_masked(const void *q, const void *k, const void *v
                                      const void *mask, const int64_t *mask_strides,
                                      int64_t batch, int64_t heads, int64_t kv_heads,
                                      int64_t q_len, int64_t kv_len, int64_t kv_capacity,
-                                     int64_t head_dim, float scale, int32_t dtype, void *out,
-                                     void *stream);
+                                     int64_t head_dim, awq_head_layout query_layout, float scale,
+                                     int32_t dtype, void *out, void *stream);
 
 /* ---- Generic graph ops (what a compiled model's ONNX nodes run) ---------- */
 /* Float dtypes f32, f16 or bf16 throughout, math in f32, contiguous row-major. */

@@ -230,8 +230,17 @@ awq_status awq_gemm(const awq_tensor *a, const awq_tensor *b, const awq_tensor *
 
 /* ---- Attention and positional encoding ---------------------------------- */
 
+/* Axis order of a rank-4 tensor of attention heads. */
+typedef enum awq_head_layout {
+  AWQ_HEADS_BHSD = 0, /* [batch, heads, sequence, head dim] */
+  AWQ_HEADS_BSHD = 1  /* [batch, sequence, heads, head dim]: a projection's
+                         output reshaped, before exporters transpose it */
+} awq_head_layout;
+
 /* Scaled dot-product attention, f32.
- *   q [B, Hq, S, D], k [B, Hkv, T, D], v [B, Hkv, T, Dv] -> out [B, Hq, S, Dv].
+ *   q [B, Hq, S, D], k [B, Hkv, T, D], v [B, Hkv, T, Dv] -> out [B, Hq, S, Dv],
+ * or with query_layout AWQ_HEADS_BSHD q [B, S, Hq, D] -> out [B, S, Hq, Dv]
+ * (keys and values stay [B, Hkv, T, D]; same results bit for bit).
  * Hq must be a multiple of Hkv (GQA/MQA): query head h reads kv head
  * h / (Hq / Hkv). Only keys j < kv_len are read (kv_len < 0 means T), so a
  * preallocated cache of capacity T can be passed whole. Query i sits at
@@ -242,10 +251,11 @@ awq_status awq_gemm(const awq_tensor *a, const awq_tensor *b, const awq_tensor *
  * A query row whose keys are all masked out produces zeros. */
 awq_status awq_attention_shape(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
                                const awq_tensor *mask, float scale, int causal,
-                               int64_t past_len, int64_t kv_len, awq_tensor *out);
+                               int64_t past_len, int64_t kv_len, awq_head_layout query_layout,
+                               awq_tensor *out);
 awq_status awq_attention(const awq_tensor *q, const awq_tensor *k, const awq_tensor *v,
                          const awq_tensor *mask, float scale, int causal, int64_t past_len,
-                         int64_t kv_len, awq_tensor *out);
+                         int64_t kv_len, awq_head_layout query_layout, awq_tensor *out);
 
 /* Copy `update` [B, H, S, D] into `cache` [B, H, T, D] at positions
  * [offset, offset + S) of axis 2 (in place; same dtype; offset + S <= T). */

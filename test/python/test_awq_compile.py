@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import built_tool, prefill_and_decode_feeds
+from conftest import built_tool, empty_cache, ort_session, prefill_and_decode_feeds
 
 from test_awq_run import (  # noqa: F401 (fixtures)
     SYNTHETIC_MODELS,
@@ -75,7 +75,7 @@ def test_fp32_library_equals_executor(awq_run, awq_compile, synthetic, tmp_path)
 # 2e-5: a wrong scale (1/sqrt(D) for 1), mask or kv head moves logits by > 1e-2.
 FUSED_ATTENTION_TOLERANCE = 2e-5
 FUSED_PIPELINE = ("convert-onnx-to-awq,awq-fuse-attention,awq-fuse-rotary-embedding,awq-fuse-residual-norm,"
-                  "awq-fuse-kv-cache")
+                  "awq-fuse-kv-cache,awq-fuse-head-transposes")
 
 
 def test_fused_attention_matches_generic_ops(awq_run, awq_compile, synthetic, tmp_path):
@@ -197,6 +197,38 @@ def test_stories_w4_library_perplexity(awq_run, awq_compile, stories, activation
     tokens, library_nll, _ = parse_scores(run(awq_run, library, *common))
     assert tokens > 1000
     assert abs(library_nll - executor_nll) < nll_tolerance, (library_nll, executor_nll)
+
+
+def test_fused_head_transposes_are_bit_exact(awq_run, awq_compile, synthetic, tmp_path):
+    """The transposes around attention go into the ops (query and result of every
+    layer's attention; with a KV cache the key and value updates too, and Llama's
+    rotary embeddings move to [B, S, H, D]), and the outputs keep their bits: the
+    ops read and write the same values in another order."""
+    path, config = synthetic
+    ir = runtime_mlir(awq_compile, path)
+    kept = runtime_mlir(awq_compile, path, "--fuse-head-transposes=false")
+    assert "head_layout" not in kept and "bshd" not in kept
+    assert ir.count("call @awq_node_awq_attention(") == config.n_layers
+    assert ir.count("call @awq_node_onnx_Transpose(") < kept.count("call @awq_node_onnx_Transpose(")
+    # q's and the result's per layer; k's and v's where a cache takes them.
+    kv_cache = path.stem.endswith("-kv")
+    removed = (4 if kv_cache else 2) * config.n_layers
+    assert (kept.count("call @awq_node_onnx_Transpose(") - ir.count("call @awq_node_onnx_Transpose(")
+            == removed)
+    if config.arch == "llama" and kv_cache:
+        # cos and sin reshaped once for every layer, their per-layer Unsqueezes gone.
+        assert kept.count("call @awq_node_") - ir.count("call @awq_node_") == removed + 2 * config.n_layers - 2
+    # The same bits as the fused pipeline without it, for a prefill and a decode
+    # step, and a 24-token prefill (attention's blocked path, from 16 queries).
+    long_prefill = {"input_ids": np.random.default_rng(2).integers(0, config.vocab_size, (1, 24), dtype=np.int64),
+                    **empty_cache(ort_session(path), 1)}
+    for index, feeds in enumerate(prefill_and_decode_feeds(path, config) + [long_prefill]):
+        before = run_on_tensors(awq_run, path, feeds, tmp_path / f"before{index}",
+                                FUSED_PIPELINE.replace(",awq-fuse-head-transposes", ""))
+        after = run_on_tensors(awq_run, path, feeds, tmp_path / f"after{index}", FUSED_PIPELINE)
+        assert sorted(after) == sorted(before)
+        for name, value in before.items():
+            np.testing.assert_array_equal(after[name], value, err_msg=name)
 
 
 @pytest.mark.parametrize("name", ["llama-gqa-half-split-kv", "gpt2-kv", "opt-kv"])

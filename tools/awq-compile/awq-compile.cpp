@@ -116,6 +116,12 @@ cl::opt<bool> fuseKVCache(
              "library keeps room for later steps) when fused attention is its only reader "
              "(default; =false keeps the Concat, which copies the cache every step)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> fuseHeadTransposes(
+    "fuse-head-transposes",
+    cl::desc("Let fused attention, rotary embeddings and cache appends read the projections' "
+             "[B, S, H, D] order, dropping the transposes around attention (default; =false "
+             "keeps them)"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("No progress lines on stderr"), cl::cat(category));
 
 int fail(const llvm::Twine &message) {
@@ -216,6 +222,7 @@ int main(int argc, char **argv) {
   options.fuseRotaryEmbedding = fuseRotaryEmbedding;
   options.fuseResidualNorm = fuseResidualNorm;
   options.fuseKVCache = fuseKVCache;
+  options.fuseHeadTransposes = fuseHeadTransposes;
   options.pipelineOptions = buildPipelineOptions();
   options.weightsFile = weightsFile;
   options.activations = activations;

@@ -56,6 +56,10 @@ struct CompileOptions {
   /// awq.kv_cache_append (awq-fuse-kv-cache), which the library appends in
   /// place when it keeps the cache; false keeps the Concat.
   bool fuseKVCache = true;
+  /// Let fused attention and the cache appends read the projections' [B, S,
+  /// H, D] order (awq-fuse-head-transposes), dropping the transposes around
+  /// attention; false keeps them.
+  bool fuseHeadTransposes = true;
   /// "cpu" or "cuda": the library runs its graph on the CPU runtime, or on the
   /// GPU (float tensors in device memory, awq_cuda_node_* entries, the
   /// weights packed for the CUDA kernels at compile time).

@@ -125,6 +125,34 @@ def AWQFuseKVCache : Pass<"awq-fuse-kv-cache"> {
   let dependentDialects = ["::awq::AWQDialect"];
 }
 
+def AWQFuseHeadTransposes : Pass<"awq-fuse-head-transposes"> {
+  let summary = "Drop the head transposes around attention into the ops that read them";
+  let description = [{
+    Exporters turn a projection's output [B, S, H * D] into attention's
+    [B, H, S, D] with `Transpose(Reshape(.), perm = [0, 2, 1, 3])`, and the
+    attention's result back the same way: a copy each (a kernel launch each
+    on a GPU), four per layer. This pass lets the ops read the order the
+    projections write:
+
+    - `Transpose(x) -> awq.rotary_embedding` becomes `awq.rotary_embedding ->
+      Transpose`: the op is elementwise over heads and positions; its cos and
+      sin (rank 4, one head) are reshaped to x's order, which moves nothing.
+      Only where the transpose has no other reader and every reader of the
+      rotary embedding takes the transpose in (below).
+    - `awq.kv_cache_append(past, Transpose(x))` becomes
+      `awq.kv_cache_append(past, x) {update_layout = #awq.head_layout<bshd>}`.
+    - `Transpose(awq.attention(Transpose(x), k, v))` becomes
+      `awq.attention(x, k, v) {query_layout = #awq.head_layout<bshd>}` where
+      only head transposes read the attention's result.
+
+    Keys and values without a cache (read by attention as [B, H, T, D]) keep
+    their transposes. awq-compile runs this pass after awq-fuse-attention,
+    awq-fuse-rotary-embedding and awq-fuse-kv-cache. Nodes left without
+    users are erased.
+  }];
+  let dependentDialects = ["::awq::AWQDialect"];
+}
+
 def ConvertAWQToRuntime : Pass<"convert-awq-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower a model function to calls of the runtime's node entries";
   let description = [{

@@ -325,7 +325,8 @@ struct SoftmaxChainToAttention : OpRewritePattern<onnx::NodeOp> {
     }
     rewriter.replaceOpWithNewOp<AttentionOp>(
         node, resultType, query, key, unrepeatedValue, mask,
-        rewriter.getF32FloatAttr(static_cast<float>(chain.scale * operandScale)));
+        rewriter.getF32FloatAttr(static_cast<float>(chain.scale * operandScale)),
+        /*query_layout=*/HeadLayoutAttr());
     return success();
   }
 };

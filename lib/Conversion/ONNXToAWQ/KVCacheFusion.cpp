@@ -87,7 +87,8 @@ struct ConcatToKVCacheAppend : OpRewritePattern<onnx::NodeOp> {
         return rewriter.notifyMatchFailure(node, "the past is read by another op");
     if (!presentUsesAreCacheAware(present))
       return rewriter.notifyMatchFailure(node, "the cache is read by an op other than attention");
-    rewriter.replaceOpWithNewOp<KVCacheAppendOp>(node, type, past, update);
+    rewriter.replaceOpWithNewOp<KVCacheAppendOp>(node, type, past, update,
+                                                 /*update_layout=*/HeadLayoutAttr());
     return success();
   }
 };

@@ -280,11 +280,16 @@ LogicalResult KVCacheAppendOp::verify() {
     if (type.getRank() != 4)
       return emitOpError() << name << " must have rank 4 ([B, H, T, D]), got "
                            << formatShape(type.getShape());
-  ArrayRef<int64_t> p = past.getShape(), u = update.getShape(), r = present.getShape();
+  ArrayRef<int64_t> p = past.getShape(), r = present.getShape();
+  // The update as [B, H, S, D] whatever its layout.
+  SmallVector<int64_t, 4> u(update.getShape());
+  if (isSequenceFirst())
+    std::swap(u[1], u[2]);
   for (int axis : {0, 1, 3})
     if (!dimsCompatible(p[axis], u[axis]) || !dimsCompatible(p[axis], r[axis]) ||
         !dimsCompatible(u[axis], r[axis]))
-      return emitOpError("past ") << formatShape(p) << ", update " << formatShape(u)
+      return emitOpError("past ") << formatShape(p) << ", update "
+                                  << formatShape(update.getShape())
                                   << " and present " << formatShape(r)
                                   << " differ outside axis 2";
   if (!ShapedType::isDynamic(p[2]) && !ShapedType::isDynamic(u[2]) &&
@@ -313,13 +318,18 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << name << " element type " << type.getElementType()
                            << " differs from the query's " << query.getElementType();
   }
-  ArrayRef<int64_t> q = query.getShape(), k = key.getShape(), v = value.getShape();
+  ArrayRef<int64_t> k = key.getShape(), v = value.getShape();
+  // The query as [B, Hq, S, D] whatever its layout.
+  SmallVector<int64_t, 4> q(query.getShape());
+  if (isSequenceFirst())
+    std::swap(q[1], q[2]);
   if (!dimsCompatible(k[0], q[0]) || !dimsCompatible(v[0], q[0]))
     return emitOpError("batch sizes differ: query ")
-           << formatShape(q) << ", key " << formatShape(k) << ", value " << formatShape(v);
+           << formatShape(query.getShape()) << ", key " << formatShape(k) << ", value "
+           << formatShape(v);
   if (!dimsCompatible(k[3], q[3]))
     return emitOpError("head dims differ: query ")
-           << formatShape(q) << ", key " << formatShape(k);
+           << formatShape(query.getShape()) << ", key " << formatShape(k);
   if (!dimsCompatible(v[1], k[1]) || !dimsCompatible(v[2], k[2]))
     return emitOpError("key ") << formatShape(k) << " and value " << formatShape(v)
                                << " disagree on heads or length";
@@ -327,11 +337,14 @@ LogicalResult AttentionOp::verify() {
       (k[1] == 0 || q[1] % k[1] != 0))
     return emitOpError("query heads (")
            << q[1] << ") must be a multiple of key/value heads (" << k[1] << ")";
-  const int64_t expected[] = {q[0], q[1], q[2], v[3]};
+  int64_t expected[] = {q[0], q[1], q[2], v[3]};
+  if (isSequenceFirst())
+    std::swap(expected[1], expected[2]);
   for (auto [want, got] : llvm::zip(expected, result.getShape()))
     if (!dimsCompatible(want, got))
       return emitOpError("result shape ")
-             << formatShape(result.getShape()) << " does not match [B, Hq, S, Dv] = "
+             << formatShape(result.getShape()) << " does not match "
+             << (isSequenceFirst() ? "[B, S, Hq, Dv]" : "[B, Hq, S, Dv]") << " = "
              << formatShape(expected);
   if (Value mask = getMask()) {
     auto maskType = cast<RankedTensorType>(mask.getType());

@@ -4,6 +4,7 @@
 #include "NodeCall.h"
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 using namespace awq::rt;
@@ -105,7 +106,28 @@ void copyHeadRows(const void *src, int64_t srcRowsPerHead, void *dst, int64_t ca
   });
 }
 
-// present = Concat(past, update, axis 2). With the caller's cache functions
+// Copies the rows of `update` [B, S, H, D] to rows offset.. of each of the
+// B * H heads of dst (capacity rows apart): the head transpose done as the
+// rows are appended.
+void copySequenceFirstRows(const awq_tensor *update, void *dst, int64_t capacity, int64_t offset,
+                           size_t rowBytes) {
+  const int64_t batch = update->shape[0], steps = update->shape[1], heads = update->shape[2];
+  if (batch * steps * heads == 0)
+    return;
+  const auto *from = static_cast<const uint8_t *>(update->data);
+  auto *to = static_cast<uint8_t *>(dst);
+  parallelFor(batch * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t head = begin; head < end; ++head) {
+      const int64_t b = head / heads, h = head % heads;
+      for (int64_t s = 0; s < steps; ++s)
+        std::memcpy(to + static_cast<size_t>(head * capacity + offset + s) * rowBytes,
+                    from + static_cast<size_t>((b * steps + s) * heads + h) * rowBytes, rowBytes);
+    }
+  });
+}
+
+// present = Concat(past, update, axis 2), the update [B, H, S, D] or, with
+// update_layout bshd, [B, S, H, D]. With the caller's cache functions
 // (awq_node.h) present lives in memory with room to grow; when that memory
 // is past's own, only the update's rows are written.
 void kvCacheAppend(NodeCall &call) {
@@ -113,15 +135,23 @@ void kvCacheAppend(NodeCall &call) {
   call.expectOutputs(1);
   checkData(past, "past");
   checkData(update, "update");
+  checkRank(update, "update", 4);
+  const bool sequenceFirst = readHeadLayout(call, "update_layout") == AWQ_HEADS_BSHD;
+  awq_tensor headsFirst = *update; // the update's shape as [B, H, S, D]
+  if (sequenceFirst)
+    std::swap(headsFirst.shape[1], headsFirst.shape[2]);
   awq_tensor *present = call.output(0);
-  const int64_t capacity = call.allocateAppendedCache(past, update, present);
+  const int64_t capacity = call.allocateAppendedCache(past, &headsFirst, present);
   const int64_t heads = present->shape[0] * present->shape[1], pastRows = past->shape[2];
   const size_t rowBytes = static_cast<size_t>(present->shape[3]) * awq_dtype_size(present->dtype);
   if (present->data != past->data)
     copyHeadRows(past->data, call.rowsPerHead(past), present->data, capacity, 0, pastRows, heads,
                  rowBytes);
-  copyHeadRows(update->data, update->shape[2], present->data, capacity, pastRows,
-               update->shape[2], heads, rowBytes);
+  if (sequenceFirst)
+    copySequenceFirstRows(update, present->data, capacity, pastRows, rowBytes);
+  else
+    copyHeadRows(update->data, update->shape[2], present->data, capacity, pastRows,
+                 update->shape[2], heads, rowBytes);
 }
 
 // A [B, H, T, D] key or value as the attention reads it: over its memory's
@@ -149,17 +179,20 @@ void attention(NodeCall &call) {
   const awq_tensor *q = call.input(0), *k = call.input(1), *v = call.input(2);
   const awq_tensor *mask = call.optionalInput(3);
   const float scale = readAttentionScale(call);
+  const awq_head_layout layout = readHeadLayout(call, "query_layout");
   call.runSingle(
-      [&](awq_tensor *out) { return awq_attention_shape(q, k, v, mask, scale, 0, 0, -1, out); },
+      [&](awq_tensor *out) {
+        return awq_attention_shape(q, k, v, mask, scale, 0, 0, -1, layout, out);
+      },
       [&](awq_tensor *out) {
         if (k->rank != 4 || v->rank != 4)
-          return awq_attention(q, k, v, mask, scale, 0, 0, -1, out);
+          return awq_attention(q, k, v, mask, scale, 0, 0, -1, layout, out);
         const int64_t kRows = call.rowsPerHead(k), vRows = call.rowsPerHead(v);
         if (kRows == k->shape[2] && vRows == v->shape[2])
-          return awq_attention(q, k, v, mask, scale, 0, 0, -1, out);
+          return awq_attention(q, k, v, mask, scale, 0, 0, -1, layout, out);
         if (kRows == vRows && k->shape[2] == v->shape[2]) {
           const awq_tensor keys = withRowsPerHead(k, kRows), values = withRowsPerHead(v, vRows);
-          return awq_attention(q, &keys, &values, mask, scale, 0, 0, k->shape[2], out);
+          return awq_attention(q, &keys, &values, mask, scale, 0, 0, k->shape[2], layout, out);
         }
         // Key and value caches of different capacities (only one of the
         // pair kept by the caller): read both compacted.
@@ -167,7 +200,7 @@ void attention(NodeCall &call) {
         awq_tensor keys = *k, values = *v;
         keys.data = keyBytes.data();
         values.data = valueBytes.data();
-        return awq_attention(q, &keys, &values, mask, scale, 0, 0, -1, out);
+        return awq_attention(q, &keys, &values, mask, scale, 0, 0, -1, layout, out);
       });
 }
 

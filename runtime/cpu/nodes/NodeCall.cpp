@@ -117,6 +117,15 @@ awq_rope_layout readRotaryLayout(const NodeCall &call) {
   raise("unknown layout '%s' (expected half_split or interleaved)", layout.c_str());
 }
 
+awq_head_layout readHeadLayout(const NodeCall &call, const char *attribute) {
+  const std::string layout = call.node.getString(attribute, "bhsd");
+  if (layout == "bhsd")
+    return AWQ_HEADS_BHSD;
+  if (layout == "bshd")
+    return AWQ_HEADS_BSHD;
+  raise("unknown %s '%s' (expected bhsd or bshd)", attribute, layout.c_str());
+}
+
 double readScalar(const awq_tensor *tensor, const char *what) {
   checkData(tensor, what);
   if (numel(tensor) != 1)

@@ -99,6 +99,9 @@ float readAttentionScale(const NodeCall &call);
 
 // awq.rotary_embedding's layout, from its keyword (half_split, interleaved).
 awq_rope_layout readRotaryLayout(const NodeCall &call);
+// awq.attention's query_layout / awq.kv_cache_append's update_layout
+// (`attribute`): "bhsd" when absent, or "bshd".
+awq_head_layout readHeadLayout(const NodeCall &call, const char *attribute);
 
 using NodeBody = void (*)(NodeCall &call);
 

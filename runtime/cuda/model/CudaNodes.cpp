@@ -23,6 +23,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 
 using namespace awq::rt;
 
@@ -399,14 +400,20 @@ void attentionBody(NodeCall &call) {
   const awq_tensor *q = call.input(0), *k = call.input(1), *v = call.input(2);
   const awq_tensor *mask = call.optionalInput(3);
   const float scale = readAttentionScale(call);
+  const awq_head_layout layout = readHeadLayout(call, "query_layout");
+  // q's heads and positions whatever its layout ([B, H, S, D] or [B, S, H, D]).
+  const int64_t heads = q->shape[layout == AWQ_HEADS_BSHD ? 2 : 1];
+  const int64_t queries = q->shape[layout == AWQ_HEADS_BSHD ? 1 : 2];
   call.runSingle(
-      [&](awq_tensor *out) { return awq_attention_shape(q, k, v, mask, scale, 0, 0, -1, out); },
+      [&](awq_tensor *out) {
+        return awq_attention_shape(q, k, v, mask, scale, 0, 0, -1, layout, out);
+      },
       [&](awq_tensor *out) {
         std::vector<int64_t> maskStrides(4, 0);
         if (mask) {
           awq_tensor scores{};
           scores.rank = 4;
-          const int64_t dims[4] = {q->shape[0], q->shape[1], q->shape[2], k->shape[2]};
+          const int64_t dims[4] = {q->shape[0], heads, queries, k->shape[2]};
           std::copy(dims, dims + 4, scores.shape);
           maskStrides = broadcastStrides(mask, &scores);
         }
@@ -414,10 +421,10 @@ void attentionBody(NodeCall &call) {
         // their capacity's rows per head; attentionOnDevice checked that both
         // have the same.
         return awq_cuda_attention_masked(q->data, k->data, v->data, mask ? mask->data : nullptr,
-                                         maskStrides.data(), q->shape[0], q->shape[1],
-                                         k->shape[1], q->shape[2], k->shape[2],
-                                         call.rowsPerHead(k), q->shape[3], scale, q->dtype,
-                                         out->data, currentCudaBackend().stream());
+                                         maskStrides.data(), q->shape[0], heads, k->shape[1],
+                                         queries, k->shape[2], call.rowsPerHead(k), q->shape[3],
+                                         layout, scale, q->dtype, out->data,
+                                         currentCudaBackend().stream());
       });
 }
 
@@ -812,24 +819,35 @@ void concatBody(NodeCall &call) {
 void kvCacheAppendBody(NodeCall &call) {
   const awq_tensor *past = call.input(0), *update = call.input(1);
   call.expectOutputs(1);
+  checkRank(update, "update", 4);
+  const bool sequenceFirst = readHeadLayout(call, "update_layout") == AWQ_HEADS_BSHD;
+  awq_tensor headsFirst = *update; // the update's shape as [B, H, S, D]
+  if (sequenceFirst)
+    std::swap(headsFirst.shape[1], headsFirst.shape[2]);
   awq_tensor *present = call.output(0);
-  const int64_t capacity = call.allocateAppendedCache(past, update, present);
+  const int64_t capacity = call.allocateAppendedCache(past, &headsFirst, present);
   const int64_t heads = present->shape[1], dim = present->shape[3];
   const size_t elementBytes = awq_dtype_size(present->dtype);
-  // Rows of `part` (rowsPerHead apart per head) to rows offset.. of present.
-  auto copyRows = [&](const awq_tensor *part, int64_t rowsPerHead, int64_t offset) {
-    if (numel(part) == 0)
+  // Rows of `part` ([B, H, S, D] over `from` strides) to rows offset.. of
+  // present.
+  auto copyRows = [&](const awq_tensor &part, const int64_t (&from)[4], int64_t offset) {
+    if (numel(&part) == 0)
       return;
-    const int64_t from[4] = {heads * rowsPerHead * dim, rowsPerHead * dim, dim, 1};
     const int64_t to[4] = {heads * capacity * dim, capacity * dim, dim, 1};
     auto *destination = static_cast<uint8_t *>(present->data) + offset * dim * elementBytes;
-    checkStatus(awq_cuda_strided_copy(part->data, from, destination, to, part->shape, 4,
+    checkStatus(awq_cuda_strided_copy(part.data, from, destination, to, part.shape, 4,
                                       static_cast<int32_t>(elementBytes),
                                       currentCudaBackend().stream()));
   };
-  if (present->data != past->data)
-    copyRows(past, call.rowsPerHead(past), 0);
-  copyRows(update, update->shape[2], past->shape[2]);
+  if (present->data != past->data) {
+    const int64_t rows = call.rowsPerHead(past);
+    copyRows(*past, {heads * rows * dim, rows * dim, dim, 1}, 0);
+  }
+  const int64_t steps = headsFirst.shape[2];
+  if (sequenceFirst) // [B, S, H, D] read as [B, H, S, D]
+    copyRows(headsFirst, {steps * heads * dim, dim, heads * dim, 1}, past->shape[2]);
+  else
+    copyRows(headsFirst, {heads * steps * dim, steps * dim, dim, 1}, past->shape[2]);
 }
 
 // Gather: the CPU runtime's rows (indices checked and wrapped on the host),

@@ -235,6 +235,25 @@ func.func @gelu_approximation(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
 
 // -----
 
+func.func @attention_sequence_first_result(%q: tensor<1x4x8x64xf32>, %k: tensor<1x2x?x64xf32>) -> tensor<1x8x4x64xf32> {
+  // expected-error @+1 {{'awq.attention' op result shape [1, 8, 4, 64] does not match [B, S, Hq, Dv] = [1, 4, 8, 64]}}
+  %0 = awq.attention %q, %k, %k {scale = 1.0 : f32, query_layout = #awq.head_layout<bshd>}
+      : (tensor<1x4x8x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) -> tensor<1x8x4x64xf32>
+  return %0 : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+func.func @attention_sequence_first_heads(%q: tensor<1x4x6x64xf32>, %k: tensor<1x4x?x64xf32>) -> tensor<1x4x6x64xf32> {
+  // 6 query heads in [B, S, H, D] for 4 key/value heads.
+  // expected-error @+1 {{'awq.attention' op query heads (6) must be a multiple of key/value heads (4)}}
+  %0 = awq.attention %q, %k, %k {scale = 1.0 : f32, query_layout = #awq.head_layout<bshd>}
+      : (tensor<1x4x6x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x6x64xf32>
+  return %0 : tensor<1x4x6x64xf32>
+}
+
+// -----
+
 func.func @attention_rank(%q: tensor<8x4x64xf32>, %k: tensor<1x8x4x64xf32>) -> tensor<1x8x4x64xf32> {
   // expected-error @+1 {{'awq.attention' op query must have rank 4 ([B, H, S, D]), got [8, 4, 64]}}
   %0 = awq.attention %q, %k, %k {scale = 1.0 : f32}
@@ -350,6 +369,15 @@ func.func @rotary_sin_type(%x: tensor<1x8x4x64xf32>, %c: tensor<4x64xf32>, %s: t
 func.func @kv_cache_append_heads(%past: tensor<1x4x?x64xf32>, %k: tensor<1x2x1x64xf32>) -> tensor<1x4x?x64xf32> {
   // expected-error @+1 {{'awq.kv_cache_append' op past [1, 4, ?, 64], update [1, 2, 1, 64] and present [1, 4, ?, 64] differ outside axis 2}}
   %0 = awq.kv_cache_append %past, %k : (tensor<1x4x?x64xf32>, tensor<1x2x1x64xf32>) -> tensor<1x4x?x64xf32>
+  return %0 : tensor<1x4x?x64xf32>
+}
+
+// -----
+
+func.func @kv_cache_append_sequence_first_heads(%past: tensor<1x4x?x64xf32>, %k: tensor<1x4x1x64xf32>) -> tensor<1x4x?x64xf32> {
+  // [B, S, H, D]: 1 head, 4 positions.
+  // expected-error @+1 {{'awq.kv_cache_append' op past [1, 4, ?, 64], update [1, 4, 1, 64] and present [1, 4, ?, 64] differ outside axis 2}}
+  %0 = awq.kv_cache_append %past, %k {update_layout = #awq.head_layout<bshd>} : (tensor<1x4x?x64xf32>, tensor<1x4x1x64xf32>) -> tensor<1x4x?x64xf32>
   return %0 : tensor<1x4x?x64xf32>
 }
 

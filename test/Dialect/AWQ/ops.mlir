@@ -75,6 +75,14 @@ func.func @kv_cache_append(%past: tensor<1x4x?x64xf16>, %k: tensor<1x4x1x64xf16>
   return %0 : tensor<1x4x?x64xf16>
 }
 
+// The update as a projection writes it, [B, S, H, D].
+// CHECK-LABEL: func.func @kv_cache_append_sequence_first
+func.func @kv_cache_append_sequence_first(%past: tensor<1x4x?x64xf16>, %k: tensor<1x?x4x64xf16>) -> tensor<1x4x?x64xf16> {
+  // CHECK: awq.kv_cache_append %{{.*}}, %{{.*}} {update_layout = #awq.head_layout<bshd>} : (tensor<1x4x?x64xf16>, tensor<1x?x4x64xf16>) -> tensor<1x4x?x64xf16>
+  %0 = awq.kv_cache_append %past, %k {update_layout = #awq.head_layout<bshd>} : (tensor<1x4x?x64xf16>, tensor<1x?x4x64xf16>) -> tensor<1x4x?x64xf16>
+  return %0 : tensor<1x4x?x64xf16>
+}
+
 // CHECK-LABEL: func.func @activations
 func.func @activations(%x: tensor<?x256xf32>) -> (tensor<?x256xf32>, tensor<?x256xf32>, tensor<?x256xf32>) {
   // CHECK: awq.silu %{{.*}} : tensor<?x256xf32>
@@ -97,6 +105,16 @@ func.func @attention(%q: tensor<1x8x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: ten
   %1 = awq.attention %q, %k, %v {scale = 1.0 : f32}
       : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>) -> tensor<1x8x?x32xf32>
   return %0, %1 : tensor<1x8x?x32xf32>, tensor<1x8x?x32xf32>
+}
+
+// Query and result [B, S, H, D]; keys and values stay [B, H, T, D].
+// CHECK-LABEL: func.func @attention_sequence_first
+func.func @attention_sequence_first(%q: tensor<1x?x8x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x32xf32>)
+    -> tensor<1x?x8x32xf32> {
+  // CHECK: awq.attention %{{.*}}, %{{.*}}, %{{.*}} {query_layout = #awq.head_layout<bshd>, scale = 1.250000e-01 : f32} : (tensor<1x?x8x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>) -> tensor<1x?x8x32xf32>
+  %0 = awq.attention %q, %k, %v {scale = 0.125 : f32, query_layout = #awq.head_layout<bshd>}
+      : (tensor<1x?x8x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xf32>) -> tensor<1x?x8x32xf32>
+  return %0 : tensor<1x?x8x32xf32>
 }
 
 // CHECK-LABEL: func.func @rotary_embedding

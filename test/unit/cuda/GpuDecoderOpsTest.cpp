@@ -340,7 +340,7 @@ std::vector<double> cpuAttention(const AttentionDims &d, const std::vector<float
     const HostTensor vRef = makeF32({1, d.kvHeads, d.capacity, d.headDim}, vSlice);
     HostTensor out(AWQ_F32, {1, d.heads, d.qLen, d.headDim});
     EXPECT_EQ(awq_attention(qRef.get(), kRef.get(), vRef.get(), nullptr, scale, /*causal=*/1,
-                            pastLen[b], pastLen[b] + d.qLen, out.get()),
+                            pastLen[b], pastLen[b] + d.qLen, AWQ_HEADS_BHSD, out.get()),
               0)
         << awq_last_error();
     for (int64_t i = 0; i < d.qLen; ++i)
@@ -462,9 +462,11 @@ TEST(GpuDecoderOps, AttentionOddAndLargestHeadDims) {
 // library): k and v laid out [B, Hkv, capacity, D] with NaN in the rows past
 // kv_len. Reading the first kv_len rows of each head must give the bits the
 // contiguous tensors give (same keys, same order), and never touch the NaNs.
+// The query as a projection writes it, [B, S, H, D] (query_layout bshd, what
+// awq-fuse-head-transposes gives), must give the same bits, [B, S, H, D].
 TEST(GpuDecoderOps, MaskedAttentionReadsTheRowsOfACacheWithRoom) {
   AWQ_REQUIRE_GPU();
-  const int64_t batch = 2, heads = 4, kvHeads = 2, qLen = 1, keys = 21, capacity = 32,
+  const int64_t batch = 2, heads = 4, kvHeads = 2, qLen = 3, keys = 21, capacity = 32,
                 headDim = 64;
   const float scale = 0.125f;
   const std::vector<float> q = randomFloats(batch * heads * qLen * headDim, 70);
@@ -484,12 +486,35 @@ TEST(GpuDecoderOps, MaskedAttentionReadsTheRowsOfACacheWithRoom) {
   DeviceBuffer contiguous(outBytes), cached(outBytes);
   AWQ_ASSERT_OK(awq_cuda_attention_masked(qDevice.get(), kDevice.get(), vDevice.get(), nullptr,
                                           nullptr, batch, heads, kvHeads, qLen, keys, keys,
-                                          headDim, scale, AWQ_F32, contiguous.get(), nullptr));
+                                          headDim, AWQ_HEADS_BHSD, scale, AWQ_F32,
+                                          contiguous.get(), nullptr));
   AWQ_ASSERT_OK(awq_cuda_attention_masked(qDevice.get(), kCache.get(), vCache.get(), nullptr,
                                           nullptr, batch, heads, kvHeads, qLen, keys, capacity,
-                                          headDim, scale, AWQ_F32, cached.get(), nullptr));
+                                          headDim, AWQ_HEADS_BHSD, scale, AWQ_F32, cached.get(),
+                                          nullptr));
+  // [B, H, S, D] <-> [B, S, H, D].
+  auto swapHeadsAndPositions = [&](const std::vector<float> &from, bool toSequenceFirst) {
+    std::vector<float> to(from.size());
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < qLen; ++i) {
+          const int64_t headsFirst = ((b * heads + h) * qLen + i) * headDim;
+          const int64_t sequenceFirst = ((b * qLen + i) * heads + h) * headDim;
+          std::copy_n(from.begin() + (toSequenceFirst ? headsFirst : sequenceFirst), headDim,
+                      to.begin() + (toSequenceFirst ? sequenceFirst : headsFirst));
+        }
+    return to;
+  };
+  const DeviceBuffer qSequenceFirst = DeviceBuffer::from(swapHeadsAndPositions(q, true));
+  DeviceBuffer sequenceFirst(outBytes);
+  AWQ_ASSERT_OK(awq_cuda_attention_masked(qSequenceFirst.get(), kCache.get(), vCache.get(),
+                                          nullptr, nullptr, batch, heads, kvHeads, qLen, keys,
+                                          capacity, headDim, AWQ_HEADS_BSHD, scale, AWQ_F32,
+                                          sequenceFirst.get(), nullptr));
   AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
-  EXPECT_EQ(cached.download<float>(), contiguous.download<float>());
+  const std::vector<float> expected = contiguous.download<float>();
+  EXPECT_EQ(cached.download<float>(), expected);
+  EXPECT_EQ(swapHeadsAndPositions(sequenceFirst.download<float>(), false), expected);
 }
 
 // awq.attention's device form (awq_cuda_attention_masked): q [B, H, S, D],
@@ -544,7 +569,7 @@ TEST(GpuDecoderOps, MaskedAttentionMatchesCpuForEveryMaskAndDtype) {
       AWQ_ASSERT_OK(awq_cuda_attention_masked(
           qDevice.get(), kDevice.get(), vDevice.get(), mask.values ? mDevice.get() : nullptr,
           mask.values ? mask.strides.data() : nullptr, batch, heads, kvHeads, qLen, keys, keys,
-          headDim, scale, dtype, out.get(), nullptr));
+          headDim, AWQ_HEADS_BHSD, scale, dtype, out.get(), nullptr));
       AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
 
       const HostTensor qRef = makeF32({batch, heads, qLen, headDim}, q);
@@ -555,7 +580,7 @@ TEST(GpuDecoderOps, MaskedAttentionMatchesCpuForEveryMaskAndDtype) {
       HostTensor expected(AWQ_F32, {batch, heads, qLen, headDim});
       AWQ_ASSERT_OK(awq_attention(qRef.get(), kRef.get(), vRef.get(),
                                   mask.values ? mRef.get() : nullptr, scale, 0, 0, -1,
-                                  expected.get()));
+                                  AWQ_HEADS_BHSD, expected.get()));
       const std::vector<double> actual =
           dtype == AWQ_F32 ? toDoubles(out.download<float>()) : downloadHalf(dtype, out);
       const AttentionDims dims{batch, qLen, heads, kvHeads, headDim, keys};
@@ -762,24 +787,30 @@ TEST(CudaDecoderOpsArgs, KvCacheAndAttentionRejectBadArguments) {
 
   const int64_t strides[4] = {0, 0, 16, 1};
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, nullptr, nullptr, nullptr, 1, 8, 2, 1,
-                                            16, 16, 64, scale, AWQ_F32, kFake, nullptr),
+                                            16, 16, 64, AWQ_HEADS_BHSD, scale, AWQ_F32, kFake,
+                                            nullptr),
                   "awq_cuda_attention_masked", "v must not be null");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, kFake, nullptr, 1, 8, 2, 1, 16,
-                                            16, 64, scale, AWQ_F32, kFake, nullptr),
+                                            16, 64, AWQ_HEADS_BHSD, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "mask_strides must not be null");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, kFake, strides, 1, 8, 2, 1, 0,
-                                            0, 64, scale, AWQ_F32, kFake, nullptr),
+                                            0, 64, AWQ_HEADS_BHSD, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "kv_len must be positive");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 3, 1, 16,
-                                            16, 64, scale, AWQ_F32, kFake, nullptr),
+                                            16, 64, AWQ_HEADS_BHSD, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "multiple of kv_heads");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
-                                            16, 257, scale, AWQ_F32, kFake, nullptr),
+                                            16, 257, AWQ_HEADS_BHSD, scale, AWQ_F32, kFake,
+                                            nullptr),
                   "awq_cuda_attention_masked", "head_dim 257 exceeds 256");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
-                                            16, 64, scale, AWQ_I64, kFake, nullptr),
+                                            16, 64, AWQ_HEADS_BHSD, scale, AWQ_I64, kFake, nullptr),
                   "awq_cuda_attention_masked", "dtype must be f32, f16 or bf16");
   EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
-                                            15, 64, scale, AWQ_F32, kFake, nullptr),
+                                            15, 64, AWQ_HEADS_BHSD, scale, AWQ_F32, kFake, nullptr),
                   "awq_cuda_attention_masked", "kv_capacity 15 is below kv_len 16");
+  EXPECT_OP_ERROR(awq_cuda_attention_masked(kFake, kFake, kFake, nullptr, nullptr, 1, 8, 2, 1, 16,
+                                            16, 64, static_cast<awq_head_layout>(7), scale,
+                                            AWQ_F32, kFake, nullptr),
+                  "awq_cuda_attention_masked", "unknown query_layout 7");
 }

@@ -52,12 +52,12 @@ HostTensor runAttention(const HostTensor &q, const HostTensor &k, const HostTens
                         const HostTensor *mask, int causal, int64_t past, int64_t kvLen) {
   awq_tensor desc{};
   EXPECT_EQ(awq_attention_shape(q.get(), k.get(), v.get(), mask ? mask->get() : nullptr, 0.0f,
-                                causal, past, kvLen, &desc),
+                                causal, past, kvLen, AWQ_HEADS_BHSD, &desc),
             0)
       << awq_last_error();
   HostTensor out = HostTensor::like(desc);
   EXPECT_EQ(awq_attention(q.get(), k.get(), v.get(), mask ? mask->get() : nullptr, 0.0f, causal,
-                          past, kvLen, out.get()),
+                          past, kvLen, AWQ_HEADS_BHSD, out.get()),
             0)
       << awq_last_error();
   return out;
@@ -98,7 +98,9 @@ TEST(Attention, NonCausalWithAdditiveMaskAndExplicitScale) {
     x *= 2;
   const HostTensor q2 = makeF32({1, 2, 3, 4}, doubled);
   HostTensor scaled(AWQ_F32, {1, 2, 3, 4});
-  ASSERT_EQ(awq_attention(q2.get(), k.get(), v.get(), mask.get(), 0.25f, 0, -1, -1, scaled.get()), 0);
+  ASSERT_EQ(awq_attention(q2.get(), k.get(), v.get(), mask.get(), 0.25f, 0, -1, -1,
+                          AWQ_HEADS_BHSD, scaled.get()),
+            0);
   expectNear(scaled.asDoubles(), out.asDoubles(), 1e-5);
 }
 
@@ -226,17 +228,24 @@ TEST(Attention, Errors) {
   const HostTensor q = makeF32({1, 3, 2, 4}, std::vector<float>(24, 0));
   const HostTensor k = makeF32({1, 2, 2, 4}, std::vector<float>(16, 0));
   awq_tensor desc{};
-  EXPECT_OP_ERROR(awq_attention_shape(q.get(), k.get(), k.get(), nullptr, 0, 1, -1, -1, &desc),
+  EXPECT_OP_ERROR(awq_attention_shape(q.get(), k.get(), k.get(), nullptr, 0, 1, -1, -1,
+                                      AWQ_HEADS_BHSD, &desc),
                   "awq_attention_shape", "multiple of key/value heads");
   const HostTensor q2 = makeF32({1, 2, 2, 5}, std::vector<float>(20, 0));
-  EXPECT_OP_ERROR(awq_attention_shape(q2.get(), k.get(), k.get(), nullptr, 0, 1, -1, -1, &desc),
+  EXPECT_OP_ERROR(awq_attention_shape(q2.get(), k.get(), k.get(), nullptr, 0, 1, -1, -1,
+                                      AWQ_HEADS_BHSD, &desc),
                   "awq_attention_shape", "head dims differ");
   const HostTensor q3 = makeF32({1, 2, 2, 4}, std::vector<float>(16, 0));
-  EXPECT_OP_ERROR(awq_attention_shape(q3.get(), k.get(), k.get(), nullptr, 0, 1, -1, 3, &desc),
+  EXPECT_OP_ERROR(awq_attention_shape(q3.get(), k.get(), k.get(), nullptr, 0, 1, -1, 3,
+                                      AWQ_HEADS_BHSD, &desc),
                   "awq_attention_shape", "kv_len");
   const HostTensor badMask = makeF32({3, 2}, std::vector<float>(6, 0));
-  EXPECT_OP_ERROR(awq_attention_shape(q3.get(), k.get(), k.get(), badMask.get(), 0, 1, -1, -1, &desc),
+  EXPECT_OP_ERROR(awq_attention_shape(q3.get(), k.get(), k.get(), badMask.get(), 0, 1, -1, -1,
+                                      AWQ_HEADS_BHSD, &desc),
                   "awq_attention_shape", "mask");
+  EXPECT_OP_ERROR(awq_attention_shape(q3.get(), k.get(), k.get(), nullptr, 0, 1, -1, -1,
+                                      static_cast<awq_head_layout>(7), &desc),
+                  "awq_attention_shape", "unknown query layout 7");
   HostTensor cache(AWQ_F32, {1, 2, 3, 4});
   EXPECT_OP_ERROR(awq_kv_cache_append(cache.get(), k.get(), 2), "awq_kv_cache_append",
                   "capacity");

@@ -7,6 +7,7 @@
 #include "NodeBlob.h"
 #include "TestUtil.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -169,11 +170,11 @@ TEST(KVCacheAppend, AppendsInPlaceAndAttentionReadsTheCapacity) {
     const HostTensor contiguousValues = makeF32(shapeOfTensor(presentValues), expectedValues);
     awq_tensor reference{};
     ASSERT_EQ(awq_attention_shape(q.get(), contiguousKeys.get(), contiguousValues.get(), mask.get(),
-                                  0.25f, 0, 0, -1, &reference),
+                                  0.25f, 0, 0, -1, AWQ_HEADS_BHSD, &reference),
               0);
     HostTensor referenceOut = HostTensor::like(reference);
     ASSERT_EQ(awq_attention(q.get(), contiguousKeys.get(), contiguousValues.get(), mask.get(),
-                            0.25f, 0, 0, -1, referenceOut.get()),
+                            0.25f, 0, 0, -1, AWQ_HEADS_BHSD, referenceOut.get()),
               0)
         << awq_last_error();
     EXPECT_EQ(floatsOf(attended), floatsOf(*referenceOut.get()));
@@ -205,5 +206,93 @@ TEST(KVCacheAppend, WithoutCacheFunctionsItIsAConcat) {
   awq_tensor out{};
   EXPECT_NE(fn(bytes.data(), inputs, 2, &out, 1, &plain.abi), 0);
   EXPECT_NE(std::strstr(awq_last_error(), "kv_cache_append node '/k/append'"), nullptr)
+      << awq_last_error();
+}
+
+namespace {
+
+// `t` [A, B, C, D] as [A, C, B, D]: the head transpose.
+HostTensor swapHeadsAndPositions(const awq_tensor &t) {
+  const int64_t a = t.shape[0], b = t.shape[1], c = t.shape[2], d = t.shape[3];
+  const std::vector<float> from = floatsOf(t);
+  std::vector<float> to(from.size());
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < b; ++j)
+      for (int64_t k = 0; k < c; ++k)
+        std::copy_n(from.begin() + ((i * b + j) * c + k) * d, d,
+                    to.begin() + ((i * c + k) * b + j) * d);
+  return makeF32({a, c, b, d}, to);
+}
+
+} // namespace
+
+// awq-fuse-head-transposes' forms: the update and the query as projections
+// write them, [B, S, H, D] (update_layout / query_layout = bshd), the result
+// [B, S, H, D]. Step after step (a 20-row prompt, which takes attention's
+// blocked prefill path, then single rows), grouped-query heads and a causal
+// mask: the cache rows and the attention equal those of [B, H, S, D] inputs
+// bit for bit.
+TEST(KVCacheAppend, SequenceFirstInputsGiveTheSameBits) {
+  const int64_t batch = 2, kvHeads = 2, queryHeads = 6, dim = 8, prompt = 20, steps = 4;
+  CacheAllocator headsFirst, sequenceFirst;
+  HostTensor emptyPast(AWQ_F32, {batch, kvHeads, 0, dim});
+  awq_tensor keys[2] = {*emptyPast.get(), *emptyPast.get()};
+  awq_tensor values[2] = {*emptyPast.get(), *emptyPast.get()};
+  const NodeBlob append("kv_cache_append");
+  const NodeBlob appendSequenceFirst =
+      NodeBlob("kv_cache_append").addString("update_layout", "bshd");
+  const NodeBlob attention = NodeBlob("attention").addFloat("scale", 0.25f);
+  const NodeBlob attentionSequenceFirst =
+      NodeBlob("attention").addFloat("scale", 0.25f).addString("query_layout", "bshd");
+  int64_t rows = 0;
+  for (int64_t step = 0; step <= steps; ++step) {
+    const int64_t newRows = step == 0 ? prompt : 1;
+    SCOPED_TRACE(testing::Message() << "step " << step);
+    const HostTensor k = makeF32({batch, kvHeads, newRows, dim},
+                                 randomFloats(batch * kvHeads * newRows * dim, 110 + step));
+    const HostTensor v = makeF32({batch, kvHeads, newRows, dim},
+                                 randomFloats(batch * kvHeads * newRows * dim, 150 + step));
+    const HostTensor q = makeF32({batch, queryHeads, newRows, dim},
+                                 randomFloats(batch * queryHeads * newRows * dim, 190 + step));
+    const HostTensor kT = swapHeadsAndPositions(*k.get()), vT = swapHeadsAndPositions(*v.get());
+    const HostTensor qT = swapHeadsAndPositions(*q.get());
+    std::vector<float> maskValues;
+    for (int64_t i = 0; i < newRows; ++i)
+      for (int64_t j = 0; j < rows + newRows; ++j)
+        maskValues.push_back(j <= rows + i ? 0.0f : -1e9f);
+    const HostTensor mask = makeF32({newRows, rows + newRows}, maskValues);
+
+    keys[0] = runAwqNode("kv_cache_append", append, {&keys[0], k.get()}, headsFirst.abi);
+    values[0] = runAwqNode("kv_cache_append", append, {&values[0], v.get()}, headsFirst.abi);
+    keys[1] = runAwqNode("kv_cache_append", appendSequenceFirst, {&keys[1], kT.get()},
+                         sequenceFirst.abi);
+    values[1] = runAwqNode("kv_cache_append", appendSequenceFirst, {&values[1], vT.get()},
+                           sequenceFirst.abi);
+    ASSERT_EQ(shapeOfTensor(keys[1]), shapeOfTensor(keys[0]));
+    const int64_t capacity = CacheAllocator::cacheCapacity(&headsFirst, keys[0].data);
+    ASSERT_EQ(CacheAllocator::cacheCapacity(&sequenceFirst, keys[1].data), capacity);
+    EXPECT_EQ(logicalRows(keys[1], capacity), logicalRows(keys[0], capacity));
+    EXPECT_EQ(logicalRows(values[1], capacity), logicalRows(values[0], capacity));
+
+    const awq_tensor expected = runAwqNode("attention", attention,
+                                           {q.get(), &keys[0], &values[0], mask.get()},
+                                           headsFirst.abi);
+    const awq_tensor attended = runAwqNode("attention", attentionSequenceFirst,
+                                           {qT.get(), &keys[1], &values[1], mask.get()},
+                                           sequenceFirst.abi);
+    EXPECT_EQ(shapeOfTensor(attended), (Shape{batch, newRows, queryHeads, dim}));
+    EXPECT_EQ(floatsOf(*swapHeadsAndPositions(attended).get()), floatsOf(expected));
+    rows += newRows;
+  }
+  // An unknown layout is named.
+  const NodeBlob bad = NodeBlob("kv_cache_append", "/k/append").addString("update_layout", "hbsd");
+  awq_node_fn fn = awq_find_node_fn("awq", "kv_cache_append");
+  const std::vector<uint8_t> bytes = bad.bytes();
+  const HostTensor k = makeF32({batch, 1, kvHeads, dim}, randomFloats(batch * kvHeads * dim, 7));
+  const awq_tensor *inputs[] = {&keys[1], k.get()};
+  awq_tensor out{};
+  EXPECT_NE(fn(bytes.data(), inputs, 2, &out, 1, &sequenceFirst.abi), 0);
+  EXPECT_NE(std::strstr(awq_last_error(), "unknown update_layout 'hbsd' (expected bhsd or bshd)"),
+            nullptr)
       << awq_last_error();
 }

@@ -16,6 +16,7 @@ namespace awq {
 #define GEN_PASS_DECL_AWQFUSEROTARYEMBEDDING
 #define GEN_PASS_DECL_AWQFUSERESIDUALNORM
 #define GEN_PASS_DECL_AWQFUSEKVCACHE
+#define GEN_PASS_DECL_AWQFUSEHEADTRANSPOSES
 #include "awq/Conversion/Passes.h.inc"
 
 /// Adds the patterns that raise ONNX linears, norms and activations to awq
@@ -40,6 +41,11 @@ void populateResidualNormFusionPatterns(mlir::RewritePatternSet &patterns);
 /// a model input that only attention reads afterwards ->
 /// awq.kv_cache_append (appended in place by a compiled library).
 void populateKVCacheFusionPatterns(mlir::RewritePatternSet &patterns);
+
+/// Adds the patterns of awq-fuse-head-transposes: a head transpose
+/// (perm [0, 2, 1, 3]) moved past awq.rotary_embedding and taken into
+/// awq.kv_cache_append (update_layout) and awq.attention (query_layout).
+void populateHeadTransposeFusionPatterns(mlir::RewritePatternSet &patterns);
 
 /// Erases the onnx.node ops under `root` whose results are all unused, except
 /// the nondeterministic ones (Random*, Multinomial, Bernoulli). onnx.node is
