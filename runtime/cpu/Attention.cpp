@@ -157,23 +157,35 @@ int64_t blockColumns(const std::vector<BlockRow> &rows, int64_t maskStride) {
   return columns;
 }
 
-// The rows of one (batch, kv head) as one [group * S, D] matrix: q's own
-// rows in [B, H, S, D], copied together from [B, S, H, D] (and the results
-// copied back), so both layouts run the same sgemm calls and give the same
-// bits.
+// The rows of one (batch, kv head) as one [group * S, D] matrix, rowStride
+// apart: q's own rows in [B, H, S, D] (D apart) or with one query head per
+// kv head in [B, S, H, D] (H * D apart). Otherwise, [B, S, H, D] with
+// grouped-query heads, they are copied together (and the results copied
+// back). Either way the sgemm calls cover the same rows as for [B, H, S, D],
+// so both layouts give the same bits.
 struct GroupRows {
   const AttentionDims &d;
   int64_t group;
+  bool copied; // rows gathered into `queries`, results scattered from `results`
   std::vector<float> queries, results;
 
   explicit GroupRows(const AttentionDims &dims)
       : d(dims), group(dims.queryHeads / dims.kvHeads),
-        queries(dims.sequenceFirst ? group * dims.queries * dims.headDim : 0),
-        results(dims.sequenceFirst ? group * dims.queries * dims.valueDim : 0) {}
+        copied(dims.sequenceFirst && group > 1),
+        queries(copied ? group * dims.queries * dims.headDim : 0),
+        results(copied ? group * dims.queries * dims.valueDim : 0) {}
+
+  // Elements between consecutive rows of the query and result matrices.
+  int64_t queryStride() const {
+    return d.sequenceFirst && !copied ? d.queryHeads * d.headDim : d.headDim;
+  }
+  int64_t resultStride() const {
+    return d.sequenceFirst && !copied ? d.queryHeads * d.valueDim : d.valueDim;
+  }
 
   const float *gatherQueries(const float *q, int64_t b, int64_t kvHead) {
     const int64_t firstHead = kvHead * group;
-    if (!d.sequenceFirst)
+    if (!copied)
       return q + d.queryRow(b, firstHead, 0) * d.headDim;
     for (int64_t g = 0; g < group; ++g)
       for (int64_t i = 0; i < d.queries; ++i)
@@ -183,10 +195,10 @@ struct GroupRows {
     return queries.data();
   }
   float *resultRows(float *out, int64_t b, int64_t kvHead) {
-    return d.sequenceFirst ? results.data() : out + d.queryRow(b, kvHead * group, 0) * d.valueDim;
+    return copied ? results.data() : out + d.queryRow(b, kvHead * group, 0) * d.valueDim;
   }
   void scatterResults(float *out, int64_t b, int64_t kvHead) const {
-    if (!d.sequenceFirst)
+    if (!copied)
       return;
     for (int64_t g = 0; g < group; ++g)
       for (int64_t i = 0; i < d.queries; ++i)
@@ -224,8 +236,9 @@ void attentionBlocked(const AttentionDims &d, const float *q, const float *k, co
         // Causal prefill reads about half the keys, block by block.
         const int64_t columns = blockColumns(block, ms.t);
         if (columns > 0)
-          sgemmF32(/*transB=*/true, count, columns, d.headDim, queryRows + begin * d.headDim,
-                   d.headDim, keys, d.headDim, 0.0f, scores.data(), d.kvLen);
+          sgemmF32(/*transB=*/true, count, columns, d.headDim,
+                   queryRows + begin * groupRows.queryStride(), groupRows.queryStride(), keys,
+                   d.headDim, 0.0f, scores.data(), d.kvLen);
         parallelFor(count, 1, [&](int64_t rowBegin, int64_t rowEnd) {
           std::vector<float> logits(static_cast<size_t>(d.kvLen));
           for (int64_t r = rowBegin; r < rowEnd; ++r) {
@@ -238,10 +251,11 @@ void attentionBlocked(const AttentionDims &d, const float *q, const float *k, co
         });
         if (columns > 0)
           sgemmF32(/*transB=*/false, count, d.valueDim, columns, scores.data(), d.kvLen, values,
-                   d.valueDim, 0.0f, resultRows + begin * d.valueDim, d.valueDim);
+                   d.valueDim, 0.0f, resultRows + begin * groupRows.resultStride(),
+                   groupRows.resultStride());
         else
-          std::fill(resultRows + begin * d.valueDim, resultRows + (begin + count) * d.valueDim,
-                    0.0f);
+          for (int64_t row = begin; row < begin + count; ++row)
+            std::fill_n(resultRows + row * groupRows.resultStride(), d.valueDim, 0.0f);
       }
       groupRows.scatterResults(out, b, kvHead);
     }
