@@ -98,6 +98,16 @@ awq_status awq_rotary_embedding(const awq_tensor *x, const awq_tensor *cos, cons
     const Shape inputShapes[2] = {shapeOf(cos), shapeOf(sin)};
     const BroadcastPlan plan = makeBroadcastPlan(shapeOf(x), inputShapes, 2);
     const int64_t headDim = x->shape[x->rank - 1], inner = plan.inner();
+    // x [..., S, H, D] with cos and sin [..., S, 1, D] (the heads after the
+    // positions, as awq-fuse-head-transposes leaves them): rows are single
+    // heads, and the H rows of one position share their angles, so their
+    // offsets are computed once for all of them.
+    const int last = plan.rank - 1;
+    const int64_t rowsSharingAngles =
+        inner == headDim && plan.rank >= 2 && plan.strides[0][last - 1] == 0 &&
+                plan.strides[1][last - 1] == 0
+            ? plan.dims[last - 1]
+            : 1;
     dispatchFloat(x->dtype, [&](auto traits) {
       using T = decltype(traits);
       using Storage = typename T::Storage;
@@ -105,14 +115,18 @@ awq_status awq_rotary_embedding(const awq_tensor *x, const awq_tensor *cos, cons
       const auto *cosData = static_cast<const Storage *>(cos->data);
       const auto *sinData = static_cast<const Storage *>(sin->data);
       auto *outData = static_cast<Storage *>(out->data);
-      parallelFor(plan.rows(), std::max<int64_t>(1, 4096 / inner), [&](int64_t begin, int64_t end) {
+      const int64_t rowGroups = plan.rows() / rowsSharingAngles;
+      const int64_t groupSize = rowsSharingAngles * inner;
+      parallelFor(rowGroups, std::max<int64_t>(1, 4096 / groupSize), [&](int64_t begin, int64_t end) {
         int64_t offsets[BroadcastPlan::kMaxInputs];
-        for (int64_t row = begin; row < end; ++row) {
-          plan.rowOffsets(row, offsets);
-          for (int64_t head = 0; head < inner; head += headDim)
-            rotateHead<T>(xData + row * inner + head, cosData + offsets[0] + head,
-                          sinData + offsets[1] + head, headDim, layout,
-                          outData + row * inner + head);
+        for (int64_t group = begin; group < end; ++group) {
+          plan.rowOffsets(group * rowsSharingAngles, offsets);
+          for (int64_t row = group * rowsSharingAngles; row < (group + 1) * rowsSharingAngles;
+               ++row)
+            for (int64_t head = 0; head < inner; head += headDim)
+              rotateHead<T>(xData + row * inner + head, cosData + offsets[0] + head,
+                            sinData + offsets[1] + head, headDim, layout,
+                            outData + row * inner + head);
         }
       });
     });

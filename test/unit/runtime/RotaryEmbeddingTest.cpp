@@ -4,6 +4,8 @@
 #include "TestUtil.h"
 
 #include <cstring>
+#include <string>
+#include <vector>
 
 using namespace awq::test;
 
@@ -78,6 +80,13 @@ HostTensor exportedChain(const HostTensor &x, const HostTensor &cos, const HostT
   return binary(AWQ_BINARY_ADD, direct.get(), turned.get());
 }
 
+std::string shapeText(const Shape &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
 HostTensor randomTensor(int32_t dtype, const Shape &shape, unsigned seed) {
   const std::vector<float> values = randomFloats(numelOf(shape), seed, -4.0f, 4.0f);
   return dtype == AWQ_F32 ? makeF32(shape, values) : makeHalf(dtype, shape, values);
@@ -86,29 +95,41 @@ HostTensor randomTensor(int32_t dtype, const Shape &shape, unsigned seed) {
 } // namespace
 
 TEST(RotaryEmbedding, MatchesTheExportedChainBitForBit) {
-  const Shape xShape{2, 3, 5, 8}; // [B, H, S, D]
-  // HF's [1, 1, S, D] (one cos per position), per-batch [B, 1, S, D], and [S, D].
-  const Shape angleShapes[] = {{1, 1, 5, 8}, {2, 1, 5, 8}, {5, 8}, {2, 3, 5, 8}};
+  struct Case {
+    Shape x;
+    std::vector<Shape> angles;
+  };
+  const Case cases[] = {
+      // [B, H, S, D] with HF's [1, 1, S, D] (one cos per position), per-batch
+      // [B, 1, S, D], [S, D], and one per head.
+      {{2, 3, 5, 8}, {{1, 1, 5, 8}, {2, 1, 5, 8}, {5, 8}, {2, 3, 5, 8}}},
+      // [B, S, H, D] (awq-fuse-head-transposes) with [1, S, 1, D], [B, S, 1, D]
+      // and [S, 1, D]: the heads of a position share their angles.
+      {{2, 5, 3, 8}, {{1, 5, 1, 8}, {2, 5, 1, 8}, {5, 1, 8}}},
+  };
   for (int32_t dtype : {AWQ_F32, AWQ_F16, AWQ_BF16})
     for (awq_rope_layout layout : {AWQ_ROPE_HALF_SPLIT, AWQ_ROPE_INTERLEAVED})
-      for (const Shape &angleShape : angleShapes) {
-        SCOPED_TRACE(testing::Message() << awq_dtype_name(dtype) << " layout " << layout
-                                        << " angles rank " << angleShape.size());
-        const HostTensor x = randomTensor(dtype, xShape, 1);
-        const HostTensor cos = randomTensor(dtype, angleShape, 2);
-        const HostTensor sin = randomTensor(dtype, angleShape, 3);
-        awq_tensor desc{};
-        ASSERT_EQ(awq_rotary_embedding_shape(x.get(), cos.get(), sin.get(), layout, &desc), 0)
-            << awq_last_error();
-        HostTensor fused = HostTensor::like(desc);
-        ASSERT_EQ(awq_rotary_embedding(x.get(), cos.get(), sin.get(), layout, fused.get()), 0)
-            << awq_last_error();
-        const HostTensor chain = exportedChain(x, cos, sin, layout);
-        ASSERT_EQ(fused.shape(), chain.shape());
-        EXPECT_EQ(std::memcmp(fused.get()->data, chain.get()->data,
-                              static_cast<size_t>(x.numel()) * awq_dtype_size(dtype)),
-                  0);
-      }
+      for (const Case &testCase : cases)
+        for (const Shape &angleShape : testCase.angles) {
+          const Shape &xShape = testCase.x;
+          SCOPED_TRACE(testing::Message()
+                       << awq_dtype_name(dtype) << " layout " << layout << " x "
+                       << shapeText(xShape) << " angles " << shapeText(angleShape));
+          const HostTensor x = randomTensor(dtype, xShape, 1);
+          const HostTensor cos = randomTensor(dtype, angleShape, 2);
+          const HostTensor sin = randomTensor(dtype, angleShape, 3);
+          awq_tensor desc{};
+          ASSERT_EQ(awq_rotary_embedding_shape(x.get(), cos.get(), sin.get(), layout, &desc), 0)
+              << awq_last_error();
+          HostTensor fused = HostTensor::like(desc);
+          ASSERT_EQ(awq_rotary_embedding(x.get(), cos.get(), sin.get(), layout, fused.get()), 0)
+              << awq_last_error();
+          const HostTensor chain = exportedChain(x, cos, sin, layout);
+          ASSERT_EQ(fused.shape(), chain.shape());
+          EXPECT_EQ(std::memcmp(fused.get()->data, chain.get()->data,
+                                static_cast<size_t>(x.numel()) * awq_dtype_size(dtype)),
+                    0);
+        }
 }
 
 TEST(RotaryEmbedding, RotatesPairsOfTheLayout) {
