@@ -2,6 +2,7 @@
 #ifndef AWQ_RUNTIME_CPU_RUNTIMEINTERNAL_H
 #define AWQ_RUNTIME_CPU_RUNTIMEINTERNAL_H
 
+#include "Shape.h"
 #include "awq_runtime.h"
 
 #include <algorithm>
@@ -39,8 +40,6 @@ template <class Body> awq_status guard(const char *op, Body &&body) noexcept {
 }
 
 // ---- Tensor descriptors --------------------------------------------------
-
-using Shape = std::vector<int64_t>;
 
 bool isValidDtype(int32_t dtype);
 bool isFloatDtype(int32_t dtype); // f32, f16, bf16

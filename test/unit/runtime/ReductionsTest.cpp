@@ -123,23 +123,23 @@ TEST(Reduce, AxesSplitIntoKeptAndReducedRuns) {
   };
   // Axes 1 and 2 form one run of 12 with stride 5; 0 and 3 stay apart.
   awq::rt::ReductionAxes inner = split({1, -2});
-  EXPECT_EQ(inner.keptDims, (Shape{2, 5}));
-  EXPECT_EQ(inner.keptStrides, (Shape{60, 1}));
-  EXPECT_EQ(inner.reducedDims, (Shape{12}));
-  EXPECT_EQ(inner.reducedStrides, (Shape{5}));
+  EXPECT_EQ(inner.keptDims, (awq::rt::Shape{2, 5}));
+  EXPECT_EQ(inner.keptStrides, (awq::rt::Shape{60, 1}));
+  EXPECT_EQ(inner.reducedDims, (awq::rt::Shape{12}));
+  EXPECT_EQ(inner.reducedStrides, (awq::rt::Shape{5}));
   // Axes 0 and 3 around kept 1..2: two reduced runs, one kept run.
   awq::rt::ReductionAxes outer = split({3, 0});
-  EXPECT_EQ(outer.keptDims, (Shape{12}));
-  EXPECT_EQ(outer.keptStrides, (Shape{5}));
-  EXPECT_EQ(outer.reducedDims, (Shape{2, 5}));
-  EXPECT_EQ(outer.reducedStrides, (Shape{60, 1}));
+  EXPECT_EQ(outer.keptDims, (awq::rt::Shape{12}));
+  EXPECT_EQ(outer.keptStrides, (awq::rt::Shape{5}));
+  EXPECT_EQ(outer.reducedDims, (awq::rt::Shape{2, 5}));
+  EXPECT_EQ(outer.reducedStrides, (awq::rt::Shape{60, 1}));
   // No axes: everything, or (noop_with_empty_axes) nothing.
   awq::rt::ReductionAxes all = split({});
   EXPECT_TRUE(all.keptDims.empty());
-  EXPECT_EQ(all.reducedDims, (Shape{120}));
-  EXPECT_EQ(all.reducedStrides, (Shape{1}));
+  EXPECT_EQ(all.reducedDims, (awq::rt::Shape{120}));
+  EXPECT_EQ(all.reducedStrides, (awq::rt::Shape{1}));
   awq::rt::ReductionAxes none = split({}, 1);
-  EXPECT_EQ(none.keptDims, (Shape{120}));
+  EXPECT_EQ(none.keptDims, (awq::rt::Shape{120}));
   EXPECT_TRUE(none.reducedDims.empty());
   // Checked as the shape function checks.
   EXPECT_THROW(split({4}), awq::rt::OpError);
