@@ -345,7 +345,9 @@ void rmsNormBody(NodeCall &call) {
                                                       : call.node.getFloat("epsilon", 1e-5f);
   const float offset = call.node.getInt("unit_offset", 0) ? 1.0f : 0.0f; // Gemma's (1 + w)
   call.runSingle([&](awq_tensor *out) { return awq_rms_norm_shape(x, gamma, eps, offset, out); },
-                 [&](awq_tensor *out) {
+                 [&](awq_tensor *out) -> awq_status {
+                   if (numel(x) == 0) // no rows: the kernel wants at least one
+                     return 0;
                    const int64_t dim = x->shape[x->rank - 1];
                    return awq_cuda_add_rms_norm(x->data, nullptr, gamma->data, offset,
                                                 numel(x) / dim, dim, eps, x->dtype, nullptr,
@@ -386,7 +388,9 @@ void layerNormBody(NodeCall &call) {
   const float eps = call.node.getFloat("epsilon", 1e-5f);
   call.runSingle(
       [&](awq_tensor *out) { return awq_layer_norm_shape(x, gamma, beta, -1, eps, out); },
-      [&](awq_tensor *out) {
+      [&](awq_tensor *out) -> awq_status {
+        if (numel(x) == 0) // no rows: the kernel wants at least one
+          return 0;
         const int64_t dim = x->shape[x->rank - 1];
         return awq_cuda_layer_norm(x->data, gamma->data, beta ? beta->data : nullptr,
                                    numel(x) / dim, dim, eps, x->dtype, out->data,
@@ -394,8 +398,9 @@ void layerNormBody(NodeCall &call) {
       });
 }
 
-// awq.attention: q [B, Hq, S, D], k and v [B, Hkv, T, D], the optional
-// additive mask broadcast over the scores [B, Hq, S, T] by strides.
+// awq.attention: q [B, Hq, S, D] (or [B, S, Hq, D] with query_layout bshd,
+// the result likewise), k and v [B, Hkv, T, D], the optional additive mask
+// broadcast over the scores [B, Hq, S, T] by strides.
 void attentionBody(NodeCall &call) {
   const awq_tensor *q = call.input(0), *k = call.input(1), *v = call.input(2);
   const awq_tensor *mask = call.optionalInput(3);
