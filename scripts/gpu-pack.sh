@@ -78,6 +78,11 @@ compile "$tmp/llamakv.onnx" --group-size=32 --fuse-attention=false --fuse-rotary
 synthetic --arch llama --dim 512 --layers 2 --heads 8 --hidden 1376 --vocab 512 \
   --max-positions 2048 --kv-cache -o "$tmp/midkv.onnx"
 compile "$tmp/midkv.onnx" --group-size=128 -o "$models/midkv-w4-cuda.so"
+# The same without the fusions written after the H100 run (attention, rotary,
+# residual norms, in-place cache, head transposes): the device forms that ran
+# there. gpu-check's models step benches both, so the fusions get timed.
+compile "$tmp/midkv.onnx" --group-size=128 --fuse-attention=false --fuse-rotary-embedding=false \
+  --fuse-residual-norm=false -o "$models/midkv-w4-generic-attention-cuda.so"
 # The same W4 models with the weights laid out for the mma.sync kernel.
 compile "$tmp/llama.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/llama-w4-mma-cuda.so"
 compile "$tmp/gpt2.onnx" --group-size=32 --cuda-weight-layout=mma-tiles -o "$models/gpt2-w4-mma-cuda.so"
