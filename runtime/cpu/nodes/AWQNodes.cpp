@@ -4,7 +4,6 @@
 #include "NodeCall.h"
 
 #include <cstring>
-#include <utility>
 #include <vector>
 
 using namespace awq::rt;
@@ -135,19 +134,15 @@ void kvCacheAppend(NodeCall &call) {
   call.expectOutputs(1);
   checkData(past, "past");
   checkData(update, "update");
-  checkRank(update, "update", 4);
-  const bool sequenceFirst = readHeadLayout(call, "update_layout") == AWQ_HEADS_BSHD;
-  awq_tensor headsFirst = *update; // the update's shape as [B, H, S, D]
-  if (sequenceFirst)
-    std::swap(headsFirst.shape[1], headsFirst.shape[2]);
+  const CacheUpdate cacheUpdate = readCacheUpdate(call);
   awq_tensor *present = call.output(0);
-  const int64_t capacity = call.allocateAppendedCache(past, &headsFirst, present);
+  const int64_t capacity = call.allocateAppendedCache(past, &cacheUpdate.headsFirst, present);
   const int64_t heads = present->shape[0] * present->shape[1], pastRows = past->shape[2];
   const size_t rowBytes = static_cast<size_t>(present->shape[3]) * awq_dtype_size(present->dtype);
   if (present->data != past->data)
     copyHeadRows(past->data, call.rowsPerHead(past), present->data, capacity, 0, pastRows, heads,
                  rowBytes);
-  if (sequenceFirst)
+  if (cacheUpdate.sequenceFirst)
     copySequenceFirstRows(update, present->data, capacity, pastRows, rowBytes);
   else
     copyHeadRows(update->data, update->shape[2], present->data, capacity, pastRows,

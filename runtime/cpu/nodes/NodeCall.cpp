@@ -1,6 +1,8 @@
 // NodeCall.cpp - the shared half of every operator entry: inputs, outputs, errors.
 #include "NodeCall.h"
 
+#include <utility>
+
 #include <cmath>
 #include <optional>
 
@@ -124,6 +126,15 @@ awq_head_layout readHeadLayout(const NodeCall &call, const char *attribute) {
   if (layout == "bshd")
     return AWQ_HEADS_BSHD;
   raise("unknown %s '%s' (expected bhsd or bshd)", attribute, layout.c_str());
+}
+
+CacheUpdate readCacheUpdate(const NodeCall &call) {
+  const awq_tensor *update = call.input(1);
+  checkRank(update, "update", 4);
+  CacheUpdate result{*update, readHeadLayout(call, "update_layout") == AWQ_HEADS_BSHD};
+  if (result.sequenceFirst)
+    std::swap(result.headsFirst.shape[1], result.headsFirst.shape[2]);
+  return result;
 }
 
 double readScalar(const awq_tensor *tensor, const char *what) {

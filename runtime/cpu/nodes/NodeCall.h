@@ -102,6 +102,14 @@ awq_rope_layout readRotaryLayout(const NodeCall &call);
 // awq.attention's query_layout / awq.kv_cache_append's update_layout
 // (`attribute`): "bhsd" when absent, or "bshd".
 awq_head_layout readHeadLayout(const NodeCall &call, const char *attribute);
+// awq.kv_cache_append's update (input 1, rank 4): `headsFirst` is its
+// descriptor with the shape as [B, H, S, D] (the data unchanged), and
+// `sequenceFirst` says the data is [B, S, H, D] (update_layout bshd).
+struct CacheUpdate {
+  awq_tensor headsFirst;
+  bool sequenceFirst;
+};
+CacheUpdate readCacheUpdate(const NodeCall &call);
 
 using NodeBody = void (*)(NodeCall &call);
 

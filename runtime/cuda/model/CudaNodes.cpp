@@ -23,7 +23,6 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <utility>
 
 using namespace awq::rt;
 
@@ -822,13 +821,10 @@ void concatBody(NodeCall &call) {
 // backend's cache memory (a carried cache) present holds `capacity` rows per
 // head and, when it is past's own memory, only the update's rows are copied.
 void kvCacheAppendBody(NodeCall &call) {
-  const awq_tensor *past = call.input(0), *update = call.input(1);
+  const awq_tensor *past = call.input(0);
   call.expectOutputs(1);
-  checkRank(update, "update", 4);
-  const bool sequenceFirst = readHeadLayout(call, "update_layout") == AWQ_HEADS_BSHD;
-  awq_tensor headsFirst = *update; // the update's shape as [B, H, S, D]
-  if (sequenceFirst)
-    std::swap(headsFirst.shape[1], headsFirst.shape[2]);
+  const CacheUpdate cacheUpdate = readCacheUpdate(call);
+  const awq_tensor &headsFirst = cacheUpdate.headsFirst;
   awq_tensor *present = call.output(0);
   const int64_t capacity = call.allocateAppendedCache(past, &headsFirst, present);
   const int64_t heads = present->shape[1], dim = present->shape[3];
@@ -849,7 +845,7 @@ void kvCacheAppendBody(NodeCall &call) {
     copyRows(*past, {heads * rows * dim, rows * dim, dim, 1}, 0);
   }
   const int64_t steps = headsFirst.shape[2];
-  if (sequenceFirst) // [B, S, H, D] read as [B, H, S, D]
+  if (cacheUpdate.sequenceFirst) // [B, S, H, D] read as [B, H, S, D]
     copyRows(headsFirst, {steps * heads * dim, dim, heads * dim, 1}, past->shape[2]);
   else
     copyRows(headsFirst, {heads * steps * dim, steps * dim, dim, 1}, past->shape[2]);
