@@ -157,12 +157,12 @@ int64_t blockColumns(const std::vector<BlockRow> &rows, int64_t maskStride) {
   return columns;
 }
 
-// The rows of one (batch, kv head) as one [group * S, D] matrix, rowStride
-// apart: q's own rows in [B, H, S, D] (D apart) or with one query head per
-// kv head in [B, S, H, D] (H * D apart). Otherwise, [B, S, H, D] with
-// grouped-query heads, they are copied together (and the results copied
-// back). Either way the sgemm calls cover the same rows as for [B, H, S, D],
-// so both layouts give the same bits.
+// The rows of one (batch, kv head) as one [group * S, D] matrix whose rows
+// lie queryStride() apart (results resultStride() apart): q's own rows in
+// [B, H, S, D] (D apart), or in [B, S, H, D] with one query head per kv head
+// (H * D apart). With grouped-query heads in [B, S, H, D] they are copied
+// together first (and the results copied back). Either way the sgemm calls
+// cover the same rows as for [B, H, S, D], so both layouts give the same bits.
 struct GroupRows {
   const AttentionDims &d;
   int64_t group;
