@@ -38,6 +38,14 @@ if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") ==
     config.available_features.add("gpu")
 if shutil.which("compute-sanitizer"):
     config.available_features.add("compute-sanitizer")
+# --target=cuda libraries run on the GPU where there is one, else on the CUDA
+# emulator (runtime/cuda/emulator: the same kernels and backend on the CPU),
+# so the tests that compare them with CPU libraries run on every machine.
+if config.awq_cuda_enabled:
+    on_gpu = "gpu" in config.available_features
+    config.available_features.add("cuda-device" if on_gpu else "cuda-emulator")
+    config.substitutions.append(
+        ("%cuda_runtime", "--cuda-runtime=" + ("device" if on_gpu else "emulator")))
 
 tool_dirs = [config.awq_tools_dir, config.llvm_tools_dir]
 tools = ["awq-opt", "awq-translate", "not", "awq-run", "awq-compile", "llvm-nm"]

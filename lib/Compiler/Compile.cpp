@@ -340,7 +340,10 @@ LogicalResult compileModule(ModuleOp module, const CompileOptions &options) {
       return failure();
   }
   llvmModule.reset();
-  if (llvm::Error error = linkModelLibrary(objectPath, temporaryLibrary, cuda))
+  const LinkedBackend backend = !cuda                                ? LinkedBackend::Host
+                                : options.cudaRuntime == "emulator" ? LinkedBackend::CudaEmulator
+                                                                    : LinkedBackend::CudaDevice;
+  if (llvm::Error error = linkModelLibrary(objectPath, temporaryLibrary, backend))
     return emitError(module, llvm::toString(std::move(error)));
   if (std::error_code ec = llvm::sys::fs::rename(temporaryLibrary, options.outputPath))
     return emitError(module, "cannot write '" + options.outputPath + "': " + ec.message());

@@ -22,7 +22,8 @@ namespace awq {
 
 bool hasCudaTarget() { return AWQ_HAVE_CUDA_TARGET != 0; }
 
-Error linkModelLibrary(StringRef objectPath, StringRef libraryPath, bool cuda) {
+Error linkModelLibrary(StringRef objectPath, StringRef libraryPath, LinkedBackend backend) {
+  const bool cuda = backend != LinkedBackend::Host;
 #if !AWQ_HAVE_CUDA_TARGET
   if (cuda)
     return createStringError(inconvertibleErrorCode(),
@@ -55,10 +56,15 @@ Error linkModelLibrary(StringRef objectPath, StringRef libraryPath, bool cuda) {
                                    libraryPath.str(), objectPath.str(), "-Wl,--whole-archive",
                                    AWQ_MODEL_API_ARCHIVE};
 #if AWQ_HAVE_CUDA_TARGET
-  if (cuda) {
+  if (backend == LinkedBackend::CudaDevice) {
     args.push_back(AWQ_CUDA_MODEL_RUNTIME_ARCHIVE);
     args.push_back("-Wl,--no-whole-archive");
     args.push_back(AWQ_CUDA_RUNTIME_ARCHIVE);
+  } else if (backend == LinkedBackend::CudaEmulator) {
+    args.push_back(AWQ_CUDA_EMULATED_MODEL_RUNTIME_ARCHIVE);
+    args.push_back("-Wl,--no-whole-archive");
+    args.push_back(AWQ_CUDA_EMULATED_RUNTIME_ARCHIVE);
+    args.push_back(AWQ_CUDA_EMULATOR_ARCHIVE);
   }
 #endif
   if (!cuda) {
@@ -71,7 +77,7 @@ Error linkModelLibrary(StringRef objectPath, StringRef libraryPath, bool cuda) {
     if (*flag)
       args.push_back(flag);
 #if AWQ_HAVE_CUDA_TARGET
-  if (cuda)
+  if (backend == LinkedBackend::CudaDevice)
     for (const char *flag : AWQ_CUDA_LINK_FLAGS)
       if (*flag)
         args.push_back(flag);

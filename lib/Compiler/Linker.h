@@ -11,10 +11,13 @@ namespace awq {
 /// `libraryPath`, exporting only the awq_model_* API (a version script hides
 /// the runtime, so a host linking its own runtime copy cannot clash). Uses the
 /// C++ driver the project was built with; its output is in the error.
-/// `cuda`: the device backend (AWQCudaModelRuntime) and the CUDA libraries
-/// instead of the host backend; an error when this build has no CUDA.
+/// `backend`: the host one, the device one (AWQCudaModelRuntime) with the
+/// CUDA libraries, or the device one on the CUDA emulator (the same backend
+/// and kernels built for the CPU: runtime/cuda/emulator); the CUDA ones are
+/// an error when this build has no CUDA.
+enum class LinkedBackend { Host, CudaDevice, CudaEmulator };
 llvm::Error linkModelLibrary(llvm::StringRef objectPath, llvm::StringRef libraryPath,
-                             bool cuda = false);
+                             LinkedBackend backend = LinkedBackend::Host);
 
 } // namespace awq
 

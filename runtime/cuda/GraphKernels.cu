@@ -76,7 +76,16 @@ __global__ void binaryKernel(int32_t op, const T *a, const T *b, StridedShape<2>
   AWQ_GRID_STRIDE_LOOP(i, count) {
     int64_t offsets[2];
     stridedOffsets(layout, i, offsets);
-    y[i] = fromFloat<T>(applyBinary(op, toFloat(a[offsets[0]]), toFloat(b[offsets[1]])));
+    const T left = a[offsets[0]], right = b[offsets[1]];
+    // Min and Max select an input, bits and all (the CPU runtime's rule, as
+    // applyBinary's): a NaN taken through the f32 round trip would come back
+    // as the device's canonical NaN (0x7FFF in f16), not the input's bits.
+    if (op == AWQ_BINARY_MIN)
+      y[i] = toFloat(right) < toFloat(left) ? right : left;
+    else if (op == AWQ_BINARY_MAX)
+      y[i] = toFloat(left) < toFloat(right) ? right : left;
+    else
+      y[i] = fromFloat<T>(applyBinary(op, toFloat(left), toFloat(right)));
   }
 }
 

@@ -137,6 +137,8 @@ __device__ inline void mmaM16N8K16(float c[4], const uint32_t a[4], uint32_t b0,
                  "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#elif defined(AWQ_CUDA_EMULATION) // the CPU emulator (runtime/cuda/emulator)
+  ::awq::emu::mmaM16N8K16(c, a, b0, b1, std::is_same_v<T, __nv_bfloat16>);
 #else
   (void)c, (void)a, (void)b0, (void)b1;
   __trap(); // the build targets sm_80+ only; never reached

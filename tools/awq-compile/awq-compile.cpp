@@ -50,6 +50,12 @@ cl::opt<std::string> cudaWeightLayout(
              "row-chunks (CUDA-core GEMV; the default) or mma-tiles (the tensor-core "
              "mma.sync kernel for M <= 64)"),
     cl::init("default"), cl::cat(category));
+cl::opt<std::string> cudaRuntime(
+    "cuda-runtime",
+    cl::desc("With --target=cuda, what the library's CUDA calls run on: device (an NVIDIA "
+             "GPU; the default) or emulator (the same kernels on the CPU, slowly: for testing "
+             "the GPU path where there is no GPU)"),
+    cl::init("device"), cl::cat(category));
 
 cl::opt<bool> noQuantize("no-quantize",
                          cl::desc("Keep the weights in full precision (an fp32 library)"),
@@ -196,6 +202,10 @@ int main(int argc, char **argv) {
                 "' is not one of row-chunks, mma-tiles");
   if (cudaWeightLayout.getNumOccurrences() && target != "cuda")
     return fail("--cuda-weight-layout only applies with --target=cuda");
+  if (cudaRuntime != "device" && cudaRuntime != "emulator")
+    return fail("--cuda-runtime='" + cudaRuntime + "' is not one of device, emulator");
+  if (cudaRuntime.getNumOccurrences() && target != "cuda")
+    return fail("--cuda-runtime only applies with --target=cuda");
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
     return fail(llvm::formatv("--bits={0}: must be 2, 3, 4 or 8", bits.getValue()));
   if (groupSize == 0 || groupSize < -1)
@@ -228,6 +238,7 @@ int main(int argc, char **argv) {
   options.activations = activations;
   options.target = target;
   options.cudaWeightLayout = cudaWeightLayout;
+  options.cudaRuntime = cudaRuntime;
   options.outputPath = outputPath.empty() ? defaultOutputPath(*kind) : outputPath.getValue();
   if (options.outputPath == "-" && *kind >= awq::EmitKind::Object)
     return fail("--emit=" + emit + " is binary; give -o a file");

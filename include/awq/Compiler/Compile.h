@@ -67,6 +67,11 @@ struct CompileOptions {
   /// With target "cuda": the CUDA weight-blob layout, "default" (the
   /// runtime's choice), "row-chunks" or "mma-tiles" (4-bit weights).
   std::string cudaWeightLayout = "default";
+  /// With target "cuda": what the library's CUDA calls run on, "device" (the
+  /// CUDA runtime and cuBLAS: an NVIDIA GPU) or "emulator" (the same kernels
+  /// built for the CPU, runtime/cuda/emulator: slow, for testing the device
+  /// path on machines without a GPU).
+  std::string cudaRuntime = "device";
   /// Non-empty: the constants go to this side file next to the output
   /// (mapped when the library creates a model) instead of its read-only data.
   std::string weightsFile;

@@ -1,0 +1,354 @@
+// Scheduler.cpp - CUDA threads as fibers (ucontext), one block at a time.
+#include "Scheduler.h"
+
+#include <cuda_fp16.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+namespace awq::emu {
+namespace {
+
+// Kernel threads keep small frames (a few arrays of registers); 256 KiB
+// leaves room for unoptimized builds. A PROT_NONE page under each stack
+// turns an overflow into a crash at the faulting frame instead of silent
+// corruption of the neighbour's stack.
+constexpr size_t kStackBytes = 256 * 1024;
+constexpr size_t kGuardBytes = 4096;
+constexpr int kMaxThreadsPerBlock = 1024;
+
+enum class FiberState { Runnable, AtBlockBarrier, AtWarpExchange, Done };
+
+struct Fiber {
+  ucontext_t context;
+  FiberState state = FiberState::Runnable;
+  ThreadCoordinates coordinates{};
+  int linear = 0;
+  unsigned exchangeMask = 0;
+  std::array<uint32_t, kExchangeWords> deposit{};
+};
+
+// Stacks are mapped once and reused by every block of every launch.
+char *stackFor(int thread) {
+  static std::vector<char *> stacks;
+  while (static_cast<int>(stacks.size()) <= thread) {
+    void *mapping = mmap(nullptr, kStackBytes + kGuardBytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapping == MAP_FAILED) {
+      std::fprintf(stderr, "awq CUDA emulator: cannot map a %zu-byte thread stack\n", kStackBytes);
+      std::abort();
+    }
+    mprotect(mapping, kGuardBytes, PROT_NONE); // stacks grow down into the guard
+    stacks.push_back(static_cast<char *>(mapping) + kGuardBytes);
+  }
+  return stacks[thread];
+}
+
+// The block being run. Launches hold gLaunchLock, so there is one.
+struct BlockRun {
+  const GridLaunch *launch = nullptr;
+  std::vector<Fiber> fibers;
+  Fiber *current = nullptr;
+  ucontext_t scheduler;
+  std::vector<unsigned char> dynamicShared;
+  // After a warp exchange: what each lane deposited, and whether it took part.
+  std::vector<std::array<uint32_t, kExchangeWords>> exchanged;
+  std::vector<bool> exchangedValid;
+  std::string failure;
+};
+BlockRun *gRun = nullptr;
+std::mutex gLaunchLock;
+
+BlockRun &run() {
+  if (!gRun) {
+    std::fprintf(stderr, "awq CUDA emulator: a device function ran outside a kernel launch\n");
+    std::abort();
+  }
+  return *gRun;
+}
+
+void fiberMain() {
+  BlockRun &block = run();
+  block.launch->threadBody();
+  block.current->state = FiberState::Done;
+  // Returning resumes uc_link: the scheduler.
+}
+
+// Back to the scheduler until this thread's wait is released.
+void yieldToScheduler() {
+  BlockRun &block = run();
+  swapcontext(&block.current->context, &block.scheduler);
+}
+
+std::string threadName(const BlockRun &block, const Fiber &fiber) {
+  char text[96];
+  std::snprintf(text, sizeof text, "thread (%u,%u,%u) (warp %d lane %d)",
+                fiber.coordinates.threadIdx.x, fiber.coordinates.threadIdx.y,
+                fiber.coordinates.threadIdx.z, fiber.linear / 32, fiber.linear % 32);
+  (void)block;
+  return text;
+}
+
+void fail(BlockRun &block, const std::string &what) {
+  if (!block.failure.empty())
+    return;
+  const uint3 b = block.fibers.empty() ? uint3{} : block.fibers[0].coordinates.blockIdx;
+  char where[160];
+  std::snprintf(where, sizeof where, "kernel %s, block (%u,%u,%u): ", block.launch->kernelName,
+                b.x, b.y, b.z);
+  block.failure = where + what;
+}
+
+// Releases the waits that can be released; returns whether any was, and
+// records a failure for a wait no thread can ever complete.
+bool releaseWaits(BlockRun &block) {
+  bool released = false;
+  const int threads = static_cast<int>(block.fibers.size());
+
+  // Warp exchanges: every lane in the mask must be waiting in one.
+  for (int warpBase = 0; warpBase < threads; warpBase += 32) {
+    const Fiber *first = nullptr;
+    for (int lane = 0; lane < 32 && warpBase + lane < threads; ++lane)
+      if (block.fibers[warpBase + lane].state == FiberState::AtWarpExchange) {
+        first = &block.fibers[warpBase + lane];
+        break;
+      }
+    if (!first)
+      continue;
+    const unsigned mask = first->exchangeMask;
+    bool complete = true;
+    for (int lane = 0; lane < 32; ++lane) {
+      const Fiber *fiber = warpBase + lane < threads ? &block.fibers[warpBase + lane] : nullptr;
+      const bool named = (mask >> lane) & 1u;
+      if (fiber && fiber->state == FiberState::AtWarpExchange && fiber->exchangeMask != mask) {
+        char text[160];
+        std::snprintf(text, sizeof text,
+                      "lanes of warp %d disagree on a warp-collective's mask (0x%08x and 0x%08x)",
+                      warpBase / 32, mask, fiber->exchangeMask);
+        fail(block, text);
+        return false;
+      }
+      if (!named)
+        continue;
+      if (!fiber) {
+        char text[128];
+        std::snprintf(text, sizeof text,
+                      "a warp-collective's mask 0x%08x names lane %d, which warp %d does not have",
+                      mask, lane, warpBase / 32);
+        fail(block, text);
+        return false;
+      }
+      if (fiber->state == FiberState::Done) {
+        fail(block, threadName(block, *fiber) +
+                        " returned while the other lanes of its warp wait for it in a "
+                        "warp-collective (shuffle or mma)");
+        return false;
+      }
+      if (fiber->state != FiberState::AtWarpExchange)
+        complete = false;
+    }
+    if (!complete)
+      continue;
+    for (int lane = 0; lane < 32 && warpBase + lane < threads; ++lane) {
+      Fiber &fiber = block.fibers[warpBase + lane];
+      const bool named = (mask >> lane) & 1u;
+      block.exchangedValid[warpBase + lane] = named;
+      if (named) {
+        block.exchanged[warpBase + lane] = fiber.deposit;
+        fiber.state = FiberState::Runnable;
+      }
+    }
+    released = true;
+  }
+
+  // The block barrier: every thread that has not returned is at it.
+  bool anyAtBarrier = false, allAtBarrierOrDone = true;
+  for (const Fiber &fiber : block.fibers) {
+    anyAtBarrier |= fiber.state == FiberState::AtBlockBarrier;
+    allAtBarrierOrDone &=
+        fiber.state == FiberState::AtBlockBarrier || fiber.state == FiberState::Done;
+  }
+  if (anyAtBarrier && allAtBarrierOrDone) {
+    for (Fiber &fiber : block.fibers)
+      if (fiber.state == FiberState::AtBlockBarrier)
+        fiber.state = FiberState::Runnable;
+    released = true;
+  }
+  return released;
+}
+
+std::string describeHang(const BlockRun &block) {
+  int atBarrier = 0, inExchange = 0, done = 0;
+  for (const Fiber &fiber : block.fibers) {
+    atBarrier += fiber.state == FiberState::AtBlockBarrier;
+    inExchange += fiber.state == FiberState::AtWarpExchange;
+    done += fiber.state == FiberState::Done;
+  }
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "the block would hang: %d threads wait at __syncthreads(), %d in a "
+                "warp-collective, %d returned",
+                atBarrier, inExchange, done);
+  return text;
+}
+
+void runBlock(BlockRun &block, uint3 blockIdx) {
+  const GridLaunch &launch = *block.launch;
+  const int threads = static_cast<int>(launch.block.x * launch.block.y * launch.block.z);
+  block.fibers.assign(threads, Fiber{});
+  block.exchanged.assign(threads, {});
+  block.exchangedValid.assign(threads, false);
+  if (!block.dynamicShared.empty())
+    std::memset(block.dynamicShared.data(), 0xFF, block.dynamicShared.size());
+  for (int i = 0; i < threads; ++i) {
+    Fiber &fiber = block.fibers[i];
+    fiber.linear = i;
+    fiber.coordinates.threadIdx = {i % launch.block.x, (i / launch.block.x) % launch.block.y,
+                                   i / (launch.block.x * launch.block.y)};
+    fiber.coordinates.blockIdx = blockIdx;
+    fiber.coordinates.blockDim = launch.block;
+    fiber.coordinates.gridDim = launch.grid;
+    getcontext(&fiber.context);
+    fiber.context.uc_stack.ss_sp = stackFor(i);
+    fiber.context.uc_stack.ss_size = kStackBytes;
+    fiber.context.uc_link = &block.scheduler;
+    makecontext(&fiber.context, fiberMain, 0);
+  }
+  for (;;) {
+    bool progress = false;
+    for (Fiber &fiber : block.fibers) {
+      if (fiber.state != FiberState::Runnable)
+        continue;
+      block.current = &fiber;
+      swapcontext(&block.scheduler, &fiber.context);
+      block.current = nullptr;
+      progress = true;
+      if (!block.failure.empty())
+        return;
+    }
+    progress |= releaseWaits(block);
+    if (!block.failure.empty())
+      return;
+    bool allDone = true;
+    for (const Fiber &fiber : block.fibers)
+      allDone &= fiber.state == FiberState::Done;
+    if (allDone)
+      return;
+    if (!progress) {
+      fail(block, describeHang(block));
+      return;
+    }
+  }
+}
+
+} // namespace
+
+const ThreadCoordinates &thisThread() { return run().current->coordinates; }
+
+void *dynamicSharedMemory() { return run().dynamicShared.data(); }
+
+void syncThreads() {
+  run().current->state = FiberState::AtBlockBarrier;
+  yieldToScheduler();
+}
+
+int laneId() { return run().current->linear % 32; }
+
+void warpExchange(unsigned mask, const uint32_t *words, int count) {
+  Fiber &fiber = *run().current;
+  if (!((mask >> (fiber.linear % 32)) & 1u)) {
+    fail(run(), threadName(run(), fiber) + " runs a warp-collective whose mask leaves it out");
+    yieldToScheduler(); // never resumed: the launch has failed
+  }
+  fiber.deposit.fill(0);
+  std::memcpy(fiber.deposit.data(), words, sizeof(uint32_t) * count);
+  fiber.exchangeMask = mask;
+  fiber.state = FiberState::AtWarpExchange;
+  yieldToScheduler();
+}
+
+const uint32_t *exchangedWords(int lane) {
+  BlockRun &block = run();
+  const int index = (block.current->linear / 32) * 32 + lane;
+  if (index >= static_cast<int>(block.exchanged.size()) || !block.exchangedValid[index]) {
+    char text[96];
+    std::snprintf(text, sizeof text, "reads lane %d, which took no part in the warp-collective",
+                  lane);
+    fail(block, threadName(block, *block.current) + " " + text);
+    yieldToScheduler(); // never resumed
+  }
+  return block.exchanged[index].data();
+}
+
+void trap() {
+  BlockRun &block = run();
+  fail(block, threadName(block, *block.current) + " executed __trap()");
+  yieldToScheduler(); // never resumed
+  std::abort();
+}
+
+void mmaM16N8K16(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1, bool bf16) {
+  const uint32_t words[6] = {a[0], a[1], a[2], a[3], b0, b1};
+  warpExchange(0xFFFFFFFFu, words, 6);
+  // Fragment layout (PTX ISA, "mma.m16n8k16" for .f16/.bf16): lane = 4 g + t.
+  // A (16 x 16, row major): register r of lane (g, t) holds rows
+  // g + 8 (r % 2), inputs 2t + 8 (r / 2) and the next, low half first.
+  // B (16 x 8, column major): register r holds inputs 2t + 8 r and the next
+  // of column g. C: c[i] is row g + 8 (i / 2), column 2t + i % 2.
+  auto half = [bf16](uint32_t word, int which) {
+    const uint32_t bits = (word >> (16 * which)) & 0xFFFFu;
+    float value;
+    if (bf16) {
+      const uint32_t wide = bits << 16;
+      std::memcpy(&value, &wide, sizeof value);
+    } else {
+      value = __half2float(__ushort_as_half(static_cast<unsigned short>(bits)));
+    }
+    return value;
+  };
+  const int lane = laneId();
+  const int g = lane / 4, t = lane % 4;
+  for (int i = 0; i < 4; ++i) {
+    const int row = g + 8 * (i / 2), column = 2 * t + i % 2;
+    float sum = c[i];
+    for (int k = 0; k < 16; ++k) {
+      const int aLane = 4 * (row % 8) + (k % 8) / 2;
+      const int aRegister = row / 8 + 2 * (k / 8);
+      const int bLane = 4 * column + (k % 8) / 2;
+      const int bRegister = 4 + k / 8;
+      sum += half(exchangedWords(aLane)[aRegister], k % 2) *
+             half(exchangedWords(bLane)[bRegister], k % 2);
+    }
+    c[i] = sum;
+  }
+}
+
+std::string runGrid(const GridLaunch &launch) {
+  std::lock_guard<std::mutex> lock(gLaunchLock);
+  const int64_t threads = static_cast<int64_t>(launch.block.x) * launch.block.y * launch.block.z;
+  if (threads <= 0 || threads > kMaxThreadsPerBlock || launch.grid.x == 0 || launch.grid.y == 0 ||
+      launch.grid.z == 0)
+    return std::string("kernel ") + launch.kernelName + ": invalid launch configuration";
+  BlockRun block;
+  block.launch = &launch;
+  block.dynamicShared.resize(launch.dynamicSharedBytes);
+  gRun = &block;
+  for (unsigned z = 0; z < launch.grid.z; ++z)
+    for (unsigned y = 0; y < launch.grid.y; ++y)
+      for (unsigned x = 0; x < launch.grid.x; ++x) {
+        runBlock(block, uint3{x, y, z});
+        if (!block.failure.empty()) {
+          gRun = nullptr;
+          return block.failure;
+        }
+      }
+  gRun = nullptr;
+  return {};
+}
+
+} // namespace awq::emu
