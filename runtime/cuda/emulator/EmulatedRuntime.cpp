@@ -331,13 +331,17 @@ cudaError_t cudaMalloc(void **devPtr, size_t size) {
   AWQ_EMU_STICKY();
   if (cudaError_t error = refuseDuringCapture("cudaMalloc"))
     return record(error);
-  const size_t bytes = ((size ? size : 1) + 255) / 256 * 256; // cudaMalloc aligns to 256
-  void *memory = std::aligned_alloc(256, bytes);
-  if (!memory)
+  // 256-byte aligned as cudaMalloc's, but exactly `size` long: the checked
+  // emulator's AddressSanitizer then faults the first byte past the end,
+  // as compute-sanitizer's memcheck reports it (a GPU would not fault inside
+  // the allocation's rounding).
+  const size_t bytes = size ? size : 1;
+  void *memory = nullptr;
+  if (posix_memalign(&memory, 256, bytes) != 0)
     return record(cudaErrorMemoryAllocation);
   // Fresh device memory holds whatever was there: NaN bytes, not zeros.
   std::memset(memory, 0xFF, bytes);
-  gAllocations[reinterpret_cast<uintptr_t>(memory)] = size ? size : 1;
+  gAllocations[reinterpret_cast<uintptr_t>(memory)] = bytes;
   *devPtr = memory;
   return cudaSuccess;
 }

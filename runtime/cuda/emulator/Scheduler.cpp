@@ -1,9 +1,25 @@
-// Scheduler.cpp - CUDA threads as fibers (ucontext), one block at a time.
+// Scheduler.cpp - CUDA threads as fibers, one block at a time.
 #include "Scheduler.h"
 
 #include <cuda_fp16.h>
 #include <sys/mman.h>
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
+
+// Built with AddressSanitizer (the checked emulator, AWQCudaEmulatorChecked):
+// every stack switch is announced, or ASan would take a thread's frames for
+// overflows of the stack it was running on before.
+#if defined(__SANITIZE_ADDRESS__)
+#define AWQ_EMULATOR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AWQ_EMULATOR_ASAN 1
+#endif
+#endif
+#ifdef AWQ_EMULATOR_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include <array>
 #include <cstdio>
@@ -18,14 +34,93 @@ namespace {
 // leaves room for unoptimized builds. A PROT_NONE page under each stack
 // turns an overflow into a crash at the faulting frame instead of silent
 // corruption of the neighbour's stack.
-constexpr size_t kStackBytes = 256 * 1024;
+constexpr size_t kStackBytes = 64 * 1024;
 constexpr size_t kGuardBytes = 4096;
 constexpr int kMaxThreadsPerBlock = 1024;
+
+// ---- Switching stacks ----------------------------------------------------------
+//
+// A switch happens at every barrier and shuffle of every thread, millions of
+// times in a test run, so on x86-64 it is the bare minimum: push the
+// callee-saved registers and the FPU/SSE control words, swap stack pointers,
+// pop. (swapcontext also saves the signal mask: two system calls per switch,
+// half of an emulated run's time.) Other architectures use ucontext.
+
+#if defined(__x86_64__)
+struct StackContext {
+  void *stackPointer = nullptr;
+};
+extern "C" void awqEmulatorSwitch(void **save, void *load);
+asm(R"(
+  .text
+  .p2align 4
+  .globl awqEmulatorSwitch
+  .hidden awqEmulatorSwitch
+  .type awqEmulatorSwitch, @function
+awqEmulatorSwitch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $16, %rsp
+  stmxcsr 8(%rsp)
+  fnstcw (%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  fldcw (%rsp)
+  ldmxcsr 8(%rsp)
+  addq $16, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size awqEmulatorSwitch, .-awqEmulatorSwitch
+)");
+
+// A fresh stack that awqEmulatorSwitch "returns" into entry: the saved
+// registers (zeros), the default control words, entry's address, and the
+// alignment the ABI promises at a function's first instruction.
+void prepareContext(StackContext &context, char *stack, size_t bytes, void (*entry)()) {
+  char *top = stack + bytes; // 16-byte aligned: stacks are page aligned
+  uint64_t *frame = reinterpret_cast<uint64_t *>(top - 80);
+  std::memset(frame, 0, 80);
+  const uint16_t fpuControl = 0x037F; // x87 default: round to nearest, all masked
+  const uint32_t sseControl = 0x1F80; // MXCSR default
+  std::memcpy(&frame[0], &fpuControl, sizeof fpuControl);
+  std::memcpy(&frame[1], &sseControl, sizeof sseControl);
+  frame[8] = reinterpret_cast<uint64_t>(entry); // popped by ret; rsp is then 8 mod 16
+  context.stackPointer = frame;
+}
+void switchContext(StackContext &from, StackContext &to) {
+  awqEmulatorSwitch(&from.stackPointer, to.stackPointer);
+}
+#else
+struct StackContext {
+  ucontext_t context;
+};
+void prepareContext(StackContext &context, char *stack, size_t bytes, void (*entry)()) {
+  getcontext(&context.context);
+  context.context.uc_stack.ss_sp = stack;
+  context.context.uc_stack.ss_size = bytes;
+  context.context.uc_link = nullptr; // entry never returns
+  makecontext(&context.context, entry, 0);
+}
+void switchContext(StackContext &from, StackContext &to) {
+  swapcontext(&from.context, &to.context);
+}
+#endif
 
 enum class FiberState { Runnable, AtBlockBarrier, AtWarpExchange, Done };
 
 struct Fiber {
-  ucontext_t context;
+  StackContext context;
+  char *stack = nullptr;
+  void *asanFakeStack = nullptr;
   FiberState state = FiberState::Runnable;
   ThreadCoordinates coordinates{};
   int linear = 0;
@@ -54,7 +149,10 @@ struct BlockRun {
   const GridLaunch *launch = nullptr;
   std::vector<Fiber> fibers;
   Fiber *current = nullptr;
-  ucontext_t scheduler;
+  StackContext scheduler;
+  void *schedulerFakeStack = nullptr;           // ASan's bookkeeping of the
+  const void *schedulerStackBottom = nullptr;   // scheduler's stack
+  size_t schedulerStackBytes = 0;
   std::vector<unsigned char> dynamicShared;
   // After a warp exchange: what each lane deposited, and whether it took part.
   std::vector<std::array<uint32_t, kExchangeWords>> exchanged;
@@ -72,17 +170,47 @@ BlockRun &run() {
   return *gRun;
 }
 
-void fiberMain() {
-  BlockRun &block = run();
-  block.launch->threadBody();
-  block.current->state = FiberState::Done;
-  // Returning resumes uc_link: the scheduler.
+// Runs `fiber` until it waits or returns.
+void resumeFiber(BlockRun &block, Fiber &fiber) {
+  block.current = &fiber;
+#ifdef AWQ_EMULATOR_ASAN
+  __sanitizer_start_switch_fiber(&block.schedulerFakeStack, fiber.stack, kStackBytes);
+#endif
+  switchContext(block.scheduler, fiber.context);
+#ifdef AWQ_EMULATOR_ASAN
+  __sanitizer_finish_switch_fiber(block.schedulerFakeStack, nullptr, nullptr);
+#endif
+  block.current = nullptr;
 }
 
-// Back to the scheduler until this thread's wait is released.
-void yieldToScheduler() {
+// Back to the scheduler until this thread's wait is released (never, once
+// it returned or failed the launch).
+void yieldToScheduler(bool exiting = false) {
   BlockRun &block = run();
-  swapcontext(&block.current->context, &block.scheduler);
+  Fiber &fiber = *block.current;
+#ifdef AWQ_EMULATOR_ASAN
+  __sanitizer_start_switch_fiber(exiting ? nullptr : &fiber.asanFakeStack,
+                                 block.schedulerStackBottom, block.schedulerStackBytes);
+#else
+  (void)exiting;
+#endif
+  switchContext(fiber.context, block.scheduler);
+#ifdef AWQ_EMULATOR_ASAN
+  __sanitizer_finish_switch_fiber(fiber.asanFakeStack, nullptr, nullptr);
+#endif
+}
+
+// Every thread's first frame; it never returns (its stack has no caller).
+void fiberMain() {
+  BlockRun &block = run();
+#ifdef AWQ_EMULATOR_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &block.schedulerStackBottom,
+                                  &block.schedulerStackBytes);
+#endif
+  block.launch->threadBody();
+  block.current->state = FiberState::Done;
+  yieldToScheduler(/*exiting=*/true);
+  std::abort(); // never resumed
 }
 
 std::string threadName(const BlockRun &block, const Fiber &fiber) {
@@ -213,20 +341,15 @@ void runBlock(BlockRun &block, uint3 blockIdx) {
     fiber.coordinates.blockIdx = blockIdx;
     fiber.coordinates.blockDim = launch.block;
     fiber.coordinates.gridDim = launch.grid;
-    getcontext(&fiber.context);
-    fiber.context.uc_stack.ss_sp = stackFor(i);
-    fiber.context.uc_stack.ss_size = kStackBytes;
-    fiber.context.uc_link = &block.scheduler;
-    makecontext(&fiber.context, fiberMain, 0);
+    fiber.stack = stackFor(i);
+    prepareContext(fiber.context, fiber.stack, kStackBytes, fiberMain);
   }
   for (;;) {
     bool progress = false;
     for (Fiber &fiber : block.fibers) {
       if (fiber.state != FiberState::Runnable)
         continue;
-      block.current = &fiber;
-      swapcontext(&block.scheduler, &fiber.context);
-      block.current = nullptr;
+      resumeFiber(block, fiber);
       progress = true;
       if (!block.failure.empty())
         return;
