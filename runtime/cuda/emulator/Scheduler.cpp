@@ -162,6 +162,26 @@ struct BlockRun {
 BlockRun *gRun = nullptr;
 std::mutex gLaunchLock;
 
+// The order threads and blocks run in: AWQ_CUDA_EMULATOR_ORDER=forward (the
+// default) or reverse. A GPU promises no order between two barriers or
+// between blocks, so a kernel whose results depend on it has a race (a
+// missing __syncthreads(), blocks that read each other's output); running the
+// tests both ways shows most of them, the emulator's counterpart of
+// racecheck.
+bool reverseOrder() {
+  static const bool reverse = [] {
+    const char *value = std::getenv("AWQ_CUDA_EMULATOR_ORDER");
+    if (!value || !*value || std::strcmp(value, "forward") == 0)
+      return false;
+    if (std::strcmp(value, "reverse") == 0)
+      return true;
+    std::fprintf(stderr, "awq CUDA emulator: AWQ_CUDA_EMULATOR_ORDER must be forward or reverse "
+                         "(got '%s')\n", value);
+    std::exit(2);
+  }();
+  return reverse;
+}
+
 BlockRun &run() {
   if (!gRun) {
     std::fprintf(stderr, "awq CUDA emulator: a device function ran outside a kernel launch\n");
@@ -346,7 +366,9 @@ void runBlock(BlockRun &block, uint3 blockIdx) {
   }
   for (;;) {
     bool progress = false;
-    for (Fiber &fiber : block.fibers) {
+    const int threads = static_cast<int>(block.fibers.size());
+    for (int k = 0; k < threads; ++k) {
+      Fiber &fiber = block.fibers[reverseOrder() ? threads - 1 - k : k];
       if (fiber.state != FiberState::Runnable)
         continue;
       resumeFiber(block, fiber);
@@ -461,15 +483,18 @@ std::string runGrid(const GridLaunch &launch) {
   block.launch = &launch;
   block.dynamicShared.resize(launch.dynamicSharedBytes);
   gRun = &block;
-  for (unsigned z = 0; z < launch.grid.z; ++z)
-    for (unsigned y = 0; y < launch.grid.y; ++y)
-      for (unsigned x = 0; x < launch.grid.x; ++x) {
-        runBlock(block, uint3{x, y, z});
-        if (!block.failure.empty()) {
-          gRun = nullptr;
-          return block.failure;
-        }
-      }
+  const uint64_t blocks = static_cast<uint64_t>(launch.grid.x) * launch.grid.y * launch.grid.z;
+  for (uint64_t k = 0; k < blocks; ++k) {
+    const uint64_t linear = reverseOrder() ? blocks - 1 - k : k;
+    const uint3 blockIdx{static_cast<unsigned>(linear % launch.grid.x),
+                         static_cast<unsigned>(linear / launch.grid.x % launch.grid.y),
+                         static_cast<unsigned>(linear / launch.grid.x / launch.grid.y)};
+    runBlock(block, blockIdx);
+    if (!block.failure.empty()) {
+      gRun = nullptr;
+      return block.failure;
+    }
+  }
   gRun = nullptr;
   return {};
 }
