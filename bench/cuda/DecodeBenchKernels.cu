@@ -68,11 +68,11 @@ cudaError_t launchFillRandomHalf(void *data, int64_t count, int32_t dtype, float
   const int64_t wanted = (count + threads - 1) / threads;
   const unsigned blocks = static_cast<unsigned>(wanted < 65536 ? wanted : 65536);
   if (dtype == AWQ_BF16)
-    fillRandomHalf<<<blocks, threads, 0, stream>>>(static_cast<__nv_bfloat16 *>(data), count,
-                                                   mean, stddev, seed);
+    fillRandomHalf<__nv_bfloat16><<<blocks, threads, 0, stream>>>(
+        static_cast<__nv_bfloat16 *>(data), count, mean, stddev, seed);
   else
-    fillRandomHalf<<<blocks, threads, 0, stream>>>(static_cast<__half *>(data), count, mean,
-                                                   stddev, seed);
+    fillRandomHalf<__half><<<blocks, threads, 0, stream>>>(static_cast<__half *>(data), count,
+                                                           mean, stddev, seed);
   return cudaGetLastError();
 }
 

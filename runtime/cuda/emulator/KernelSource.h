@@ -54,6 +54,9 @@
 #define __fmul_rn(a, b) ((a) * (b))
 #define __fadd_rn(a, b) ((a) + (b))
 #define __expf(x) ::expf(x)
+// CUDA's math functions the host's libm lacks.
+inline float cospif(float x) { return static_cast<float>(std::cos(M_PI * static_cast<double>(x))); }
+inline float sinpif(float x) { return static_cast<float>(std::sin(M_PI * static_cast<double>(x))); }
 
 // cuda_runtime.h's C++ overloads that take a kernel (declared for nvcc only).
 template <class Kernel>
