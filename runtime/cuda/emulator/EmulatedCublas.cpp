@@ -3,6 +3,7 @@
 // operands widened to f32, OpenBLAS's sgemm, the result rounded to C's type.
 // Like cuBLAS, beta = 0 never reads C (NaNs there must not reach the output),
 // and a GEMM on a capturing stream is recorded into the graph.
+#include "DeviceActivity.h"
 #include "Launch.h"
 
 #include <cblas.h>
@@ -124,6 +125,7 @@ cublasStatus_t enqueueGemm(cublasHandle_t handle, const Gemm &gemm, cublasComput
     return CUBLAS_STATUS_NOT_SUPPORTED;
   if (gemm.m == 0 || gemm.n == 0 || gemm.batches == 0)
     return CUBLAS_STATUS_SUCCESS;
+  awq::emu::countLaunch(gemm.batches > 1 ? "cuBLAS strided batched GEMM" : "cuBLAS GEMM");
   awq::emu::enqueue(handle->stream, [gemm] {
     gemm.run();
     return std::string();

@@ -15,6 +15,7 @@
 //   the capture, as on a GPU);
 // - hangs and traps inside kernels (Scheduler.h): a sticky
 //   cudaErrorLaunchFailure, every later call failing, as after a GPU fault.
+#include "DeviceActivity.h"
 #include "Launch.h"
 
 #include <cuda_runtime_api.h>
@@ -167,6 +168,7 @@ void launchGrid(cudaStream_t stream, const void *kernel, GridLaunch launch) {
       return;
     }
   }
+  countLaunch(launch.kernelName);
   auto shared = std::make_shared<GridLaunch>(std::move(launch));
   enqueue(stream, [shared] { return runGrid(*shared); });
 }
@@ -296,6 +298,7 @@ cudaError_t cudaMemGetInfo(size_t *free, size_t *total) {
 }
 
 cudaError_t cudaDeviceSynchronize(void) {
+  awq::emu::countSynchronization("cudaDeviceSynchronize");
   std::lock_guard<std::mutex> lock(gMutex);
   AWQ_EMU_STICKY();
   return record(refuseDuringCapture("cudaDeviceSynchronize"));
@@ -342,6 +345,7 @@ cudaError_t cudaMalloc(void **devPtr, size_t size) {
   // Fresh device memory holds whatever was there: NaN bytes, not zeros.
   std::memset(memory, 0xFF, bytes);
   gAllocations[reinterpret_cast<uintptr_t>(memory)] = bytes;
+  awq::emu::countAllocation(bytes);
   *devPtr = memory;
   return cudaSuccess;
 }
@@ -360,6 +364,7 @@ cudaError_t cudaFree(void *devPtr) {
   }
   gAllocations.erase(it);
   std::free(devPtr);
+  awq::emu::countFree();
   return cudaSuccess;
 }
 
@@ -371,6 +376,7 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpy
     if (cudaError_t error = checkCopy(dst, count, src, count, kind, "cudaMemcpyAsync"))
       return record(error);
   }
+  awq::emu::countCopy(kind, count, /*synchronous=*/false);
   if (count)
     enqueue(stream, [dst, src, count] {
       std::memmove(dst, src, count);
@@ -388,6 +394,7 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind 
     if (cudaError_t error = checkCopy(dst, count, src, count, kind, "cudaMemcpy"))
       return record(error);
   }
+  awq::emu::countCopy(kind, count, /*synchronous=*/true);
   if (count)
     std::memmove(dst, src, count);
   return cudaSuccess;
@@ -408,6 +415,7 @@ cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t 
     if (error)
       return record(error);
   }
+  awq::emu::countCopy(kind, width * height, /*synchronous=*/false);
   enqueue(stream, [=] {
     for (size_t row = 0; row < height; ++row)
       std::memmove(static_cast<char *>(dst) + row * dpitch,
@@ -427,6 +435,7 @@ cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t 
       return record(cudaErrorInvalidValue);
     }
   }
+  awq::emu::countMemset(count);
   if (count)
     enqueue(stream, [devPtr, value, count] {
       std::memset(devPtr, value, count);
@@ -467,6 +476,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
+  awq::emu::countSynchronization("cudaStreamSynchronize");
   std::lock_guard<std::mutex> lock(gMutex);
   AWQ_EMU_STICKY();
   if (stream && stream->capturing) {
@@ -521,6 +531,7 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph,
 cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream) {
   if (!graphExec)
     return cudaErrorInvalidValue;
+  awq::emu::countGraphLaunch();
   {
     std::lock_guard<std::mutex> lock(gMutex);
     AWQ_EMU_STICKY();
@@ -560,6 +571,7 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   (void)event;
+  awq::emu::countSynchronization("cudaEventSynchronize");
   std::lock_guard<std::mutex> lock(gMutex);
   AWQ_EMU_STICKY();
   return cudaSuccess;
