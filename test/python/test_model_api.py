@@ -1,7 +1,8 @@
 """The C API of a compiled model library (runtime/include/awq_model.h), called
 through ctypes: keeping a KV cache inside the library between runs
 (awq_model_carry_output) gives the same logits, bit for bit, as passing the
-cache out and back in, and its misuse fails with one clear message.
+cache out and back in, and its misuse fails with one clear message. For a
+CPU library and for a --target=cuda one (on the CUDA emulator).
 
 Both ways run the same graph on the same inputs, one thread, in the same order,
 so the logits must be identical, not merely close."""
@@ -93,14 +94,23 @@ class Library:
         return results
 
 
-@pytest.fixture(scope="module")
-def kv_library(tmp_path_factory):
+# The host backend, and the device backend (--target=cuda: tensors in device
+# memory, the kept cache appended in place there) on the CUDA emulator, which
+# runs it on the CPU; skipped where awq was built without the CUDA toolkit.
+TARGETS = {"cpu": [], "cuda-emulator": ["--target=cuda", "--cuda-runtime=emulator"]}
+
+
+@pytest.fixture(scope="module", params=list(TARGETS))
+def kv_library(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("model_api")
     config = preset_config("tiny-llama", n_layers=2)
     model = export_model(config, RandomWeights(config, seed=0), folder / "kv.onnx", kv_cache=True)
-    library = folder / "kv.so"
-    command = [built_tool("awq-compile"), str(model), "--no-quantize", "-o", str(library), "--quiet"]
+    library = folder / f"kv-{request.param}.so"
+    command = [built_tool("awq-compile"), str(model), "--no-quantize", "-o", str(library), "--quiet",
+               *TARGETS[request.param]]
     result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0 and "built without CUDA" in result.stderr:
+        pytest.skip("awq-compile was built without the CUDA toolkit (no --target=cuda)")
     assert result.returncode == 0, result.stderr
     return library, config
 
