@@ -80,10 +80,11 @@ GemvKernel chooseKernel(int64_t m, int bits, int64_t stagedBytes) {
   }
 }
 
-// y[r, row] from the warp's lane sums (lane 0 writes).
-template <class T, int MR, bool GATE_UP>
+// y[r, row] from the warp's lane sums (lane 0 writes), in TY: the weights'
+// dtype, or f32 for an f32 graph (its widening and bias add done here).
+template <class TY, int MR, bool GATE_UP>
 __device__ inline void reduceAndStore(float acc[MR], float accUp[MR], int lane, int64_t row,
-                                      int64_t n, const T *__restrict__ bias, T *__restrict__ y) {
+                                      int64_t n, const TY *__restrict__ bias, TY *__restrict__ y) {
 #pragma unroll
   for (int r = 0; r < MR; ++r) {
 #pragma unroll
@@ -97,16 +98,16 @@ __device__ inline void reduceAndStore(float acc[MR], float accUp[MR], int lane, 
     return;
 #pragma unroll
   for (int r = 0; r < MR; ++r)
-    y[r * n + row] = fromFloat<T>(gemvOutput<T, GATE_UP>(acc[r], accUp[r], bias, row));
+    y[r * n + row] = fromFloat<TY>(gemvOutput<TY, GATE_UP>(acc[r], accUp[r], bias, row));
 }
 
 // 4-bit chunks with x staged in shared memory: the block copies x (MR rows,
 // swizzled 16-byte pieces) once, then each warp takes rows
 // warp, warp + warps in the grid, ...
-template <class T, int MR, bool GATE_UP, bool VEC_X>
+template <class T, class TY, int MR, bool GATE_UP, bool VEC_X>
 __global__ void __launch_bounds__(kStagedWarpsPerBlock * 32)
     groupGemvStagedKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
-                          const T *__restrict__ bias, T *__restrict__ y) {
+                          const TY *__restrict__ bias, TY *__restrict__ y) {
   extern __shared__ uint4 stagedPieces[];
   const int64_t piecesPerRow = weights.kPadded / 8;
   for (int64_t i = threadIdx.x; i < MR * piecesPerRow; i += blockDim.x) {
@@ -124,14 +125,14 @@ __global__ void __launch_bounds__(kStagedWarpsPerBlock * 32)
     float acc[MR] = {};
     float accUp[MR] = {};
     gemvLaneSums<T, 4, MR, GATE_UP, false>(activations, weights, up, row, lane, acc, accUp);
-    reduceAndStore<T, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
+    reduceAndStore<TY, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
   }
 }
 
-template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
+template <class T, class TY, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     groupGemvKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
-                    const T *__restrict__ bias, T *__restrict__ y) {
+                    const TY *__restrict__ bias, TY *__restrict__ y) {
   const int lane = threadIdx.x % 32;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
   if (row >= weights.n)
@@ -140,16 +141,16 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   float accUp[MR] = {};
   const GlobalActivations<T, VEC_X> activations{x, weights.k};
   gemvLaneSums<T, BITS, MR, GATE_UP, WORD_LANES>(activations, weights, up, row, lane, acc, accUp);
-  reduceAndStore<T, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
+  reduceAndStore<TY, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
 }
 
 // Chunk pairs: each warp walks two weight rows against one read of x (see
 // gemvPairLaneSums): output rows 2w and 2w + 1, or with GATE_UP the gate and
 // up rows of output row w.
-template <class T, int BITS, int MR, bool GATE_UP, bool VEC_X>
+template <class T, class TY, int BITS, int MR, bool GATE_UP, bool VEC_X>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     groupGemvPairKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
-                        const T *__restrict__ bias, T *__restrict__ y) {
+                        const TY *__restrict__ bias, TY *__restrict__ y) {
   constexpr int kRowsPerWarp = GATE_UP ? 1 : 2;
   const int lane = threadIdx.x % 32;
   const int64_t row =
@@ -160,20 +161,20 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   const GlobalActivations<T, VEC_X> activations{x, weights.k};
   gemvPairLaneSums<T, BITS, MR, GATE_UP>(activations, weights, up, row, lane, acc);
   if (GATE_UP) {
-    reduceAndStore<T, MR, true>(acc[0], acc[1], lane, row, weights.n, bias, y);
+    reduceAndStore<TY, MR, true>(acc[0], acc[1], lane, row, weights.n, bias, y);
     return;
   }
-  reduceAndStore<T, MR, false>(acc[0], acc[1], lane, row, weights.n, bias, y);
+  reduceAndStore<TY, MR, false>(acc[0], acc[1], lane, row, weights.n, bias, y);
   if (row + 1 < weights.n)
-    reduceAndStore<T, MR, false>(acc[1], acc[0], lane, row + 1, weights.n, bias, y);
+    reduceAndStore<TY, MR, false>(acc[1], acc[0], lane, row + 1, weights.n, bias, y);
 }
 
 // The staged kernel on a persistent grid: as many 16-warp blocks as fit on
 // the GPU at once (its shared memory depends on K), no more than the rows need.
-template <class T, int MR, bool GATE_UP, bool VEC_X>
+template <class T, class TY, int MR, bool GATE_UP, bool VEC_X>
 void launchStaged(const T *x, const GroupWeightsView &weights, const GroupWeightsView &up,
-                  const T *bias, T *y, int64_t stagedBytes, cudaStream_t stream) {
-  const auto kernel = groupGemvStagedKernel<T, MR, GATE_UP, VEC_X>;
+                  const TY *bias, TY *y, int64_t stagedBytes, cudaStream_t stream) {
+  const auto kernel = groupGemvStagedKernel<T, TY, MR, GATE_UP, VEC_X>;
   constexpr int kThreads = kStagedWarpsPerBlock * 32;
   const int bytes = static_cast<int>(stagedBytes);
   int device = 0, multiprocessors = 0, blocksPerMultiprocessor = 0;
@@ -200,9 +201,9 @@ void launchStaged(const T *x, const GroupWeightsView &weights, const GroupWeight
   kernel<<<blocks, kThreads, bytes, stream>>>(x, weights, up, bias, y);
 }
 
-template <class T, int BITS, int MR, bool GATE_UP>
+template <class T, class TY, int BITS, int MR, bool GATE_UP>
 void launchWithRows(const T *x, const GroupWeightsView &weights, const GroupWeightsView &up,
-                    const T *bias, T *y, cudaStream_t stream) {
+                    const TY *bias, TY *y, cudaStream_t stream) {
   const dim3 grid(ceilDiv(weights.n, kWarpsPerBlock));
   const dim3 block(kWarpsPerBlock * 32);
   // Vector activation loads need whole, 16-byte aligned vectors in every row.
@@ -213,71 +214,78 @@ void launchWithRows(const T *x, const GroupWeightsView &weights, const GroupWeig
     constexpr int kRowsPerWarp = GATE_UP ? 1 : 2;
     const dim3 pairGrid(ceilDiv(weights.n, kWarpsPerBlock * kRowsPerWarp));
     if (vectorized)
-      groupGemvPairKernel<T, BITS, MR, GATE_UP, true>
+      groupGemvPairKernel<T, TY, BITS, MR, GATE_UP, true>
           <<<pairGrid, block, 0, stream>>>(x, weights, up, bias, y);
     else
-      groupGemvPairKernel<T, BITS, MR, GATE_UP, false>
+      groupGemvPairKernel<T, TY, BITS, MR, GATE_UP, false>
           <<<pairGrid, block, 0, stream>>>(x, weights, up, bias, y);
   } else if (BITS == 4 && kernel == GemvKernel::Staged) {
     if (vectorized)
-      launchStaged<T, MR, GATE_UP, true>(x, weights, up, bias, y, stagedBytes, stream);
+      launchStaged<T, TY, MR, GATE_UP, true>(x, weights, up, bias, y, stagedBytes, stream);
     else
-      launchStaged<T, MR, GATE_UP, false>(x, weights, up, bias, y, stagedBytes, stream);
+      launchStaged<T, TY, MR, GATE_UP, false>(x, weights, up, bias, y, stagedBytes, stream);
   } else if (vectorized && kernel == GemvKernel::Words) {
-    groupGemvKernel<T, BITS, MR, GATE_UP, true, true><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, TY, BITS, MR, GATE_UP, true, true><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                    bias, y);
   } else if (vectorized) {
-    groupGemvKernel<T, BITS, MR, GATE_UP, true, false><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, TY, BITS, MR, GATE_UP, true, false><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                     bias, y);
   } else if (kernel == GemvKernel::Words) {
-    groupGemvKernel<T, BITS, MR, GATE_UP, false, true><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, TY, BITS, MR, GATE_UP, false, true><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                     bias, y);
   } else {
-    groupGemvKernel<T, BITS, MR, GATE_UP, false, false><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, TY, BITS, MR, GATE_UP, false, false><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                      bias, y);
   }
   checkLaunch("group GEMV");
 }
 
-template <class T, int BITS, bool GATE_UP>
+template <class T, class TY, int BITS, bool GATE_UP>
 void launchWithBits(const T *x, int64_t m, const GroupWeightsView &weights,
-                    const GroupWeightsView &up, const T *bias, T *y, cudaStream_t stream) {
+                    const GroupWeightsView &up, const TY *bias, TY *y, cudaStream_t stream) {
   switch (m) {
-  case 1: launchWithRows<T, BITS, 1, GATE_UP>(x, weights, up, bias, y, stream); break;
-  case 2: launchWithRows<T, BITS, 2, GATE_UP>(x, weights, up, bias, y, stream); break;
-  case 3: launchWithRows<T, BITS, 3, GATE_UP>(x, weights, up, bias, y, stream); break;
-  case 4: launchWithRows<T, BITS, 4, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 1: launchWithRows<T, TY, BITS, 1, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 2: launchWithRows<T, TY, BITS, 2, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 3: launchWithRows<T, TY, BITS, 3, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 4: launchWithRows<T, TY, BITS, 4, GATE_UP>(x, weights, up, bias, y, stream); break;
   default: awq::rt::raise("the GEMV path takes 1 to 4 rows (M = %lld)", static_cast<long long>(m));
   }
 }
 
 } // namespace
 
-template <class T>
+template <class T, class TY>
 void launchGroupGemv(const T *x, int64_t m, const GroupWeightsView &weights,
-                     const GroupWeightsView *up, const T *bias, T *y, cudaStream_t stream) {
+                     const GroupWeightsView *up, const TY *bias, TY *y, cudaStream_t stream) {
   if (weights.n == 0)
     return;
   const GroupWeightsView &upView = up ? *up : weights;
   if (weights.bits == 4) {
     if (up)
-      launchWithBits<T, 4, true>(x, m, weights, upView, nullptr, y, stream);
+      launchWithBits<T, TY, 4, true>(x, m, weights, upView, nullptr, y, stream);
     else
-      launchWithBits<T, 4, false>(x, m, weights, upView, bias, y, stream);
+      launchWithBits<T, TY, 4, false>(x, m, weights, upView, bias, y, stream);
   } else {
     if (up)
-      launchWithBits<T, 8, true>(x, m, weights, upView, nullptr, y, stream);
+      launchWithBits<T, TY, 8, true>(x, m, weights, upView, nullptr, y, stream);
     else
-      launchWithBits<T, 8, false>(x, m, weights, upView, bias, y, stream);
+      launchWithBits<T, TY, 8, false>(x, m, weights, upView, bias, y, stream);
   }
 }
 
-template void launchGroupGemv<__half>(const __half *, int64_t, const GroupWeightsView &,
-                                      const GroupWeightsView *, const __half *, __half *,
-                                      cudaStream_t);
-template void launchGroupGemv<__nv_bfloat16>(const __nv_bfloat16 *, int64_t,
-                                             const GroupWeightsView &, const GroupWeightsView *,
-                                             const __nv_bfloat16 *, __nv_bfloat16 *,
+// Outputs in the weights' dtype, or in f32 (f32 graphs: awq_cuda_group_matmul_f32_out).
+template void launchGroupGemv<__half, __half>(const __half *, int64_t, const GroupWeightsView &,
+                                              const GroupWeightsView *, const __half *, __half *,
+                                              cudaStream_t);
+template void launchGroupGemv<__nv_bfloat16, __nv_bfloat16>(
+    const __nv_bfloat16 *, int64_t, const GroupWeightsView &, const GroupWeightsView *,
+    const __nv_bfloat16 *, __nv_bfloat16 *, cudaStream_t);
+template void launchGroupGemv<__half, float>(const __half *, int64_t, const GroupWeightsView &,
+                                             const GroupWeightsView *, const float *, float *,
                                              cudaStream_t);
+template void launchGroupGemv<__nv_bfloat16, float>(const __nv_bfloat16 *, int64_t,
+                                                    const GroupWeightsView &,
+                                                    const GroupWeightsView *, const float *,
+                                                    float *, cudaStream_t);
 
 } // namespace awq::cuda

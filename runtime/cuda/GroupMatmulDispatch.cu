@@ -87,7 +87,7 @@ void runGroupMatmul(Path path, const void *x, int64_t m, const void *blobDevice,
     T *out = static_cast<T *>(y);
     switch (path) {
     case Path::Gemv:
-      launchGroupGemv<T>(activations, m, weights, nullptr, biasValues, out, stream);
+      launchGroupGemv<T, T>(activations, m, weights, nullptr, biasValues, out, stream);
       break;
     case Path::TensorCore:
       launchGroupGemmTensorCore<T>(activations, m, weights, biasValues, out, workspace, stream);
@@ -204,7 +204,7 @@ extern "C" awq_status awq_cuda_gate_up_silu(const void *x, int64_t m,
           launchGroupMatmulMma<T>(activations, m, gate, &up, nullptr, static_cast<T *>(y),
                                   cudaStream);
         else
-          launchGroupGemv<T>(activations, m, gate, &up, nullptr, static_cast<T *>(y),
+          launchGroupGemv<T, T>(activations, m, gate, &up, nullptr, static_cast<T *>(y),
                              cudaStream);
       });
       return;
@@ -226,5 +226,64 @@ extern "C" awq_status awq_cuda_gate_up_silu(const void *x, int64_t m,
     if (awq_cuda_silu_mul(gateOut, upOut, m * blob_info->n, blob_info->scale_dtype, y, stream) !=
         0)
       awq::rt::raise("%s", awq_last_error());
+  });
+}
+
+namespace {
+// The checks the f32-output entries share, then the GEMV with f32 stores
+// (upBlob: the fused gate/up, gateBlob then the gate's).
+void runGemvWithF32Output(const char *entry, bool gateUp, const void *x, int64_t m,
+                          const void *gateBlob, const void *upBlob,
+                          const awq_cuda_group_weights_info *info, const float *bias, float *y,
+                          void *stream) {
+  checkInfo(info);
+  if (m < 0)
+    awq::rt::raise("M must be >= 0 (M = %lld)", static_cast<long long>(m));
+  if (m == 0 || info->n == 0)
+    return;
+  if (!awq_cuda_group_matmul_writes_f32(info, m))
+    awq::rt::raise("%s serves the GEMV only (row-chunk blobs, M <= %lld; M = %lld%s): cast the "
+                   "output of awq_cuda_group_matmul instead",
+                   entry, static_cast<long long>(kGemvMaxRows), static_cast<long long>(m),
+                   info->layout == kLayoutMmaTiles ? ", mma-tile blob" : "");
+  if (!x || !gateBlob || !y || (gateUp && !upBlob))
+    awq::rt::raise("x, %s and y must be non-null device pointers",
+                   gateUp ? "both blobs" : "blob_device");
+  if (reinterpret_cast<uintptr_t>(gateBlob) % 16 != 0 ||
+      (upBlob && reinterpret_cast<uintptr_t>(upBlob) % 16 != 0))
+    awq::rt::raise("blobs must be 16-byte aligned (cudaMalloc gives 256)");
+  const GroupWeightsView weights = viewOf(gateBlob, *info);
+  const GroupWeightsView up = gateUp ? viewOf(upBlob, *info) : weights;
+  dispatchHalfDtype(info->scale_dtype, "the blob's dtype", [&](auto tag) {
+    using T = decltype(tag);
+    launchGroupGemv<T, float>(static_cast<const T *>(x), m, weights, gateUp ? &up : nullptr,
+                              bias, y, asStream(stream));
+  });
+}
+} // namespace
+
+extern "C" int32_t awq_cuda_group_matmul_writes_f32(const awq_cuda_group_weights_info *blob_info,
+                                                    int64_t m) {
+  return blob_info && m > 0 && choosePath(*blob_info, m) == Path::Gemv ? 1 : 0;
+}
+
+extern "C" awq_status awq_cuda_group_matmul_f32_out(const void *x, int64_t m,
+                                                    const void *blob_device,
+                                                    const awq_cuda_group_weights_info *blob_info,
+                                                    const float *bias, float *y, void *stream) {
+  return awq::rt::guard("awq_cuda_group_matmul_f32_out", [&] {
+    runGemvWithF32Output("awq_cuda_group_matmul_f32_out", false, x, m, blob_device, nullptr,
+                         blob_info, bias, y, stream);
+  });
+}
+
+extern "C" awq_status awq_cuda_gate_up_silu_f32_out(const void *x, int64_t m,
+                                                    const void *gate_blob_device,
+                                                    const void *up_blob_device,
+                                                    const awq_cuda_group_weights_info *blob_info,
+                                                    float *y, void *stream) {
+  return awq::rt::guard("awq_cuda_gate_up_silu_f32_out", [&] {
+    runGemvWithF32Output("awq_cuda_gate_up_silu_f32_out", true, x, m, gate_blob_device,
+                         up_blob_device, blob_info, nullptr, y, stream);
   });
 }

@@ -136,10 +136,10 @@ __host__ __device__ inline void dequantizeCodeVector(const GroupWeightsView &wei
 }
 
 // y[m, n] = x[m, :] . W'[n, :] (+ bias), m <= 4; with `up`, y = SiLU(x.Wg') *
-// (x.Wu') (bias must be null then).
-template <class T>
+// (x.Wu') (bias must be null then). bias and y in TY: T, or f32.
+template <class T, class TY = T>
 void launchGroupGemv(const T *x, int64_t m, const GroupWeightsView &weights,
-                     const GroupWeightsView *up, const T *bias, T *y, cudaStream_t stream);
+                     const GroupWeightsView *up, const TY *bias, TY *y, cudaStream_t stream);
 
 // y = x . W'^T (+ bias) on tensor cores, any m (tiles of 64 rows). When
 // there are too few tiles to fill the GPU, K is split over blocks whose f32

@@ -146,6 +146,29 @@ void *CudaModelBackend::scratch(Scratch role, size_t bytes) {
   return data;
 }
 
+const void *CudaModelBackend::narrowedCopy(const awq_tensor &source, int32_t dtype) const {
+  const bool same = narrowed_.source && narrowed_.source == source.data &&
+                    narrowed_.sourceBytes == bytesOf(source) &&
+                    narrowed_.sourceDtype == source.dtype && narrowed_.dtype == dtype;
+  return same ? scratch_[static_cast<int>(Scratch::CastInput)].data : nullptr;
+}
+
+void *CudaModelBackend::rememberNarrowed(const awq_tensor &source, int32_t dtype) {
+  narrowed_ = {};
+  void *copy = scratch(Scratch::CastInput, static_cast<size_t>(awq::rt::numel(&source)) * 2);
+  narrowed_ = {source.data, bytesOf(source), source.dtype, dtype};
+  return copy;
+}
+
+void CudaModelBackend::noteWrite(const awq_tensor &written) {
+  if (!narrowed_.source || !written.data)
+    return;
+  const auto *begin = static_cast<const uint8_t *>(written.data);
+  const auto *source = static_cast<const uint8_t *>(narrowed_.source);
+  if (begin < source + narrowed_.sourceBytes && source < begin + bytesOf(written))
+    narrowed_ = {};
+}
+
 void *CudaModelBackend::allocate(void *context, awq_tensor *output) {
   auto *self = static_cast<CudaModelBackend *>(context);
   const int32_t bufferIndex = plannedBufferOf(self->description_, self->slots_, output);
@@ -186,7 +209,9 @@ void CudaModelBackend::run(std::vector<awq_tensor> &slots,
                                &CudaModelBackend::cacheCapacity};
   {
     RunningScope scope(this);
+    narrowed_ = {}; // inputs were just copied in, buffers change hands after
     const int status = awq_compiled_model_graph(slots.data(), &allocator);
+    narrowed_ = {};
     caches_.endRun();
     if (status != 0) {
       cudaStreamSynchronize(stream_);

@@ -67,6 +67,16 @@ public:
   enum class Scratch { CastInput, CastOutput, Workspace, GatherRows, Condition, Count };
   void *scratch(Scratch role, size_t bytes);
 
+  // The f16/bf16 copy of a group matmul's f32 input, kept in
+  // Scratch::CastInput so that group matmuls reading the same input (q, k
+  // and v) cast it once: narrowedCopy returns it while it is still valid
+  // (nullptr otherwise), rememberNarrowed records a new one. A node writing
+  // into the source's bytes (noteWrite, after every node) or the end of a
+  // run invalidates it.
+  const void *narrowedCopy(const awq_tensor &source, int32_t dtype) const;
+  void *rememberNarrowed(const awq_tensor &source, int32_t dtype);
+  void noteWrite(const awq_tensor &written);
+
   std::map<const void *, PackedGroupWeights> packedWeights; // by qweight's host data
 
 private:
@@ -93,6 +103,11 @@ private:
   std::vector<PlannedBuffer> carried_;
   std::unordered_map<const void *, const void *> hostConstants_;
   DeviceBuffer scratch_[static_cast<int>(Scratch::Count)];
+  struct Narrowed {
+    const void *source = nullptr; // nullptr: none valid
+    size_t sourceBytes = 0;
+    int32_t sourceDtype = 0, dtype = 0;
+  } narrowed_;
 };
 
 // The backend running the graph on this thread (the node entries' context).

@@ -591,7 +591,9 @@ const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
 // y = x . W'^T (+ bias) on the fused dequantize-multiply kernels, or with
 // `up` SiLU(x . Wg'^T) * (x . Wu'^T) (no bias then). The kernels take f16/bf16
 // activations: an f32 graph runs them in f16 (x rounded to f16 on the way in,
-// y widened on the way out, the bias added in f32).
+// y widened on the way out, the bias added in f32). On the GEMV (decode rows)
+// the kernel stores f32 and adds the bias itself, so only x is cast: two
+// launches fewer per group matmul (three with a bias).
 void runGroupMatmulOnDevice(const awq_tensor *x, const PackedGroupWeights &weights,
                             const PackedGroupWeights *up, const awq_tensor *bias,
                             awq_tensor *out) {
@@ -602,10 +604,27 @@ void runGroupMatmulOnDevice(const awq_tensor *x, const PackedGroupWeights &weigh
   void *ys = out->data;
   const bool widen = x->dtype != computeDtype;
   if (widen) {
-    void *narrowX =
-        backend.scratch(CudaModelBackend::Scratch::CastInput, static_cast<size_t>(m * k) * 2);
-    checkStatus(awq_cuda_cast(x->data, x->dtype, m * k, computeDtype, narrowX, backend.stream()));
-    xs = narrowX;
+    // Cast once for the group matmuls that share x (q, k, v).
+    xs = backend.narrowedCopy(*x, computeDtype);
+    if (!xs) {
+      void *narrowX = backend.rememberNarrowed(*x, computeDtype);
+      checkStatus(
+          awq_cuda_cast(x->data, x->dtype, m * k, computeDtype, narrowX, backend.stream()));
+      xs = narrowX;
+    }
+    const bool storesF32 = out->dtype == AWQ_F32 && (!bias || bias->dtype == AWQ_F32) &&
+                           awq_cuda_group_matmul_writes_f32(&weights.info, m);
+    if (storesF32) {
+      auto *y = static_cast<float *>(out->data);
+      if (up)
+        checkStatus(awq_cuda_gate_up_silu_f32_out(xs, m, weights.blob.data, up->blob.data,
+                                                  &weights.info, y, backend.stream()));
+      else
+        checkStatus(awq_cuda_group_matmul_f32_out(
+            xs, m, weights.blob.data, &weights.info,
+            bias ? static_cast<const float *>(bias->data) : nullptr, y, backend.stream()));
+      return;
+    }
     ys = backend.scratch(CudaModelBackend::Scratch::CastOutput, static_cast<size_t>(m * n) * 2);
   }
   const int64_t workspaceBytes = up ? awq_cuda_gate_up_silu_workspace_bytes(&weights.info, m)
@@ -1233,7 +1252,8 @@ std::string nodeWhere(const uint8_t *node, const char *opType) {
   return type + " node '" + name + "'";
 }
 
-awq_status runCudaNode(const char *opType, const DeviceForm *form, const RawCall &call) noexcept {
+awq_status dispatchCudaNode(const char *opType, const DeviceForm *form,
+                            const RawCall &call) noexcept {
   try {
     if (form) {
       const NodeReader reader(call.node);
@@ -1255,6 +1275,21 @@ awq_status runCudaNode(const char *opType, const DeviceForm *form, const RawCall
     setLastError(nodeWhere(call.node, opType).c_str(), error.what());
   }
   return 1;
+}
+
+// Every node entry: the node, then what it wrote noted for the backend's
+// reuse of a narrowed group-matmul input (rememberNarrowed).
+awq_status runCudaNode(const char *opType, const DeviceForm *form, const RawCall &call) noexcept {
+  const awq_status status = dispatchCudaNode(opType, form, call);
+  try {
+    CudaModelBackend &backend = currentCudaBackend();
+    for (int32_t i = 0; i < call.numOutputs; ++i)
+      backend.noteWrite(call.outputs[i]);
+  } catch (const OpError &error) { // outside a run: the node has failed already
+    setLastError(opType, error.message.c_str());
+    return 1;
+  }
+  return status;
 }
 
 } // namespace

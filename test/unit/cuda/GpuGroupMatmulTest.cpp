@@ -273,6 +273,68 @@ TEST(GpuGroupMatmul, FusedGateUpSiluMatchesTwoMatmuls) {
       }
 }
 
+// The f32-output entries (f32 graphs): the GEMV's sums stored unrounded, the
+// f32 bias added to them. Rounded to the dtype they are exactly what the
+// dtype entries store (same sums in the same order, a bias the dtype holds:
+// one rounding either way), for every lane walk the dispatch picks by M.
+TEST(GpuGroupMatmul, F32OutputsAreTheUnroundedGemvSums) {
+  AWQ_REQUIRE_GPU();
+  unsigned seed = 900;
+  for (int32_t dtype : {AWQ_F16, AWQ_BF16})
+    for (int32_t bits : {4, 8})
+      for (int64_t group : {32, 128})
+        for (bool gateUp : {false, true})
+          for (int64_t m : {1, 2, 3, 4}) {
+            const CanonicalGroupWeights w = makeGroupWeights(bits, group, 256, 40, true, seed++);
+            const CanonicalGroupWeights up = makeGroupWeights(bits, group, 256, 40, true, seed++);
+            SCOPED_TRACE(w.describe() + (gateUp ? " gate/up" : " with bias") +
+                         " M=" + std::to_string(m));
+            const std::vector<uint8_t> blob = packForCuda(w, dtype, kChunks);
+            const std::vector<uint8_t> upBlob = packForCuda(up, dtype, kChunks);
+            awq_cuda_group_weights_info info{};
+            ASSERT_EQ(awq_cuda_group_weights_get_info(blob.data(),
+                                                      static_cast<int64_t>(blob.size()), &info),
+                      0);
+            ASSERT_EQ(awq_cuda_group_matmul_writes_f32(&info, m), 1);
+            const std::vector<float> x = activations(dtype, m * w.k, seed++);
+            const std::vector<float> bias = roundThrough(dtype, randomFloats(w.n, seed++));
+            DeviceBuffer blobDevice = DeviceBuffer::fromBytes(blob.data(), blob.size());
+            DeviceBuffer upDevice = DeviceBuffer::fromBytes(upBlob.data(), upBlob.size());
+            DeviceBuffer xDevice = DeviceBuffer::from(toHalfVector(dtype, x));
+            DeviceBuffer biasHalf = DeviceBuffer::from(toHalfVector(dtype, bias));
+            DeviceBuffer biasF32 = DeviceBuffer::from(bias);
+            DeviceBuffer yHalf(static_cast<size_t>(m * w.n) * 2);
+            DeviceBuffer yF32(static_cast<size_t>(m * w.n) * 4);
+            if (gateUp) {
+              AWQ_ASSERT_OK(awq_cuda_gate_up_silu(xDevice.get(), m, blobDevice.get(),
+                                                  upDevice.get(), &info, yHalf.get(), nullptr,
+                                                  nullptr));
+              AWQ_ASSERT_OK(awq_cuda_gate_up_silu_f32_out(xDevice.get(), m, blobDevice.get(),
+                                                          upDevice.get(), &info,
+                                                          static_cast<float *>(yF32.get()),
+                                                          nullptr));
+            } else {
+              AWQ_ASSERT_OK(awq_cuda_group_matmul(xDevice.get(), m, blobDevice.get(), &info,
+                                                  biasHalf.get(), yHalf.get(), nullptr, nullptr));
+              AWQ_ASSERT_OK(awq_cuda_group_matmul_f32_out(
+                  xDevice.get(), m, blobDevice.get(), &info,
+                  static_cast<const float *>(biasF32.get()), static_cast<float *>(yF32.get()),
+                  nullptr));
+            }
+            AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+            const std::vector<uint16_t> narrow = yHalf.download<uint16_t>();
+            const std::vector<float> wide = yF32.download<float>();
+            ASSERT_EQ(wide.size(), narrow.size());
+            for (size_t i = 0; i < wide.size(); ++i) {
+              ASSERT_TRUE(std::isfinite(wide[i])) << "output " << i;
+              ASSERT_EQ(toHalfBits(dtype, wide[i]), narrow[i])
+                  << "output " << i << ": " << wide[i] << " rounds to "
+                  << fromHalfBits(dtype, toHalfBits(dtype, wide[i])) << ", not "
+                  << fromHalfBits(dtype, narrow[i]);
+            }
+          }
+}
+
 TEST(GpuLinear, DenseCublasMatchesTheCpu) {
   AWQ_REQUIRE_GPU();
   for (int32_t dtype : {AWQ_F16, AWQ_BF16})
@@ -396,4 +458,23 @@ TEST(CudaGroupMatmulArgs, RejectsBadCallsWithAMessage) {
                                              nullptr, somePointer, nullptr, nullptr),
                   "awq_cuda_group_matmul", "at most 64 rows");
   EXPECT_EQ(awq_cuda_group_matmul_path_workspace_bytes(9, &info, 1), 0);
+  // f32 outputs: the GEMV only (row chunks, M <= 4).
+  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&info, 1), 1);
+  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&info, 4), 1);
+  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&info, 5), 0);
+  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&tileInfo, 1), 0);
+  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(nullptr, 1), 0);
+  float *someFloats = static_cast<float *>(somePointer);
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32_out(somePointer, 5, somePointer, &info, nullptr,
+                                                someFloats, nullptr),
+                  "awq_cuda_group_matmul_f32_out", "serves the GEMV only");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32_out(somePointer, 1, somePointer, &tileInfo, nullptr,
+                                                someFloats, nullptr),
+                  "awq_cuda_group_matmul_f32_out", "mma-tile blob");
+  EXPECT_OP_ERROR(awq_cuda_gate_up_silu_f32_out(somePointer, 1, somePointer, nullptr, &info,
+                                                someFloats, nullptr),
+                  "awq_cuda_gate_up_silu_f32_out", "both blobs");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32_out(somePointer, 1, somePointer, nullptr, nullptr,
+                                                someFloats, nullptr),
+                  "awq_cuda_group_matmul_f32_out", "blob_info is null");
 }
