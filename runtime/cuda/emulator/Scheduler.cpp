@@ -233,12 +233,11 @@ void fiberMain() {
   std::abort(); // never resumed
 }
 
-std::string threadName(const BlockRun &block, const Fiber &fiber) {
+std::string threadName(const Fiber &fiber) {
   char text[96];
   std::snprintf(text, sizeof text, "thread (%u,%u,%u) (warp %d lane %d)",
                 fiber.coordinates.threadIdx.x, fiber.coordinates.threadIdx.y,
                 fiber.coordinates.threadIdx.z, fiber.linear / 32, fiber.linear % 32);
-  (void)block;
   return text;
 }
 
@@ -292,7 +291,7 @@ bool releaseWaits(BlockRun &block) {
         return false;
       }
       if (fiber->state == FiberState::Done) {
-        fail(block, threadName(block, *fiber) +
+        fail(block, threadName(*fiber) +
                         " returned while the other lanes of its warp wait for it in a "
                         "warp-collective (shuffle or mma)");
         return false;
@@ -407,7 +406,7 @@ int laneId() { return run().current->linear % 32; }
 void warpExchange(unsigned mask, const uint32_t *words, int count) {
   Fiber &fiber = *run().current;
   if (!((mask >> (fiber.linear % 32)) & 1u)) {
-    fail(run(), threadName(run(), fiber) + " runs a warp-collective whose mask leaves it out");
+    fail(run(), threadName(fiber) + " runs a warp-collective whose mask leaves it out");
     yieldToScheduler(); // never resumed: the launch has failed
   }
   fiber.deposit.fill(0);
@@ -424,7 +423,7 @@ const uint32_t *exchangedWords(int lane) {
     char text[96];
     std::snprintf(text, sizeof text, "reads lane %d, which took no part in the warp-collective",
                   lane);
-    fail(block, threadName(block, *block.current) + " " + text);
+    fail(block, threadName(*block.current) + " " + text);
     yieldToScheduler(); // never resumed
   }
   return block.exchanged[index].data();
@@ -432,7 +431,7 @@ const uint32_t *exchangedWords(int lane) {
 
 void trap() {
   BlockRun &block = run();
-  fail(block, threadName(block, *block.current) + " executed __trap()");
+  fail(block, threadName(*block.current) + " executed __trap()");
   yieldToScheduler(); // never resumed
   std::abort();
 }

@@ -153,11 +153,8 @@ const void *CudaModelBackend::narrowedCopy(const awq_tensor &source, int32_t dty
   return same ? scratch_[static_cast<int>(Scratch::CastInput)].data : nullptr;
 }
 
-void *CudaModelBackend::rememberNarrowed(const awq_tensor &source, int32_t dtype) {
-  narrowed_ = {};
-  void *copy = scratch(Scratch::CastInput, static_cast<size_t>(awq::rt::numel(&source)) * 2);
+void CudaModelBackend::rememberNarrowed(const awq_tensor &source, int32_t dtype) {
   narrowed_ = {source.data, bytesOf(source), source.dtype, dtype};
-  return copy;
 }
 
 void CudaModelBackend::noteWrite(const awq_tensor &written) {

@@ -70,11 +70,12 @@ public:
   // The f16/bf16 copy of a group matmul's f32 input, kept in
   // Scratch::CastInput so that group matmuls reading the same input (q, k
   // and v) cast it once: narrowedCopy returns it while it is still valid
-  // (nullptr otherwise), rememberNarrowed records a new one. A node writing
-  // into the source's bytes (noteWrite, after every node) or the end of a
-  // run invalidates it.
+  // (nullptr otherwise); rememberNarrowed records that the scratch now holds
+  // `source` cast to `dtype` (call it once the cast is enqueued). A node
+  // writing into the source's bytes (noteWrite, after every node) or the end
+  // of a run invalidates it.
   const void *narrowedCopy(const awq_tensor &source, int32_t dtype) const;
-  void *rememberNarrowed(const awq_tensor &source, int32_t dtype);
+  void rememberNarrowed(const awq_tensor &source, int32_t dtype);
   void noteWrite(const awq_tensor &written);
 
   std::map<const void *, PackedGroupWeights> packedWeights; // by qweight's host data

@@ -607,9 +607,11 @@ void runGroupMatmulOnDevice(const awq_tensor *x, const PackedGroupWeights &weigh
     // Cast once for the group matmuls that share x (q, k, v).
     xs = backend.narrowedCopy(*x, computeDtype);
     if (!xs) {
-      void *narrowX = backend.rememberNarrowed(*x, computeDtype);
+      void *narrowX =
+          backend.scratch(CudaModelBackend::Scratch::CastInput, static_cast<size_t>(m * k) * 2);
       checkStatus(
           awq_cuda_cast(x->data, x->dtype, m * k, computeDtype, narrowX, backend.stream()));
+      backend.rememberNarrowed(*x, computeDtype);
       xs = narrowX;
     }
     const bool storesF32 = out->dtype == AWQ_F32 && (!bias || bias->dtype == AWQ_F32) &&
