@@ -213,3 +213,35 @@ def test_carry_errors(kv_library):
     assert library.lib.awq_model_carry_output(None, 0, 0) != 0
     assert library.error() == "awq_model_carry_output: the model is NULL"
     library.close()
+
+
+def test_decode_steps_run_as_cuda_graphs(kv_library, expected_logits, monkeypatch, capfd):
+    """A --target=cuda library launches each decode step (a run reading the kept
+    cache) as a CUDA graph (runtime/cuda/model/DecodeStepGraph.h), and gets the
+    same logits bit for bit: the graph holds the same kernels in the same order."""
+    path, config = kv_library
+    if path.name != "kv-cuda-emulator.so":
+        pytest.skip("CUDA graphs are a --target=cuda library's")
+    for graphs, expected_how in [("1", "CUDA graph"), ("0", "eager (graphs off: AWQ_CUDA_GRAPHS=0)")]:
+        monkeypatch.setenv("AWQ_CUDA_GRAPHS", graphs)
+        monkeypatch.setenv("AWQ_CUDA_LOG_GRAPHS", "1")
+        library = library_keeping_its_cache(path)
+        for step, ids in enumerate(STEPS):
+            feeds = {"input_ids": np.array([ids], np.int64)}
+            if step == 0:
+                feeds.update(empty_cache(library, config))
+            np.testing.assert_array_equal(library.run(feeds)["logits"], expected_logits[step])
+        library.close()
+        runs = [line for line in capfd.readouterr().err.splitlines() if line.startswith("awq-cuda: run")]
+        assert runs[0] == ("awq-cuda: run 1: eager (graphs off: AWQ_CUDA_GRAPHS=0)" if graphs == "0"
+                           else "awq-cuda: run 1: eager (reads no kept cache)"), runs
+        assert len(runs) == len(STEPS) and all(expected_how in run for run in runs[1:]), runs
+
+
+def test_cuda_graph_setting_is_checked(kv_library, monkeypatch):
+    path, _ = kv_library
+    if path.name != "kv-cuda-emulator.so":
+        pytest.skip("AWQ_CUDA_GRAPHS is read by a --target=cuda library")
+    monkeypatch.setenv("AWQ_CUDA_GRAPHS", "yes")
+    with pytest.raises(AssertionError, match="AWQ_CUDA_GRAPHS must be 0 or 1, not 'yes'"):
+        Library(path)

@@ -27,7 +27,8 @@ struct Activity {
   std::mutex mutex;
   std::map<std::string, long long> launches;
   Tally hostToDevice, deviceToHost, deviceToDevice, otherCopies, memsets, allocations;
-  long long synchronousCopies = 0, frees = 0, graphLaunches = 0;
+  long long synchronousCopies = 0, frees = 0, graphLaunches = 0, graphInstantiations = 0,
+            graphUpdates = 0;
   std::map<std::string, long long> synchronizations;
 
   ~Activity() { report(); }
@@ -66,7 +67,8 @@ struct Activity {
     std::fprintf(stderr, ")\n");
     copies("allocations", allocations);
     std::fprintf(stderr, "  frees               %lld\n", frees);
-    std::fprintf(stderr, "  graph launches      %lld\n", graphLaunches);
+    std::fprintf(stderr, "  graph launches      %lld (instantiations %lld, updates %lld)\n",
+                 graphLaunches, graphInstantiations, graphUpdates);
   }
 };
 
@@ -123,6 +125,18 @@ void countGraphLaunch() {
   Activity &a = activity();
   std::lock_guard<std::mutex> lock(a.mutex);
   ++a.graphLaunches;
+}
+
+void countGraphInstantiation() {
+  Activity &a = activity();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  ++a.graphInstantiations;
+}
+
+void countGraphUpdate() {
+  Activity &a = activity();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  ++a.graphUpdates;
 }
 
 } // namespace awq::emu

@@ -1,6 +1,7 @@
 // DeviceActivity.h - what a program asked of the emulated device: kernel
-// launches by kernel, copies by direction and bytes, synchronizations,
-// allocations. With AWQ_CUDA_EMULATOR_STATS=1 the totals go to stderr when
+// launches by kernel and stream copies (both counted as they run, so a CUDA
+// graph's at each of its launches), synchronizations, allocations, graph
+// launches, instantiations and updates. With AWQ_CUDA_EMULATOR_STATS=1 the totals go to stderr when
 // the program exits: the emulator cannot say how fast a step would be on a
 // GPU, but it can count the launches and host round trips that bound a small
 // model's decode step there.
@@ -21,6 +22,8 @@ void countSynchronization(const char *call);
 void countAllocation(size_t bytes);
 void countFree();
 void countGraphLaunch();
+void countGraphInstantiation();
+void countGraphUpdate(); // a successful cudaGraphExecUpdate
 
 } // namespace awq::emu
 

@@ -125,8 +125,8 @@ cublasStatus_t enqueueGemm(cublasHandle_t handle, const Gemm &gemm, cublasComput
     return CUBLAS_STATUS_NOT_SUPPORTED;
   if (gemm.m == 0 || gemm.n == 0 || gemm.batches == 0)
     return CUBLAS_STATUS_SUCCESS;
-  awq::emu::countLaunch(gemm.batches > 1 ? "cuBLAS strided batched GEMM" : "cuBLAS GEMM");
   awq::emu::enqueue(handle->stream, [gemm] {
+    awq::emu::countLaunch(gemm.batches > 1 ? "cuBLAS strided batched GEMM" : "cuBLAS GEMM");
     gemm.run();
     return std::string();
   });

@@ -11,8 +11,10 @@
 // - dynamic shared memory past 48 KiB without cudaFuncSetAttribute, blocks
 //   of more than 1024 threads, empty grids (launch errors);
 // - during stream capture: synchronizing the capturing stream, cudaMalloc,
-//   cudaFree, synchronous copies and cudaDeviceSynchronize (they invalidate
-//   the capture, as on a GPU);
+//   cudaFree, synchronous copies and cudaDeviceSynchronize, and
+//   asynchronous copies to or from pageable host memory, which a GPU stages
+//   synchronously (they fail and invalidate the capture, as on a GPU); a
+//   cudaGraphExecUpdate whose graph has other node kinds or another order;
 // - hangs and traps inside kernels (Scheduler.h): a sticky
 //   cudaErrorLaunchFailure, every later call failing, as after a GPU fault.
 #include "DeviceActivity.h"
@@ -29,16 +31,22 @@
 #include <unistd.h>
 #include <vector>
 
+// One node of a captured graph: its kind (what cudaGraphExecUpdate compares)
+// and its work.
+struct CapturedNode {
+  std::string kind;
+  awq::emu::StreamWork work;
+};
 struct CUstream_st {
   bool capturing = false;
   bool captureInvalidated = false;
-  std::vector<awq::emu::StreamWork> captured;
+  std::vector<CapturedNode> captured;
 };
 struct CUgraph_st {
-  std::vector<awq::emu::StreamWork> work;
+  std::vector<CapturedNode> nodes;
 };
 struct CUgraphExec_st {
-  std::vector<awq::emu::StreamWork> work;
+  std::vector<CapturedNode> nodes;
 };
 struct CUevent_st {
   std::chrono::steady_clock::time_point at;
@@ -54,6 +62,7 @@ std::mutex gMutex;
 cudaError_t gStickyError = cudaSuccess;
 cudaError_t gLastError = cudaSuccess;
 std::map<uintptr_t, size_t> gAllocations; // device memory: start -> bytes
+std::map<uintptr_t, size_t> gPinned;      // cudaMallocHost memory: start -> bytes
 std::map<const void *, int> gMaxDynamicShared;
 int gCapturingStreams = 0;
 
@@ -77,6 +86,15 @@ bool isDevice(const void *pointer, size_t bytes) {
   return address >= it->first && address + bytes <= it->first + it->second;
 }
 bool touchesDevice(const void *pointer) { return isDevice(pointer, 1); }
+
+bool isPinned(const void *pointer, size_t bytes) {
+  const uintptr_t address = reinterpret_cast<uintptr_t>(pointer);
+  auto it = gPinned.upper_bound(address);
+  if (it == gPinned.begin())
+    return false;
+  --it;
+  return address >= it->first && address + bytes <= it->first + it->second;
+}
 
 // Whether `bytes` at `pointer` live where a copy's kind says they do: inside
 // one device allocation, or outside every one.
@@ -123,16 +141,45 @@ cudaError_t refuseDuringCapture(const char *call) {
   return cudaErrorStreamCaptureUnsupported;
 }
 
+// An asynchronous copy on a capturing stream must not touch pageable host
+// memory: a GPU copies that through a staging buffer at once, which it
+// cannot record (the capture fails and is invalidated).
+cudaError_t checkCapturedCopy(cudaStream_t stream, const void *dst, size_t dstBytes,
+                              const void *src, size_t srcBytes, cudaMemcpyKind kind,
+                              const char *call) {
+  if (!stream || !stream->capturing || dstBytes == 0)
+    return cudaSuccess;
+  const bool hostDst = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyHostToHost;
+  const bool hostSrc = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyHostToHost;
+  if ((hostDst && !isPinned(dst, dstBytes)) || (hostSrc && !isPinned(src, srcBytes))) {
+    std::fprintf(stderr,
+                 "awq CUDA emulator: %s with pageable host memory during stream capture "
+                 "(cudaMallocHost memory can be captured)\n",
+                 call);
+    stream->captureInvalidated = true;
+    return cudaErrorStreamCaptureUnsupported;
+  }
+  return cudaSuccess;
+}
+
+const char *copyNodeKind(cudaMemcpyKind kind, bool twoDimensional) {
+  static const char *const kinds[2][5] = {
+      {"memcpy HtoH", "memcpy HtoD", "memcpy DtoH", "memcpy DtoD", "memcpy default"},
+      {"memcpy2D HtoH", "memcpy2D HtoD", "memcpy2D DtoH", "memcpy2D DtoD", "memcpy2D default"}};
+  const int index = kind >= cudaMemcpyHostToHost && kind <= cudaMemcpyDefault ? kind : 4;
+  return kinds[twoDimensional][index];
+}
+
 } // namespace
 
 namespace awq::emu {
 
-void enqueue(cudaStream_t stream, StreamWork work) {
+void enqueue(cudaStream_t stream, StreamWork work, const char *node) {
   std::unique_lock<std::mutex> lock(gMutex);
   if (gStickyError != cudaSuccess)
     return;
   if (stream && stream->capturing) {
-    stream->captured.push_back(std::move(work));
+    stream->captured.push_back({node, std::move(work)});
     return;
   }
   lock.unlock(); // the work may call back into the runtime (memcpy inside cuBLAS)
@@ -168,9 +215,13 @@ void launchGrid(cudaStream_t stream, const void *kernel, GridLaunch launch) {
       return;
     }
   }
-  countLaunch(launch.kernelName);
+  // Counted when the grid runs: a graph's kernels at every launch of it,
+  // none of an abandoned capture's.
   auto shared = std::make_shared<GridLaunch>(std::move(launch));
-  enqueue(stream, [shared] { return runGrid(*shared); });
+  enqueue(stream, [shared] {
+    countLaunch(shared->kernelName);
+    return runGrid(*shared);
+  });
 }
 
 } // namespace awq::emu
@@ -210,6 +261,8 @@ const char *cudaGetErrorName(cudaError_t error) {
   case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
   case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
   case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+  case cudaErrorGraphExecUpdateFailure: return "cudaErrorGraphExecUpdateFailure";
+  case cudaErrorIllegalState: return "cudaErrorIllegalState";
   default: return "cudaErrorUnknown";
   }
 }
@@ -225,6 +278,8 @@ const char *cudaGetErrorString(cudaError_t error) {
   case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
   case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
   case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+  case cudaErrorGraphExecUpdateFailure: return "the graph update was not performed because it included changes which violated constraints specific to instantiated graph update";
+  case cudaErrorIllegalState: return "operation not permitted in the current state";
   default: return "unknown error";
   }
 }
@@ -368,6 +423,38 @@ cudaError_t cudaFree(void *devPtr) {
   return cudaSuccess;
 }
 
+// Pinned host memory: host memory the emulator remembers, so that captured
+// copies may use it.
+cudaError_t cudaMallocHost(void **ptr, size_t size) {
+  std::lock_guard<std::mutex> lock(gMutex);
+  AWQ_EMU_STICKY();
+  if (cudaError_t error = refuseDuringCapture("cudaMallocHost"))
+    return record(error);
+  void *memory = nullptr;
+  if (posix_memalign(&memory, 256, size ? size : 1) != 0)
+    return record(cudaErrorMemoryAllocation);
+  gPinned[reinterpret_cast<uintptr_t>(memory)] = size ? size : 1;
+  *ptr = memory;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void *ptr) {
+  std::lock_guard<std::mutex> lock(gMutex);
+  if (!ptr)
+    return cudaSuccess;
+  if (cudaError_t error = refuseDuringCapture("cudaFreeHost"))
+    return record(error);
+  auto it = gPinned.find(reinterpret_cast<uintptr_t>(ptr));
+  if (it == gPinned.end()) {
+    std::fprintf(stderr, "awq CUDA emulator: cudaFreeHost(%p): not a pointer cudaMallocHost returned\n",
+                 ptr);
+    return record(cudaErrorInvalidValue);
+  }
+  gPinned.erase(it);
+  std::free(ptr);
+  return cudaSuccess;
+}
+
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind,
                             cudaStream_t stream) {
   {
@@ -375,13 +462,20 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpy
     AWQ_EMU_STICKY();
     if (cudaError_t error = checkCopy(dst, count, src, count, kind, "cudaMemcpyAsync"))
       return record(error);
+    if (cudaError_t error =
+            checkCapturedCopy(stream, dst, count, src, count, kind, "cudaMemcpyAsync"))
+      return record(error);
   }
-  awq::emu::countCopy(kind, count, /*synchronous=*/false);
+  // Asynchronous work is counted when it runs (graphs: at every launch).
   if (count)
-    enqueue(stream, [dst, src, count] {
-      std::memmove(dst, src, count);
-      return std::string();
-    });
+    enqueue(
+        stream,
+        [dst, src, count, kind] {
+          awq::emu::countCopy(kind, count, /*synchronous=*/false);
+          std::memmove(dst, src, count);
+          return std::string();
+        },
+        copyNodeKind(kind, false));
   return cudaSuccess;
 }
 
@@ -411,17 +505,22 @@ cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t 
     if (width > dpitch || width > spitch)
       return record(cudaErrorInvalidValue);
     const size_t dstBytes = dpitch * (height - 1) + width, srcBytes = spitch * (height - 1) + width;
-    const cudaError_t error = checkCopy(dst, dstBytes, src, srcBytes, kind, "cudaMemcpy2DAsync");
+    cudaError_t error = checkCopy(dst, dstBytes, src, srcBytes, kind, "cudaMemcpy2DAsync");
+    if (!error)
+      error = checkCapturedCopy(stream, dst, dstBytes, src, srcBytes, kind, "cudaMemcpy2DAsync");
     if (error)
       return record(error);
   }
-  awq::emu::countCopy(kind, width * height, /*synchronous=*/false);
-  enqueue(stream, [=] {
-    for (size_t row = 0; row < height; ++row)
-      std::memmove(static_cast<char *>(dst) + row * dpitch,
-                   static_cast<const char *>(src) + row * spitch, width);
-    return std::string();
-  });
+  enqueue(
+      stream,
+      [=] {
+        awq::emu::countCopy(kind, width * height, /*synchronous=*/false);
+        for (size_t row = 0; row < height; ++row)
+          std::memmove(static_cast<char *>(dst) + row * dpitch,
+                       static_cast<const char *>(src) + row * spitch, width);
+        return std::string();
+      },
+      copyNodeKind(kind, true));
   return cudaSuccess;
 }
 
@@ -435,12 +534,15 @@ cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t 
       return record(cudaErrorInvalidValue);
     }
   }
-  awq::emu::countMemset(count);
   if (count)
-    enqueue(stream, [devPtr, value, count] {
-      std::memset(devPtr, value, count);
-      return std::string();
-    });
+    enqueue(
+        stream,
+        [devPtr, value, count] {
+          awq::emu::countMemset(count);
+          std::memset(devPtr, value, count);
+          return std::string();
+        },
+        "memset");
   return cudaSuccess;
 }
 
@@ -524,7 +626,48 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph,
   (void)flags;
   if (!graph)
     return cudaErrorInvalidValue;
-  *pGraphExec = new CUgraphExec_st{graph->work};
+  *pGraphExec = new CUgraphExec_st{graph->nodes};
+  awq::emu::countGraphInstantiation();
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes) {
+  if (!graph || !numNodes)
+    return record(cudaErrorInvalidValue);
+  if (nodes) { // node handles are not emulated: only the count
+    std::fprintf(stderr, "awq CUDA emulator: cudaGraphGetNodes returns only the count\n");
+    return record(cudaErrorNotSupported);
+  }
+  *numNodes = graph->nodes.size();
+  return cudaSuccess;
+}
+
+// Takes `graph`'s parameters into `graphExec` when its nodes are of the same
+// kinds in the same order (a captured stream is a chain, so that is its
+// topology); otherwise fails and leaves graphExec as it was.
+cudaError_t cudaGraphExecUpdate(cudaGraphExec_t graphExec, cudaGraph_t graph,
+                                cudaGraphExecUpdateResultInfo *resultInfo) {
+  if (!graphExec || !graph)
+    return record(cudaErrorInvalidValue);
+  cudaGraphExecUpdateResult result = cudaGraphExecUpdateSuccess;
+  if (graph->nodes.size() != graphExec->nodes.size())
+    result = cudaGraphExecUpdateErrorTopologyChanged;
+  else
+    for (size_t i = 0; i < graph->nodes.size() && result == cudaGraphExecUpdateSuccess; ++i)
+      if (graph->nodes[i].kind != graphExec->nodes[i].kind)
+        result = graph->nodes[i].kind.compare(0, 6, "memcpy") == 0 &&
+                         graphExec->nodes[i].kind.compare(0, 6, "memcpy") == 0
+                     ? cudaGraphExecUpdateErrorParametersChanged
+                     : cudaGraphExecUpdateErrorNodeTypeChanged;
+  if (resultInfo) {
+    resultInfo->result = result;
+    resultInfo->errorNode = nullptr;
+    resultInfo->errorFromNode = nullptr;
+  }
+  if (result != cudaGraphExecUpdateSuccess)
+    return record(cudaErrorGraphExecUpdateFailure);
+  graphExec->nodes = graph->nodes;
+  awq::emu::countGraphUpdate();
   return cudaSuccess;
 }
 
@@ -536,8 +679,8 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream) {
     std::lock_guard<std::mutex> lock(gMutex);
     AWQ_EMU_STICKY();
   }
-  for (const awq::emu::StreamWork &work : graphExec->work)
-    enqueue(stream, work);
+  for (const CapturedNode &node : graphExec->nodes)
+    enqueue(stream, node.work, node.kind.c_str());
   return cudaSuccess;
 }
 
@@ -562,10 +705,13 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
 }
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  enqueue(stream, [event] {
-    event->at = std::chrono::steady_clock::now();
-    return std::string();
-  });
+  enqueue(
+      stream,
+      [event] {
+        event->at = std::chrono::steady_clock::now();
+        return std::string();
+      },
+      "event record");
   return cudaSuccess;
 }
 

@@ -22,7 +22,12 @@ namespace awq::emu {
 // at each launch of that graph. It returns an empty string or a fault, which
 // becomes the context's sticky cudaErrorLaunchFailure.
 using StreamWork = std::function<std::string()>;
-void enqueue(cudaStream_t stream, StreamWork work);
+// `node` names the kind of graph node the work becomes when captured
+// ("kernel", "memcpy HtoD", "memcpy2D DtoH", "memset", ...):
+// cudaGraphExecUpdate accepts a graph whose nodes have the same kinds in the
+// same order, as a GPU requires (a kernel node may change its function and
+// parameters, a copy its addresses, not its directions or dimensions).
+void enqueue(cudaStream_t stream, StreamWork work, const char *node = "kernel");
 
 // Checks the configuration (returning the launch error cudaGetLastError will
 // report, as a GPU does) and enqueues the grid.

@@ -5,6 +5,7 @@
 #include "RuntimeInternal.h"
 #include "awq_compiled_model.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -44,6 +45,11 @@ DeviceBuffer::~DeviceBuffer() {
 void *DeviceBuffer::reserve(size_t bytes) {
   if (data && bytes <= capacity)
     return data;
+  if (DecodeStepGraph *graph = DecodeStepGraph::capturing()) {
+    // cudaMalloc and cudaFree cannot be captured: this step runs eagerly.
+    graph->abandon("a device buffer grows", /*retryNextStep=*/true);
+    return nullptr;
+  }
   size_t newCapacity = roundedCapacity(bytes, capacity);
   void *newData = nullptr;
   if (cudaMalloc(&newData, newCapacity) != cudaSuccess) {
@@ -66,10 +72,12 @@ CudaModelBackend::CudaModelBackend(const awq::rt::ModelDescription &description,
     raise("this model library was compiled with --target=cuda and needs an NVIDIA GPU, but "
           "the CUDA driver reports no device (compile with --target=cpu for this machine)");
   checkCudaCall(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  stepGraph_ = std::make_unique<DecodeStepGraph>(stream_);
   constants_.reserve(description.constants.size());
 }
 
 CudaModelBackend::~CudaModelBackend() {
+  stepGraph_.reset();
   if (stream_) {
     cudaStreamSynchronize(stream_);
     cudaStreamDestroy(stream_);
@@ -95,10 +103,20 @@ const void *CudaModelBackend::hostConstant(const void *deviceData) const {
   return found == hostConstants_.end() ? nullptr : found->second;
 }
 
+// A host read of device data needs a synchronization, which a capture
+// cannot hold: such a model runs its steps eagerly.
+static void refuseUnderCapture() {
+  if (DecodeStepGraph *graph = DecodeStepGraph::capturing()) {
+    graph->abandon("a host op reads device data", /*retryNextStep=*/false);
+    raise("a host op reads device data under capture");
+  }
+}
+
 void CudaModelBackend::download(const awq_tensor &deviceTensor, void *hostData) {
   const size_t bytes = bytesOf(deviceTensor);
   if (bytes == 0)
     return;
+  refuseUnderCapture();
   checkCudaCall(
       cudaMemcpyAsync(hostData, deviceTensor.data, bytes, cudaMemcpyDeviceToHost, stream_),
       "copying a tensor to the host");
@@ -113,12 +131,23 @@ void CudaModelBackend::downloadRows(const awq_tensor &deviceTensor, int64_t rows
   const size_t width = rowBytes * static_cast<size_t>(deviceTensor.shape[2]);
   if (width == 0 || heads == 0)
     return;
+  refuseUnderCapture();
   // One 2D copy: `heads` rows of `width` bytes, rowsPerHead rows apart on the device.
   checkCudaCall(cudaMemcpy2DAsync(hostData, width, deviceTensor.data,
                                   rowBytes * static_cast<size_t>(rowsPerHead), width, heads,
                                   cudaMemcpyDeviceToHost, stream_),
                 "copying a KV cache to the host");
   checkCudaCall(cudaStreamSynchronize(stream_), "running the model on the GPU");
+}
+
+void CudaModelBackend::upload(void *deviceData, const void *host, size_t bytes,
+                              const char *what) {
+  if (bytes == 0)
+    return;
+  const void *source = stepGraph_->uploadSource(host, bytes);
+  if (!source)
+    raise("%s: no pinned staging under capture", what);
+  checkCudaCall(cudaMemcpyAsync(deviceData, source, bytes, cudaMemcpyHostToDevice, stream_), what);
 }
 
 void *CudaModelBackend::allocateCache(void *context, const awq_tensor *past, awq_tensor *present,
@@ -199,21 +228,15 @@ void CudaModelBackend::run(std::vector<awq_tensor> &slots,
                     "copying an input to the GPU");
     slot.data = device;
   }
-  slots_ = slots.data();
-  caches_.beginRun(slots.data(), carries);
-  awq_node_allocator allocator{this, &CudaModelBackend::allocate,
-                               &CudaModelBackend::allocateCache,
-                               &CudaModelBackend::cacheCapacity};
-  {
-    RunningScope scope(this);
-    narrowed_ = {}; // inputs were just copied in, buffers change hands after
-    const int status = awq_compiled_model_graph(slots.data(), &allocator);
-    narrowed_ = {};
-    caches_.endRun();
-    if (status != 0) {
-      cudaStreamSynchronize(stream_);
-      throw awq::rt::OpError{awq_last_error()}; // the node already named itself
-    }
+  // A run that reads a kept cache continues a sequence: a decode step,
+  // launched as a CUDA graph (DecodeStepGraph.h).
+  const bool continuesSequence =
+      std::any_of(carries.begin(), carries.end(),
+                  [](const awq::rt::CarriedTensor &carry) { return carry.held; });
+  const int status = stepGraph_->run(continuesSequence, [&] { return runGraph(slots, carries); });
+  if (status != 0) {
+    cudaStreamSynchronize(stream_);
+    throw awq::rt::OpError{awq_last_error()}; // the node already named itself
   }
   // Kept outputs trade their planned buffer for the carry's memory (or are
   // copied on the device), stream-ordered before the next run's reads.
@@ -258,6 +281,21 @@ void CudaModelBackend::run(std::vector<awq_tensor> &slots,
     download(slot, host);
     outputs[i].data = host;
   }
+}
+
+int CudaModelBackend::runGraph(std::vector<awq_tensor> &slots,
+                               std::vector<awq::rt::CarriedTensor> &carries) {
+  slots_ = slots.data();
+  caches_.beginRun(slots.data(), carries);
+  awq_node_allocator allocator{this, &CudaModelBackend::allocate,
+                               &CudaModelBackend::allocateCache,
+                               &CudaModelBackend::cacheCapacity};
+  RunningScope scope(this);
+  narrowed_ = {}; // inputs were just copied in, buffers change hands after
+  const int status = awq_compiled_model_graph(slots.data(), &allocator);
+  narrowed_ = {};
+  caches_.endRun();
+  return status;
 }
 
 size_t CudaModelBackend::workspaceBytes() const {

@@ -9,11 +9,13 @@
 
 #include "../../model/CacheBlocks.h"
 #include "../../model/ModelBackend.h"
+#include "DecodeStepGraph.h"
 #include "awq_cuda.h"
 
 #include <cuda_runtime.h>
 
 #include <map>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -60,6 +62,10 @@ public:
   const void *hostConstant(const void *deviceData) const;
   // Copies a device tensor into host memory (synchronizes the stream).
   void download(const awq_tensor &deviceTensor, void *hostData);
+  // Copies `bytes` of host memory to the device, stream-ordered; `host` may
+  // be reused once this returns (under capture it was staged in pinned
+  // memory, else it was staged by the driver). `what` names the data in errors.
+  void upload(void *deviceData, const void *host, size_t bytes, const char *what);
   // The same for a [B, H, T, D] tensor in KV-cache memory, whose heads lie
   // rowsPerHead rows apart: the host copy is contiguous.
   void downloadRows(const awq_tensor &deviceTensor, int64_t rowsPerHead, void *hostData);
@@ -86,6 +92,8 @@ private:
   static void *allocateCache(void *context, const awq_tensor *past, awq_tensor *present,
                              int64_t *capacity);
   static int64_t cacheCapacity(void *context, const void *data);
+  // Enqueues the compiled graph once on the stream; returns its status.
+  int runGraph(std::vector<awq_tensor> &slots, std::vector<awq::rt::CarriedTensor> &carries);
 
   const awq::rt::ModelDescription &description_;
   int32_t numThreads_;
@@ -109,6 +117,7 @@ private:
     size_t sourceBytes = 0;
     int32_t sourceDtype = 0, dtype = 0;
   } narrowed_;
+  std::unique_ptr<DecodeStepGraph> stepGraph_; // decode steps as CUDA graphs
 };
 
 // The backend running the graph on this thread (the node entries' context).

@@ -163,11 +163,7 @@ void runOnHost(const RawCall &call) {
     if (bytes == 0)
       continue;
     if (livesOnDevice(output->dtype)) {
-      // From pageable memory: returns once the data is staged, so the
-      // temporary can go.
-      checkCudaCall(cudaMemcpyAsync(output->data, hostOutputs[i].data, bytes,
-                                    cudaMemcpyHostToDevice, backend.stream()),
-                    "copying a result to the GPU");
+      backend.upload(output->data, hostOutputs[i].data, bytes, "copying a result to the GPU");
       bytesMoved += bytes;
     } else {
       std::memcpy(output->data, hostOutputs[i].data, bytes);
@@ -889,10 +885,7 @@ void gatherBody(NodeCall &call) {
         const size_t bytes = plan.rows.size() * sizeof(int64_t);
         auto *rows = static_cast<int64_t *>(
             backend.scratch(CudaModelBackend::Scratch::GatherRows, bytes));
-        // Stream-ordered from pageable memory: returns once staged.
-        checkCudaCall(cudaMemcpyAsync(rows, plan.rows.data(), bytes, cudaMemcpyHostToDevice,
-                                      backend.stream()),
-                      "uploading a gather's indices");
+        backend.upload(rows, plan.rows.data(), bytes, "uploading a gather's indices");
         return awq_cuda_gather_rows(data->data, plan.outer, plan.extent, plan.inner, rows,
                                     static_cast<int64_t>(plan.rows.size()),
                                     static_cast<int32_t>(awq_dtype_size(data->dtype)), out->data,
@@ -911,11 +904,7 @@ void whereBody(NodeCall &call) {
         const size_t condBytes = bytesOf(*cond);
         auto *condDevice = static_cast<uint8_t *>(
             backend.scratch(CudaModelBackend::Scratch::Condition, condBytes));
-        if (condBytes)
-          // Stream-ordered from pageable memory: returns once staged.
-          checkCudaCall(cudaMemcpyAsync(condDevice, cond->data, condBytes,
-                                        cudaMemcpyHostToDevice, backend.stream()),
-                        "uploading a condition");
+        backend.upload(condDevice, cond->data, condBytes, "uploading a condition");
         const std::vector<int64_t> condStrides = broadcastStrides(cond, out),
                                    xStrides = broadcastStrides(x, out),
                                    yStrides = broadcastStrides(y, out);

@@ -1,0 +1,139 @@
+// GpuStreamCaptureTest.cpp - the CUDA graph rules a compiled model's decode
+// steps rely on (runtime/cuda/model/DecodeStepGraph.h), checked on the GPU
+// and on the CUDA emulator alike: an executable graph takes a new capture's
+// parameters when the work has the same shape and refuses another shape;
+// copies from pinned host memory can be captured, copies from pageable
+// memory fail and invalidate the capture.
+#include "CudaTestUtil.h"
+
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+using awq::test::DeviceBuffer;
+
+namespace {
+
+constexpr size_t kValues = 64;
+
+std::vector<int32_t> counting(int32_t first) {
+  std::vector<int32_t> values(kValues);
+  std::iota(values.begin(), values.end(), first);
+  return values;
+}
+
+// Captures copies of each source into `destination`, one after the other.
+cudaGraph_t captureCopies(cudaStream_t stream, const std::vector<const DeviceBuffer *> &sources,
+                          const DeviceBuffer &destination) {
+  cudaGraph_t graph = nullptr;
+  if (cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess)
+    return nullptr;
+  for (const DeviceBuffer *source : sources)
+    cudaMemcpyAsync(destination.get(), source->get(), source->bytes(), cudaMemcpyDeviceToDevice,
+                    stream);
+  if (cudaStreamEndCapture(stream, &graph) != cudaSuccess)
+    return nullptr;
+  return graph;
+}
+
+class GpuStreamCapture : public ::testing::Test {
+protected:
+  void SetUp() override {
+    AWQ_REQUIRE_GPU();
+    AWQ_ASSERT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  }
+  void TearDown() override {
+    if (stream_)
+      cudaStreamDestroy(stream_);
+  }
+  cudaStream_t stream_ = nullptr;
+};
+
+} // namespace
+
+TEST_F(GpuStreamCapture, UpdatedGraphRunsTheNewParameters) {
+  const DeviceBuffer first = DeviceBuffer::from(counting(0)), second = DeviceBuffer::from(counting(100));
+  DeviceBuffer destination(kValues * sizeof(int32_t));
+  cudaGraph_t graph = captureCopies(stream_, {&first}, destination);
+  ASSERT_NE(graph, nullptr);
+  cudaGraphExec_t executable = nullptr;
+  AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable, graph, 0));
+  cudaGraphDestroy(graph);
+  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
+  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  EXPECT_EQ(destination.download<int32_t>(), counting(0));
+
+  // The same work from another source: the executable graph takes it.
+  graph = captureCopies(stream_, {&second}, destination);
+  ASSERT_NE(graph, nullptr);
+  cudaGraphExecUpdateResultInfo result{};
+  AWQ_ASSERT_CUDA(cudaGraphExecUpdate(executable, graph, &result));
+  EXPECT_EQ(result.result, cudaGraphExecUpdateSuccess);
+  cudaGraphDestroy(graph);
+  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
+  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  EXPECT_EQ(destination.download<int32_t>(), counting(100));
+  cudaGraphExecDestroy(executable);
+}
+
+TEST_F(GpuStreamCapture, UpdateRefusesWorkOfAnotherShape) {
+  const DeviceBuffer first = DeviceBuffer::from(counting(0)), second = DeviceBuffer::from(counting(100));
+  DeviceBuffer destination(kValues * sizeof(int32_t));
+  cudaGraph_t graph = captureCopies(stream_, {&first}, destination);
+  ASSERT_NE(graph, nullptr);
+  cudaGraphExec_t executable = nullptr;
+  AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable, graph, 0));
+  cudaGraphDestroy(graph);
+
+  // Two copies where the executable graph has one: refused, and the
+  // executable graph still runs its own work.
+  graph = captureCopies(stream_, {&second, &first}, destination);
+  ASSERT_NE(graph, nullptr);
+  cudaGraphExecUpdateResultInfo result{};
+  EXPECT_EQ(cudaGraphExecUpdate(executable, graph, &result), cudaErrorGraphExecUpdateFailure);
+  EXPECT_EQ(result.result, cudaGraphExecUpdateErrorTopologyChanged);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorGraphExecUpdateFailure); // not sticky
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  cudaGraphDestroy(graph);
+  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
+  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  EXPECT_EQ(destination.download<int32_t>(), counting(0));
+  cudaGraphExecDestroy(executable);
+}
+
+TEST_F(GpuStreamCapture, CopiesFromPinnedMemoryCaptureAndFromPageableMemoryDoNot) {
+  const std::vector<int32_t> values = counting(7);
+  const size_t bytes = kValues * sizeof(int32_t);
+  DeviceBuffer destination(bytes);
+  void *pinned = nullptr;
+  AWQ_ASSERT_CUDA(cudaMallocHost(&pinned, bytes));
+  std::memcpy(pinned, values.data(), bytes);
+
+  cudaGraph_t graph = nullptr;
+  AWQ_ASSERT_CUDA(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  EXPECT_EQ(cudaMemcpyAsync(destination.get(), pinned, bytes, cudaMemcpyHostToDevice, stream_),
+            cudaSuccess);
+  AWQ_ASSERT_CUDA(cudaStreamEndCapture(stream_, &graph));
+  cudaGraphExec_t executable = nullptr;
+  AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable, graph, 0));
+  cudaGraphDestroy(graph);
+  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
+  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  EXPECT_EQ(destination.download<int32_t>(), values);
+  cudaGraphExecDestroy(executable);
+  AWQ_ASSERT_CUDA(cudaFreeHost(pinned));
+
+  // Pageable memory: the copy fails and the capture with it.
+  AWQ_ASSERT_CUDA(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  EXPECT_NE(cudaMemcpyAsync(destination.get(), values.data(), bytes, cudaMemcpyHostToDevice,
+                            stream_),
+            cudaSuccess);
+  graph = nullptr;
+  EXPECT_EQ(cudaStreamEndCapture(stream_, &graph), cudaErrorStreamCaptureInvalidated);
+  EXPECT_EQ(graph, nullptr);
+  cudaGetLastError(); // capture errors are not sticky: the stream works on
+  AWQ_ASSERT_CUDA(cudaMemsetAsync(destination.get(), 0, bytes, stream_));
+  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  EXPECT_EQ(destination.download<int32_t>(), std::vector<int32_t>(kValues, 0));
+}
