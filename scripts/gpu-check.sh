@@ -109,7 +109,8 @@ profile() {
 # Compiled models on the GPU through awq-run: outputs on fixed token ids (every library
 # but the KV-cache and stories ones), perplexity (stories*: the protocol of
 # scripts/main-job.sh), greedy generation with a KV cache (*kv*), and --bench;
-# midkv-w4-cuda.so: decode with the KV cache kept on the device vs copied.
+# midkv-w4-cuda.so: decode with the KV cache kept on the device (with and without
+# CUDA graphs) vs copied.
 # *-mma-cuda.so are the W4 models compiled with --cuda-weight-layout=mma-tiles;
 # *-generic-attention-cuda.so with --fuse-attention=false --fuse-rotary-embedding=false --fuse-residual-norm=false
 # (attention as MatMul / Softmax / MatMul device forms rather than awq.attention's
@@ -132,16 +133,20 @@ models() {
       stories*) "$run" "$so" --perplexity "$dir/text.txt" --tokenizer "$dir/tok512.bin" \
                   --documents=blank-line --first 120 --window 512 ;;
       midkv*)
-        # Decode with the KV cache kept in GPU memory (the default) against passing
-        # it through the host at every step (--copy-kv-cache), alternated twice.
+        # Decode with the KV cache kept in GPU memory (the default: decode steps
+        # launched as CUDA graphs), kept without graphs (AWQ_CUDA_GRAPHS=0), and
+        # passed through the host at every step (--copy-kv-cache), alternated twice.
         for round in 1 2; do
-          for mode in kept --copy-kv-cache; do
+          for mode in kept kept-no-graphs --copy-kv-cache; do
             echo "kv cache: $mode (round $round)"
-            "$run" "$so" --bench --bench-prompt=1024 --bench-decode=64 --bench-repeats=3 \
-              $([[ $mode == kept ]] || echo "$mode")
+            AWQ_CUDA_GRAPHS=$([[ $mode == kept-no-graphs ]] && echo 0 || echo 1) \
+              "$run" "$so" --bench --bench-prompt=1024 --bench-decode=64 --bench-repeats=3 \
+              $([[ $mode == --copy-kv-cache ]] && echo "$mode")
           done
         done ;;
-      *kv*) "$run" "$so" --generate "5 17 42 7" --tokenizer token-ids --max-tokens 12 --print-ids ;;
+      *kv*) # how each run ran (eager or a CUDA graph) goes to the log
+        AWQ_CUDA_LOG_GRAPHS=1 "$run" "$so" --generate "5 17 42 7" --tokenizer token-ids \
+          --max-tokens 12 --print-ids ;;
       *) "$run" "$so" --input input_ids="$dir/ids.npy" --output-dir "$out/models/$name" ;;
     esac
     echo "exit $?"
