@@ -71,6 +71,7 @@ CudaModelBackend::CudaModelBackend(const awq::rt::ModelDescription &description,
   if (awq_cuda_device_count() == 0)
     raise("this model library was compiled with --target=cuda and needs an NVIDIA GPU, but "
           "the CUDA driver reports no device (compile with --target=cpu for this machine)");
+  checkHostOpsSetting();
   checkCudaCall(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   stepGraph_ = std::make_unique<DecodeStepGraph>(stream_);
   constants_.reserve(description.constants.size());

@@ -123,6 +123,9 @@ private:
 // The backend running the graph on this thread (the node entries' context).
 CudaModelBackend &currentCudaBackend();
 
+// Raises when AWQ_CUDA_HOST_OPS names an op without a device form (CudaNodes.cpp).
+void checkHostOpsSetting();
+
 } // namespace awq::cuda
 
 #endif // AWQ_RUNTIME_CUDA_MODEL_CUDAMODELBACKEND_H

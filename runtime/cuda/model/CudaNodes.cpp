@@ -17,12 +17,14 @@
 #include "nodes/NodeEntries.h"
 #include "nodes/ViewNodes.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 using namespace awq::rt;
 
@@ -1229,10 +1231,41 @@ const DeviceForm kDeviceForms[] = {
     {"onnx", "Shape", firstOnDevice, nullptr},
 };
 
+// AWQ_CUDA_HOST_OPS=<op>[,<op>...]: ops ("awq.rms_norm", "onnx.Add", or just
+// the type) that run their CPU entry on host copies even where their device
+// form applies. For bisecting a wrong result down to one op's device form.
+std::vector<std::string> hostOpsSetting() {
+  std::vector<std::string> names;
+  const char *value = std::getenv("AWQ_CUDA_HOST_OPS");
+  std::string name;
+  for (const char *c = value ? value : ""; ; ++c) {
+    if (*c == ',' || *c == '\0') {
+      if (!name.empty())
+        names.push_back(name);
+      name.clear();
+      if (*c == '\0')
+        break;
+    } else if (*c != ' ') {
+      name += *c;
+    }
+  }
+  return names;
+}
+
+bool namesForm(const std::string &name, const DeviceForm &form) {
+  return name == form.opType || name == std::string(form.prefix) + "." + form.opType;
+}
+
+bool forcedToHost(const DeviceForm &form) {
+  static const std::vector<std::string> names = hostOpsSetting();
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string &name) { return namesForm(name, form); });
+}
+
 const DeviceForm *findDeviceForm(const char *prefix, const char *opType) {
   for (const DeviceForm &form : kDeviceForms)
     if (std::strcmp(form.prefix, prefix) == 0 && std::strcmp(form.opType, opType) == 0)
-      return &form;
+      return forcedToHost(form) ? nullptr : &form;
   return nullptr;
 }
 
@@ -1284,6 +1317,18 @@ awq_status runCudaNode(const char *opType, const DeviceForm *form, const RawCall
 }
 
 } // namespace
+
+void checkHostOpsSetting() {
+  for (const std::string &name : hostOpsSetting()) {
+    const bool known = std::any_of(std::begin(kDeviceForms), std::end(kDeviceForms),
+                                   [&](const DeviceForm &form) { return namesForm(name, form); });
+    if (!known)
+      raise("AWQ_CUDA_HOST_OPS: '%s' is not an op with a device form (name ops as "
+            "onnx.Add, awq.rms_norm or Add)",
+            name.c_str());
+  }
+}
+
 } // namespace awq::cuda
 
 // awq_cuda_node_<prefix>_<op>: the device form of the op when it has one and
