@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 namespace awq::cuda {
 namespace {
@@ -33,8 +34,13 @@ constexpr int kWarpsPerBlock = 4;
 // By default (H100 timings, runtime/cuda/README.md): M = 1 walks chunks
 // with x read through the L1 (staging x only adds its copy there), M = 2-4
 // walks chunks over x staged in shared memory; where staging does not apply
-// (8 bits, or x too large), M <= 2 walks chunks and M = 3-4 words.
+// (8 bits, or x too large), M <= 2 walks chunks and M = 3-4 words. f32 x
+// (an f32 graph) is staged from M = 1: read through the L1 it would double
+// the bytes of the x loads that were already the L1's limit at M = 1 (91%),
+// where staging reads it once per block and keeps it in the weights' dtype
+// (not yet timed on a GPU).
 constexpr int64_t kStagedMinRows = 2;
+constexpr int64_t kStagedMinRowsF32 = 1;
 constexpr int64_t kChunkLanesMaxRows = 2;
 // The staged kernel's block: 16 warps share one copy of x.
 constexpr int kStagedWarpsPerBlock = 16;
@@ -62,7 +68,7 @@ GemvKernel kernelFromEnvironment() {
   return kernel;
 }
 
-GemvKernel chooseKernel(int64_t m, int bits, int64_t stagedBytes) {
+GemvKernel chooseKernel(int64_t m, int bits, int64_t stagedBytes, bool f32Activations) {
   const bool stagedFits = bits == 4 && stagedBytes <= kStagedMaxBytes;
   switch (kernelFromEnvironment()) {
   case GemvKernel::Staged: return stagedFits ? GemvKernel::Staged : GemvKernel::Chunks;
@@ -74,17 +80,18 @@ GemvKernel chooseKernel(int64_t m, int bits, int64_t stagedBytes) {
         "AWQ_CUDA_GEMV_LANES must be 'staged', 'chunks', 'words' or 'chunk-pairs' (got '%s')",
         std::getenv("AWQ_CUDA_GEMV_LANES"));
   default:
-    if (m >= kStagedMinRows && stagedFits)
+    if (m >= (f32Activations ? kStagedMinRowsF32 : kStagedMinRows) && stagedFits)
       return GemvKernel::Staged;
     return m <= kChunkLanesMaxRows ? GemvKernel::Chunks : GemvKernel::Words;
   }
 }
 
-// y[r, row] from the warp's lane sums (lane 0 writes), in TY: the weights'
-// dtype, or f32 for an f32 graph (its widening and bias add done here).
-template <class TY, int MR, bool GATE_UP>
+// y[r, row] from the warp's lane sums (lane 0 writes), in IO: the weights'
+// dtype, or f32 for an f32 graph (its widening and bias add done here; its
+// f32 x is rounded to the weights' dtype as it is loaded or staged).
+template <class IO, int MR, bool GATE_UP>
 __device__ inline void reduceAndStore(float acc[MR], float accUp[MR], int lane, int64_t row,
-                                      int64_t n, const TY *__restrict__ bias, TY *__restrict__ y) {
+                                      int64_t n, const IO *__restrict__ bias, IO *__restrict__ y) {
 #pragma unroll
   for (int r = 0; r < MR; ++r) {
 #pragma unroll
@@ -98,23 +105,23 @@ __device__ inline void reduceAndStore(float acc[MR], float accUp[MR], int lane, 
     return;
 #pragma unroll
   for (int r = 0; r < MR; ++r)
-    y[r * n + row] = fromFloat<TY>(gemvOutput<TY, GATE_UP>(acc[r], accUp[r], bias, row));
+    y[r * n + row] = fromFloat<IO>(gemvOutput<IO, GATE_UP>(acc[r], accUp[r], bias, row));
 }
 
 // 4-bit chunks with x staged in shared memory: the block copies x (MR rows,
 // swizzled 16-byte pieces) once, then each warp takes rows
 // warp, warp + warps in the grid, ...
-template <class T, class TY, int MR, bool GATE_UP, bool VEC_X>
+template <class T, class IO, int MR, bool GATE_UP, bool VEC_X>
 __global__ void __launch_bounds__(kStagedWarpsPerBlock * 32)
-    groupGemvStagedKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
-                          const TY *__restrict__ bias, TY *__restrict__ y) {
+    groupGemvStagedKernel(const IO *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
+                          const IO *__restrict__ bias, IO *__restrict__ y) {
   extern __shared__ uint4 stagedPieces[];
   const int64_t piecesPerRow = weights.kPadded / 8;
   for (int64_t i = threadIdx.x; i < MR * piecesPerRow; i += blockDim.x) {
     const int r = static_cast<int>(i / piecesPerRow);
     const int64_t piece = i - r * piecesPerRow;
     stagedPieces[r * piecesPerRow + stagedPieceIndex(piece)] =
-        activationPiece<T, VEC_X>(x, weights.k, r, piece);
+        activationPiece<T, IO, VEC_X>(x, weights.k, r, piece);
   }
   __syncthreads();
   const StagedActivations<T> activations{stagedPieces, piecesPerRow};
@@ -125,32 +132,32 @@ __global__ void __launch_bounds__(kStagedWarpsPerBlock * 32)
     float acc[MR] = {};
     float accUp[MR] = {};
     gemvLaneSums<T, 4, MR, GATE_UP, false>(activations, weights, up, row, lane, acc, accUp);
-    reduceAndStore<TY, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
+    reduceAndStore<IO, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
   }
 }
 
-template <class T, class TY, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
+template <class T, class IO, int BITS, int MR, bool GATE_UP, bool VEC_X, bool WORD_LANES>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
-    groupGemvKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
-                    const TY *__restrict__ bias, TY *__restrict__ y) {
+    groupGemvKernel(const IO *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
+                    const IO *__restrict__ bias, IO *__restrict__ y) {
   const int lane = threadIdx.x % 32;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
   if (row >= weights.n)
     return; // whole warps leave together: the shuffles below see full warps
   float acc[MR] = {};
   float accUp[MR] = {};
-  const GlobalActivations<T, VEC_X> activations{x, weights.k};
+  const GlobalActivations<T, IO, VEC_X> activations{x, weights.k};
   gemvLaneSums<T, BITS, MR, GATE_UP, WORD_LANES>(activations, weights, up, row, lane, acc, accUp);
-  reduceAndStore<TY, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
+  reduceAndStore<IO, MR, GATE_UP>(acc, accUp, lane, row, weights.n, bias, y);
 }
 
 // Chunk pairs: each warp walks two weight rows against one read of x (see
 // gemvPairLaneSums): output rows 2w and 2w + 1, or with GATE_UP the gate and
 // up rows of output row w.
-template <class T, class TY, int BITS, int MR, bool GATE_UP, bool VEC_X>
+template <class T, class IO, int BITS, int MR, bool GATE_UP, bool VEC_X>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
-    groupGemvPairKernel(const T *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
-                        const TY *__restrict__ bias, TY *__restrict__ y) {
+    groupGemvPairKernel(const IO *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,
+                        const IO *__restrict__ bias, IO *__restrict__ y) {
   constexpr int kRowsPerWarp = GATE_UP ? 1 : 2;
   const int lane = threadIdx.x % 32;
   const int64_t row =
@@ -158,23 +165,23 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   if (row >= weights.n)
     return; // whole warps leave together: the shuffles below see full warps
   float acc[2][MR] = {};
-  const GlobalActivations<T, VEC_X> activations{x, weights.k};
+  const GlobalActivations<T, IO, VEC_X> activations{x, weights.k};
   gemvPairLaneSums<T, BITS, MR, GATE_UP>(activations, weights, up, row, lane, acc);
   if (GATE_UP) {
-    reduceAndStore<TY, MR, true>(acc[0], acc[1], lane, row, weights.n, bias, y);
+    reduceAndStore<IO, MR, true>(acc[0], acc[1], lane, row, weights.n, bias, y);
     return;
   }
-  reduceAndStore<TY, MR, false>(acc[0], acc[1], lane, row, weights.n, bias, y);
+  reduceAndStore<IO, MR, false>(acc[0], acc[1], lane, row, weights.n, bias, y);
   if (row + 1 < weights.n)
-    reduceAndStore<TY, MR, false>(acc[1], acc[0], lane, row + 1, weights.n, bias, y);
+    reduceAndStore<IO, MR, false>(acc[1], acc[0], lane, row + 1, weights.n, bias, y);
 }
 
 // The staged kernel on a persistent grid: as many 16-warp blocks as fit on
 // the GPU at once (its shared memory depends on K), no more than the rows need.
-template <class T, class TY, int MR, bool GATE_UP, bool VEC_X>
-void launchStaged(const T *x, const GroupWeightsView &weights, const GroupWeightsView &up,
-                  const TY *bias, TY *y, int64_t stagedBytes, cudaStream_t stream) {
-  const auto kernel = groupGemvStagedKernel<T, TY, MR, GATE_UP, VEC_X>;
+template <class T, class IO, int MR, bool GATE_UP, bool VEC_X>
+void launchStaged(const IO *x, const GroupWeightsView &weights, const GroupWeightsView &up,
+                  const IO *bias, IO *y, int64_t stagedBytes, cudaStream_t stream) {
+  const auto kernel = groupGemvStagedKernel<T, IO, MR, GATE_UP, VEC_X>;
   constexpr int kThreads = kStagedWarpsPerBlock * 32;
   const int bytes = static_cast<int>(stagedBytes);
   int device = 0, multiprocessors = 0, blocksPerMultiprocessor = 0;
@@ -198,92 +205,95 @@ void launchStaged(const T *x, const GroupWeightsView &weights, const GroupWeight
   const int64_t resident =
       static_cast<int64_t>(multiprocessors) * std::max(blocksPerMultiprocessor, 1);
   const unsigned blocks = static_cast<unsigned>(std::min(blocksForRows, resident));
-  kernel<<<blocks, kThreads, bytes, stream>>>(x, weights, up, bias, y);
+  // Launched by its name (not `kernel`), which the emulator's counts show.
+  groupGemvStagedKernel<T, IO, MR, GATE_UP, VEC_X>
+      <<<blocks, kThreads, bytes, stream>>>(x, weights, up, bias, y);
 }
 
-template <class T, class TY, int BITS, int MR, bool GATE_UP>
-void launchWithRows(const T *x, const GroupWeightsView &weights, const GroupWeightsView &up,
-                    const TY *bias, TY *y, cudaStream_t stream) {
+template <class T, class IO, int BITS, int MR, bool GATE_UP>
+void launchWithRows(const IO *x, const GroupWeightsView &weights, const GroupWeightsView &up,
+                    const IO *bias, IO *y, cudaStream_t stream) {
   const dim3 grid(ceilDiv(weights.n, kWarpsPerBlock));
   const dim3 block(kWarpsPerBlock * 32);
   // Vector activation loads need whole, 16-byte aligned vectors in every row.
   const bool vectorized = weights.k % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
   const int64_t stagedBytes = MR * weights.kPadded * 2;
-  const GemvKernel kernel = chooseKernel(MR, BITS, stagedBytes);
+  const GemvKernel kernel = chooseKernel(MR, BITS, stagedBytes, std::is_same<IO, float>::value);
   if (kernel == GemvKernel::ChunkPairs) {
     constexpr int kRowsPerWarp = GATE_UP ? 1 : 2;
     const dim3 pairGrid(ceilDiv(weights.n, kWarpsPerBlock * kRowsPerWarp));
     if (vectorized)
-      groupGemvPairKernel<T, TY, BITS, MR, GATE_UP, true>
+      groupGemvPairKernel<T, IO, BITS, MR, GATE_UP, true>
           <<<pairGrid, block, 0, stream>>>(x, weights, up, bias, y);
     else
-      groupGemvPairKernel<T, TY, BITS, MR, GATE_UP, false>
+      groupGemvPairKernel<T, IO, BITS, MR, GATE_UP, false>
           <<<pairGrid, block, 0, stream>>>(x, weights, up, bias, y);
   } else if (BITS == 4 && kernel == GemvKernel::Staged) {
     if (vectorized)
-      launchStaged<T, TY, MR, GATE_UP, true>(x, weights, up, bias, y, stagedBytes, stream);
+      launchStaged<T, IO, MR, GATE_UP, true>(x, weights, up, bias, y, stagedBytes, stream);
     else
-      launchStaged<T, TY, MR, GATE_UP, false>(x, weights, up, bias, y, stagedBytes, stream);
+      launchStaged<T, IO, MR, GATE_UP, false>(x, weights, up, bias, y, stagedBytes, stream);
   } else if (vectorized && kernel == GemvKernel::Words) {
-    groupGemvKernel<T, TY, BITS, MR, GATE_UP, true, true><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, IO, BITS, MR, GATE_UP, true, true><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                    bias, y);
   } else if (vectorized) {
-    groupGemvKernel<T, TY, BITS, MR, GATE_UP, true, false><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, IO, BITS, MR, GATE_UP, true, false><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                     bias, y);
   } else if (kernel == GemvKernel::Words) {
-    groupGemvKernel<T, TY, BITS, MR, GATE_UP, false, true><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, IO, BITS, MR, GATE_UP, false, true><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                     bias, y);
   } else {
-    groupGemvKernel<T, TY, BITS, MR, GATE_UP, false, false><<<grid, block, 0, stream>>>(x, weights, up,
+    groupGemvKernel<T, IO, BITS, MR, GATE_UP, false, false><<<grid, block, 0, stream>>>(x, weights, up,
                                                                                      bias, y);
   }
   checkLaunch("group GEMV");
 }
 
-template <class T, class TY, int BITS, bool GATE_UP>
-void launchWithBits(const T *x, int64_t m, const GroupWeightsView &weights,
-                    const GroupWeightsView &up, const TY *bias, TY *y, cudaStream_t stream) {
+template <class T, class IO, int BITS, bool GATE_UP>
+void launchWithBits(const IO *x, int64_t m, const GroupWeightsView &weights,
+                    const GroupWeightsView &up, const IO *bias, IO *y, cudaStream_t stream) {
   switch (m) {
-  case 1: launchWithRows<T, TY, BITS, 1, GATE_UP>(x, weights, up, bias, y, stream); break;
-  case 2: launchWithRows<T, TY, BITS, 2, GATE_UP>(x, weights, up, bias, y, stream); break;
-  case 3: launchWithRows<T, TY, BITS, 3, GATE_UP>(x, weights, up, bias, y, stream); break;
-  case 4: launchWithRows<T, TY, BITS, 4, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 1: launchWithRows<T, IO, BITS, 1, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 2: launchWithRows<T, IO, BITS, 2, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 3: launchWithRows<T, IO, BITS, 3, GATE_UP>(x, weights, up, bias, y, stream); break;
+  case 4: launchWithRows<T, IO, BITS, 4, GATE_UP>(x, weights, up, bias, y, stream); break;
   default: awq::rt::raise("the GEMV path takes 1 to 4 rows (M = %lld)", static_cast<long long>(m));
   }
 }
 
 } // namespace
 
-template <class T, class TY>
-void launchGroupGemv(const T *x, int64_t m, const GroupWeightsView &weights,
-                     const GroupWeightsView *up, const TY *bias, TY *y, cudaStream_t stream) {
+template <class T, class IO>
+void launchGroupGemv(const IO *x, int64_t m, const GroupWeightsView &weights,
+                     const GroupWeightsView *up, const IO *bias, IO *y, cudaStream_t stream) {
   if (weights.n == 0)
     return;
   const GroupWeightsView &upView = up ? *up : weights;
   if (weights.bits == 4) {
     if (up)
-      launchWithBits<T, TY, 4, true>(x, m, weights, upView, nullptr, y, stream);
+      launchWithBits<T, IO, 4, true>(x, m, weights, upView, nullptr, y, stream);
     else
-      launchWithBits<T, TY, 4, false>(x, m, weights, upView, bias, y, stream);
+      launchWithBits<T, IO, 4, false>(x, m, weights, upView, bias, y, stream);
   } else {
     if (up)
-      launchWithBits<T, TY, 8, true>(x, m, weights, upView, nullptr, y, stream);
+      launchWithBits<T, IO, 8, true>(x, m, weights, upView, nullptr, y, stream);
     else
-      launchWithBits<T, TY, 8, false>(x, m, weights, upView, bias, y, stream);
+      launchWithBits<T, IO, 8, false>(x, m, weights, upView, bias, y, stream);
   }
 }
 
-// Outputs in the weights' dtype, or in f32 (f32 graphs: awq_cuda_group_matmul_f32_out).
+// Activations in and out in the weights' dtype, or in f32 (f32 graphs:
+// awq_cuda_group_matmul_f32).
 template void launchGroupGemv<__half, __half>(const __half *, int64_t, const GroupWeightsView &,
                                               const GroupWeightsView *, const __half *, __half *,
                                               cudaStream_t);
 template void launchGroupGemv<__nv_bfloat16, __nv_bfloat16>(
     const __nv_bfloat16 *, int64_t, const GroupWeightsView &, const GroupWeightsView *,
     const __nv_bfloat16 *, __nv_bfloat16 *, cudaStream_t);
-template void launchGroupGemv<__half, float>(const __half *, int64_t, const GroupWeightsView &,
+template void launchGroupGemv<__half, float>(const float *, int64_t, const GroupWeightsView &,
                                              const GroupWeightsView *, const float *, float *,
                                              cudaStream_t);
-template void launchGroupGemv<__nv_bfloat16, float>(const __nv_bfloat16 *, int64_t,
+template void launchGroupGemv<__nv_bfloat16, float>(const float *, int64_t,
                                                     const GroupWeightsView &,
                                                     const GroupWeightsView *, const float *,
                                                     float *, cudaStream_t);

@@ -7,6 +7,8 @@
 
 #include "GroupMatmulKernels.cuh"
 
+#include <type_traits>
+
 namespace awq::cuda {
 
 // Two ways a warp can walk a row (both measured on an H100; the dispatch
@@ -38,11 +40,63 @@ constexpr int kWarpLanes = 32;
 constexpr int kGemvChunksInFlight = 4;
 constexpr int kGemvWordsInFlight = 16;
 
+// x's elements of type X as the kernel computes with them: x in the weights'
+// dtype T as it is; f32 x (an f32 graph) rounded to T first, exactly as
+// casting x to T before the launch would, so both give the same sums.
+template <class T, class X> __host__ __device__ inline T activationAsT(X value) {
+  if constexpr (std::is_same<X, T>::value)
+    return value;
+  else
+    return fromFloat<T>(value);
+}
+
+// COUNT elements at `source` in 16-byte loads (one 8-byte load for 8 bytes
+// in all); `source` aligned to the load.
+template <class X, int COUNT>
+__host__ __device__ inline void loadVector(const X *source, X (&values)[COUNT]) {
+  constexpr int kBytes = COUNT * static_cast<int>(sizeof(X));
+  if constexpr (kBytes % 16 == 0) {
+    AWQ_UNROLL
+    for (int v = 0; v < kBytes / 16; ++v)
+      reinterpret_cast<uint4 *>(values)[v] = reinterpret_cast<const uint4 *>(source)[v];
+  } else {
+    static_assert(kBytes == 8, "whole 16-byte vectors, or one of 8 bytes");
+    *reinterpret_cast<uint2 *>(values) = *reinterpret_cast<const uint2 *>(source);
+  }
+}
+
+// Loads COUNT (8 or 4) activations x[k0 .. k0 + COUNT) of one row (of T, or
+// of f32 rounded to T) as f32; inputs at or past k read as 0. VECTORIZED
+// needs k % 8 == 0 and a 16-byte aligned row, so a whole vector is either
+// inside the row or past its end.
+template <class T, int COUNT, bool VECTORIZED, class X>
+__host__ __device__ inline void loadActivations(const X *row, int64_t k0, int64_t k,
+                                                float out[COUNT]) {
+  static_assert(COUNT == 8 || COUNT == 4, "8 or 4 activations per load");
+  if (VECTORIZED) {
+    if (k0 >= k) {
+      AWQ_UNROLL
+      for (int j = 0; j < COUNT; ++j)
+        out[j] = 0.0f;
+      return;
+    }
+    X values[COUNT];
+    loadVector(row + k0, values);
+    AWQ_UNROLL
+    for (int j = 0; j < COUNT; ++j)
+      out[j] = toFloat(activationAsT<T>(values[j]));
+  } else {
+    AWQ_UNROLL
+    for (int j = 0; j < COUNT; ++j)
+      out[j] = k0 + j < k ? toFloat(activationAsT<T>(row[k0 + j])) : 0.0f;
+  }
+}
+
 // Where a lane's activations come from: x in global memory (read through
-// the L1), or x staged once per block in shared memory (GroupGemv.cu). Both
-// give x[r, k0 .. k0 + COUNT) as f32, 0 past k.
-template <class T, bool VEC_X> struct GlobalActivations {
-  const T *x;
+// the L1; X is T, or f32 rounded to T), or x staged once per block in shared
+// memory (GroupGemv.cu). Both give x[r, k0 .. k0 + COUNT) as f32, 0 past k.
+template <class T, class X, bool VEC_X> struct GlobalActivations {
+  const X *x;
   int64_t k;
   template <int COUNT>
   __host__ __device__ void load(int r, int64_t k0, float out[COUNT]) const {
@@ -61,21 +115,25 @@ __host__ __device__ inline int64_t stagedPieceIndex(int64_t piece) {
   return (chunk << 2) + (((piece & 3) + (chunk >> 1)) & 3);
 }
 
-// Piece `piece` (inputs 8 piece .. 8 piece + 7) of row r of x, 0 past k.
-template <class T, bool VEC_X>
-__host__ __device__ inline uint4 activationPiece(const T *x, int64_t k, int r, int64_t piece) {
+// Piece `piece` (inputs 8 piece .. 8 piece + 7) of row r of x, in T (f32 x
+// rounded to it), 0 past k.
+template <class T, class X, bool VEC_X>
+__host__ __device__ inline uint4 activationPiece(const X *x, int64_t k, int r, int64_t piece) {
   const int64_t k0 = piece * 8;
-  const T *row = x + r * k;
-  if constexpr (VEC_X) {
-    return k0 < k ? *reinterpret_cast<const uint4 *>(row + k0) : make_uint4(0, 0, 0, 0);
-  } else {
-    T values[8];
+  const X *row = x + r * k;
+  T values[8];
+  if (VEC_X && k0 < k) {
+    X wide[8];
+    loadVector(row + k0, wide);
     for (int j = 0; j < 8; ++j)
-      values[j] = k0 + j < k ? row[k0 + j] : fromFloat<T>(0.0f);
-    uint4 vector;
-    memcpy(&vector, values, sizeof vector);
-    return vector;
+      values[j] = activationAsT<T>(wide[j]);
+  } else {
+    for (int j = 0; j < 8; ++j)
+      values[j] = k0 + j < k ? activationAsT<T>(row[k0 + j]) : fromFloat<T>(0.0f);
   }
+  uint4 vector;
+  memcpy(&vector, values, sizeof vector);
+  return vector;
 }
 
 template <class T> struct StagedActivations {

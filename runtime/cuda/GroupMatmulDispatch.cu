@@ -232,7 +232,7 @@ extern "C" awq_status awq_cuda_gate_up_silu(const void *x, int64_t m,
 namespace {
 // The checks the f32-output entries share, then the GEMV with f32 stores
 // (upBlob: the fused gate/up, gateBlob then the gate's).
-void runGemvWithF32Output(const char *entry, bool gateUp, const void *x, int64_t m,
+void runGemvWithF32Output(const char *entry, bool gateUp, const float *x, int64_t m,
                           const void *gateBlob, const void *upBlob,
                           const awq_cuda_group_weights_info *info, const float *bias, float *y,
                           void *stream) {
@@ -241,9 +241,9 @@ void runGemvWithF32Output(const char *entry, bool gateUp, const void *x, int64_t
     awq::rt::raise("M must be >= 0 (M = %lld)", static_cast<long long>(m));
   if (m == 0 || info->n == 0)
     return;
-  if (!awq_cuda_group_matmul_writes_f32(info, m))
-    awq::rt::raise("%s serves the GEMV only (row-chunk blobs, M <= %lld; M = %lld%s): cast the "
-                   "output of awq_cuda_group_matmul instead",
+  if (!awq_cuda_group_matmul_serves_f32(info, m))
+    awq::rt::raise("%s serves the GEMV only (row-chunk blobs, M <= %lld; M = %lld%s): cast x "
+                   "and y around awq_cuda_group_matmul instead",
                    entry, static_cast<long long>(kGemvMaxRows), static_cast<long long>(m),
                    info->layout == kLayoutMmaTiles ? ", mma-tile blob" : "");
   if (!x || !gateBlob || !y || (gateUp && !upBlob))
@@ -256,34 +256,34 @@ void runGemvWithF32Output(const char *entry, bool gateUp, const void *x, int64_t
   const GroupWeightsView up = gateUp ? viewOf(upBlob, *info) : weights;
   dispatchHalfDtype(info->scale_dtype, "the blob's dtype", [&](auto tag) {
     using T = decltype(tag);
-    launchGroupGemv<T, float>(static_cast<const T *>(x), m, weights, gateUp ? &up : nullptr,
+    launchGroupGemv<T, float>(x, m, weights, gateUp ? &up : nullptr,
                               bias, y, asStream(stream));
   });
 }
 } // namespace
 
-extern "C" int32_t awq_cuda_group_matmul_writes_f32(const awq_cuda_group_weights_info *blob_info,
+extern "C" int32_t awq_cuda_group_matmul_serves_f32(const awq_cuda_group_weights_info *blob_info,
                                                     int64_t m) {
   return blob_info && m > 0 && choosePath(*blob_info, m) == Path::Gemv ? 1 : 0;
 }
 
-extern "C" awq_status awq_cuda_group_matmul_f32_out(const void *x, int64_t m,
+extern "C" awq_status awq_cuda_group_matmul_f32(const float *x, int64_t m,
                                                     const void *blob_device,
                                                     const awq_cuda_group_weights_info *blob_info,
                                                     const float *bias, float *y, void *stream) {
-  return awq::rt::guard("awq_cuda_group_matmul_f32_out", [&] {
-    runGemvWithF32Output("awq_cuda_group_matmul_f32_out", false, x, m, blob_device, nullptr,
+  return awq::rt::guard("awq_cuda_group_matmul_f32", [&] {
+    runGemvWithF32Output("awq_cuda_group_matmul_f32", false, x, m, blob_device, nullptr,
                          blob_info, bias, y, stream);
   });
 }
 
-extern "C" awq_status awq_cuda_gate_up_silu_f32_out(const void *x, int64_t m,
+extern "C" awq_status awq_cuda_gate_up_silu_f32(const float *x, int64_t m,
                                                     const void *gate_blob_device,
                                                     const void *up_blob_device,
                                                     const awq_cuda_group_weights_info *blob_info,
                                                     float *y, void *stream) {
-  return awq::rt::guard("awq_cuda_gate_up_silu_f32_out", [&] {
-    runGemvWithF32Output("awq_cuda_gate_up_silu_f32_out", true, x, m, gate_blob_device,
+  return awq::rt::guard("awq_cuda_gate_up_silu_f32", [&] {
+    runGemvWithF32Output("awq_cuda_gate_up_silu_f32", true, x, m, gate_blob_device,
                          up_blob_device, blob_info, nullptr, y, stream);
   });
 }

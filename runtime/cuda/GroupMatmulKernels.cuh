@@ -24,35 +24,6 @@ constexpr int64_t kMmaMaxRows = 64;
 #define AWQ_UNROLL
 #endif
 
-// Loads `count` (8 or 4) activations x[k0 .. k0+count) of one row as f32;
-// inputs at or past k read as 0. `vectorized` needs k % 8 == 0 and a 16-byte
-// aligned row, so a whole vector is either inside the row or past its end.
-template <class T, int COUNT, bool VECTORIZED>
-__host__ __device__ inline void loadActivations(const T *row, int64_t k0, int64_t k,
-                                                float out[COUNT]) {
-  static_assert(COUNT == 8 || COUNT == 4, "8 or 4 activations per load");
-  if (VECTORIZED) {
-    if (k0 >= k) {
-      AWQ_UNROLL
-      for (int j = 0; j < COUNT; ++j)
-        out[j] = 0.0f;
-      return;
-    }
-    T values[COUNT];
-    if (COUNT == 8)
-      *reinterpret_cast<uint4 *>(values) = *reinterpret_cast<const uint4 *>(row + k0);
-    else
-      *reinterpret_cast<uint2 *>(values) = *reinterpret_cast<const uint2 *>(row + k0);
-    AWQ_UNROLL
-    for (int j = 0; j < COUNT; ++j)
-      out[j] = toFloat(values[j]);
-  } else {
-    AWQ_UNROLL
-    for (int j = 0; j < COUNT; ++j)
-      out[j] = k0 + j < k ? toFloat(row[k0 + j]) : 0.0f;
-  }
-}
-
 // A 128-bit load of weight codes that are read exactly once: evict-first on
 // the device, a plain load on the host (where the tests run the same code).
 __host__ __device__ inline uint4 loadStreamed(const uint4 *source) {
@@ -136,10 +107,11 @@ __host__ __device__ inline void dequantizeCodeVector(const GroupWeightsView &wei
 }
 
 // y[m, n] = x[m, :] . W'[n, :] (+ bias), m <= 4; with `up`, y = SiLU(x.Wg') *
-// (x.Wu') (bias must be null then). bias and y in TY: T, or f32.
-template <class T, class TY = T>
-void launchGroupGemv(const T *x, int64_t m, const GroupWeightsView &weights,
-                     const GroupWeightsView *up, const TY *bias, TY *y, cudaStream_t stream);
+// (x.Wu') (bias must be null then). x, bias and y in IO: the weights' dtype
+// T, or f32 (x then rounded to T as the kernel reads it).
+template <class T, class IO = T>
+void launchGroupGemv(const IO *x, int64_t m, const GroupWeightsView &weights,
+                     const GroupWeightsView *up, const IO *bias, IO *y, cudaStream_t stream);
 
 // y = x . W'^T (+ bias) on tensor cores, any m (tiles of 64 rows). When
 // there are too few tiles to fill the GPU, K is split over blocks whose f32

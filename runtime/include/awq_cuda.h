@@ -158,20 +158,22 @@ awq_status awq_cuda_gate_up_silu(const void *x, int64_t m, const void *gate_blob
                                  const void *up_blob_device,
                                  const awq_cuda_group_weights_info *blob_info, void *y,
                                  void *workspace, void *stream);
-/* f32 graphs (a compiled model's f32 activations): x in the blob's dtype,
- * bias and y in f32, the sums widened and the bias added by the kernel's
- * store instead of two more kernels after it. Only the GEMV serves this:
- * awq_cuda_group_matmul_writes_f32 is 1 where it applies (row-chunk blobs,
- * M <= 4) and 0 elsewhere, where these entries fail (cast y instead). */
-int32_t awq_cuda_group_matmul_writes_f32(const awq_cuda_group_weights_info *blob_info,
+/* f32 graphs (a compiled model's f32 activations): x, bias and y in f32. The
+ * kernel rounds x to the blob's dtype as it reads it (the same values a cast
+ * of x before awq_cuda_group_matmul gives), widens its f32 sums into y and
+ * adds the bias in its store: no cast kernels before or after. Only the GEMV
+ * serves this: awq_cuda_group_matmul_serves_f32 is 1 where it applies
+ * (row-chunk blobs, M <= 4) and 0 elsewhere, where these entries fail (cast x
+ * and y around awq_cuda_group_matmul instead). */
+int32_t awq_cuda_group_matmul_serves_f32(const awq_cuda_group_weights_info *blob_info,
                                          int64_t m);
-awq_status awq_cuda_group_matmul_f32_out(const void *x, int64_t m, const void *blob_device,
-                                         const awq_cuda_group_weights_info *blob_info,
-                                         const float *bias, float *y, void *stream);
-awq_status awq_cuda_gate_up_silu_f32_out(const void *x, int64_t m, const void *gate_blob_device,
-                                         const void *up_blob_device,
-                                         const awq_cuda_group_weights_info *blob_info, float *y,
-                                         void *stream);
+awq_status awq_cuda_group_matmul_f32(const float *x, int64_t m, const void *blob_device,
+                                     const awq_cuda_group_weights_info *blob_info,
+                                     const float *bias, float *y, void *stream);
+awq_status awq_cuda_gate_up_silu_f32(const float *x, int64_t m, const void *gate_blob_device,
+                                     const void *up_blob_device,
+                                     const awq_cuda_group_weights_info *blob_info, float *y,
+                                     void *stream);
 
 /* ---- Dense linear (the FP16/BF16 baseline) ------------------------------ */
 /* y[M, N] = x[M, K] . W[N, K]^T (+ bias[N]) through cuBLAS (f32 compute);

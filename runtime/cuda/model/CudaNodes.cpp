@@ -587,11 +587,12 @@ const PackedGroupWeights &packedWeights(NodeCall &call, int32_t computeDtype) {
 }
 
 // y = x . W'^T (+ bias) on the fused dequantize-multiply kernels, or with
-// `up` SiLU(x . Wg'^T) * (x . Wu'^T) (no bias then). The kernels take f16/bf16
-// activations: an f32 graph runs them in f16 (x rounded to f16 on the way in,
-// y widened on the way out, the bias added in f32). On the GEMV (decode rows)
-// the kernel stores f32 and adds the bias itself, so only x is cast: two
-// launches fewer per group matmul (three with a bias).
+// `up` SiLU(x . Wg'^T) * (x . Wu'^T) (no bias then). The kernels compute with
+// f16/bf16 activations: an f32 graph runs them in f16 (x rounded to f16 on the
+// way in, y widened on the way out, the bias added in f32). On the GEMV
+// (decode rows) the kernel does all three itself (awq_cuda_group_matmul_f32):
+// one launch where there were four with a bias; elsewhere x is cast once for
+// the group matmuls sharing it (q, k, v) and y cast back.
 void runGroupMatmulOnDevice(const awq_tensor *x, const PackedGroupWeights &weights,
                             const PackedGroupWeights *up, const awq_tensor *bias,
                             awq_tensor *out) {
@@ -601,6 +602,22 @@ void runGroupMatmulOnDevice(const awq_tensor *x, const PackedGroupWeights &weigh
   const void *xs = x->data;
   void *ys = out->data;
   const bool widen = x->dtype != computeDtype;
+  const bool servesF32 = x->dtype == AWQ_F32 && out->dtype == AWQ_F32 &&
+                         (!bias || bias->dtype == AWQ_F32) &&
+                         awq_cuda_group_matmul_serves_f32(&weights.info, m);
+  if (servesF32) {
+    // The GEMV reads f32 x and stores f32 y itself: no casts.
+    const auto *xf = static_cast<const float *>(x->data);
+    auto *y = static_cast<float *>(out->data);
+    if (up)
+      checkStatus(awq_cuda_gate_up_silu_f32(xf, m, weights.blob.data, up->blob.data,
+                                            &weights.info, y, backend.stream()));
+    else
+      checkStatus(awq_cuda_group_matmul_f32(
+          xf, m, weights.blob.data, &weights.info,
+          bias ? static_cast<const float *>(bias->data) : nullptr, y, backend.stream()));
+    return;
+  }
   if (widen) {
     // Cast once for the group matmuls that share x (q, k, v).
     xs = backend.narrowedCopy(*x, computeDtype);
@@ -611,19 +628,6 @@ void runGroupMatmulOnDevice(const awq_tensor *x, const PackedGroupWeights &weigh
           awq_cuda_cast(x->data, x->dtype, m * k, computeDtype, narrowX, backend.stream()));
       backend.rememberNarrowed(*x, computeDtype);
       xs = narrowX;
-    }
-    const bool storesF32 = out->dtype == AWQ_F32 && (!bias || bias->dtype == AWQ_F32) &&
-                           awq_cuda_group_matmul_writes_f32(&weights.info, m);
-    if (storesF32) {
-      auto *y = static_cast<float *>(out->data);
-      if (up)
-        checkStatus(awq_cuda_gate_up_silu_f32_out(xs, m, weights.blob.data, up->blob.data,
-                                                  &weights.info, y, backend.stream()));
-      else
-        checkStatus(awq_cuda_group_matmul_f32_out(
-            xs, m, weights.blob.data, &weights.info,
-            bias ? static_cast<const float *>(bias->data) : nullptr, y, backend.stream()));
-      return;
     }
     ys = backend.scratch(CudaModelBackend::Scratch::CastOutput, static_cast<size_t>(m * n) * 2);
   }

@@ -273,66 +273,73 @@ TEST(GpuGroupMatmul, FusedGateUpSiluMatchesTwoMatmuls) {
       }
 }
 
-// The f32-output entries (f32 graphs): the GEMV's sums stored unrounded, the
-// f32 bias added to them. Rounded to the dtype they are exactly what the
-// dtype entries store (same sums in the same order, a bias the dtype holds:
-// one rounding either way), for every lane walk the dispatch picks by M.
-TEST(GpuGroupMatmul, F32OutputsAreTheUnroundedGemvSums) {
+// The f32 entries (f32 graphs): f32 x rounded to the dtype as the kernel
+// reads it, the GEMV's sums stored unrounded, the f32 bias added to them.
+// Rounded to the dtype they are exactly what the dtype entries store for x
+// cast to the dtype first (same sums in the same order, a bias the dtype
+// holds: one rounding either way), for every lane walk the dispatch picks by
+// M, with x read in 16-byte vectors (aligned) and element by element (x one
+// float past an aligned address).
+TEST(GpuGroupMatmul, F32EntriesAreTheGemvOnCastInputsUnrounded) {
   AWQ_REQUIRE_GPU();
   unsigned seed = 900;
   for (int32_t dtype : {AWQ_F16, AWQ_BF16})
     for (int32_t bits : {4, 8})
       for (int64_t group : {32, 128})
         for (bool gateUp : {false, true})
-          for (int64_t m : {1, 2, 3, 4}) {
-            const CanonicalGroupWeights w = makeGroupWeights(bits, group, 256, 40, true, seed++);
-            const CanonicalGroupWeights up = makeGroupWeights(bits, group, 256, 40, true, seed++);
-            SCOPED_TRACE(w.describe() + (gateUp ? " gate/up" : " with bias") +
-                         " M=" + std::to_string(m));
-            const std::vector<uint8_t> blob = packForCuda(w, dtype, kChunks);
-            const std::vector<uint8_t> upBlob = packForCuda(up, dtype, kChunks);
-            awq_cuda_group_weights_info info{};
-            ASSERT_EQ(awq_cuda_group_weights_get_info(blob.data(),
-                                                      static_cast<int64_t>(blob.size()), &info),
-                      0);
-            ASSERT_EQ(awq_cuda_group_matmul_writes_f32(&info, m), 1);
-            const std::vector<float> x = activations(dtype, m * w.k, seed++);
-            const std::vector<float> bias = roundThrough(dtype, randomFloats(w.n, seed++));
-            DeviceBuffer blobDevice = DeviceBuffer::fromBytes(blob.data(), blob.size());
-            DeviceBuffer upDevice = DeviceBuffer::fromBytes(upBlob.data(), upBlob.size());
-            DeviceBuffer xDevice = DeviceBuffer::from(toHalfVector(dtype, x));
-            DeviceBuffer biasHalf = DeviceBuffer::from(toHalfVector(dtype, bias));
-            DeviceBuffer biasF32 = DeviceBuffer::from(bias);
-            DeviceBuffer yHalf(static_cast<size_t>(m * w.n) * 2);
-            DeviceBuffer yF32(static_cast<size_t>(m * w.n) * 4);
-            if (gateUp) {
-              AWQ_ASSERT_OK(awq_cuda_gate_up_silu(xDevice.get(), m, blobDevice.get(),
-                                                  upDevice.get(), &info, yHalf.get(), nullptr,
-                                                  nullptr));
-              AWQ_ASSERT_OK(awq_cuda_gate_up_silu_f32_out(xDevice.get(), m, blobDevice.get(),
-                                                          upDevice.get(), &info,
-                                                          static_cast<float *>(yF32.get()),
-                                                          nullptr));
-            } else {
-              AWQ_ASSERT_OK(awq_cuda_group_matmul(xDevice.get(), m, blobDevice.get(), &info,
-                                                  biasHalf.get(), yHalf.get(), nullptr, nullptr));
-              AWQ_ASSERT_OK(awq_cuda_group_matmul_f32_out(
-                  xDevice.get(), m, blobDevice.get(), &info,
-                  static_cast<const float *>(biasF32.get()), static_cast<float *>(yF32.get()),
-                  nullptr));
+          for (bool alignedX : {true, false})
+            for (int64_t m : {1, 2, 3, 4}) {
+              const CanonicalGroupWeights w = makeGroupWeights(bits, group, 256, 40, true, seed++);
+              const CanonicalGroupWeights up = makeGroupWeights(bits, group, 256, 40, true, seed++);
+              SCOPED_TRACE(w.describe() + (gateUp ? " gate/up" : " with bias") +
+                           (alignedX ? "" : " unaligned x") + " M=" + std::to_string(m));
+              const std::vector<uint8_t> blob = packForCuda(w, dtype, kChunks);
+              const std::vector<uint8_t> upBlob = packForCuda(up, dtype, kChunks);
+              awq_cuda_group_weights_info info{};
+              ASSERT_EQ(awq_cuda_group_weights_get_info(blob.data(),
+                                                        static_cast<int64_t>(blob.size()), &info),
+                        0);
+              ASSERT_EQ(awq_cuda_group_matmul_serves_f32(&info, m), 1);
+              // Not rounded to the dtype: the kernel must round it.
+              const std::vector<float> x = randomFloats(m * w.k, seed++, -2.0f, 2.0f);
+              const std::vector<float> bias = roundThrough(dtype, randomFloats(w.n, seed++));
+              DeviceBuffer blobDevice = DeviceBuffer::fromBytes(blob.data(), blob.size());
+              DeviceBuffer upDevice = DeviceBuffer::fromBytes(upBlob.data(), upBlob.size());
+              DeviceBuffer xHalf = DeviceBuffer::from(toHalfVector(dtype, x));
+              std::vector<float> xPadded(1, 0.0f);
+              xPadded.insert(xPadded.end(), x.begin(), x.end());
+              DeviceBuffer xF32Buffer = DeviceBuffer::from(alignedX ? x : xPadded);
+              const float *xF32 = static_cast<const float *>(xF32Buffer.get()) + (alignedX ? 0 : 1);
+              DeviceBuffer biasHalf = DeviceBuffer::from(toHalfVector(dtype, bias));
+              DeviceBuffer biasF32 = DeviceBuffer::from(bias);
+              DeviceBuffer yHalf(static_cast<size_t>(m * w.n) * 2);
+              DeviceBuffer yF32(static_cast<size_t>(m * w.n) * 4);
+              auto *y = static_cast<float *>(yF32.get());
+              if (gateUp) {
+                AWQ_ASSERT_OK(awq_cuda_gate_up_silu(xHalf.get(), m, blobDevice.get(),
+                                                    upDevice.get(), &info, yHalf.get(), nullptr,
+                                                    nullptr));
+                AWQ_ASSERT_OK(awq_cuda_gate_up_silu_f32(xF32, m, blobDevice.get(), upDevice.get(),
+                                                        &info, y, nullptr));
+              } else {
+                AWQ_ASSERT_OK(awq_cuda_group_matmul(xHalf.get(), m, blobDevice.get(), &info,
+                                                    biasHalf.get(), yHalf.get(), nullptr, nullptr));
+                AWQ_ASSERT_OK(awq_cuda_group_matmul_f32(
+                    xF32, m, blobDevice.get(), &info, static_cast<const float *>(biasF32.get()),
+                    y, nullptr));
+              }
+              AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+              const std::vector<uint16_t> narrow = yHalf.download<uint16_t>();
+              const std::vector<float> wide = yF32.download<float>();
+              ASSERT_EQ(wide.size(), narrow.size());
+              for (size_t i = 0; i < wide.size(); ++i) {
+                ASSERT_TRUE(std::isfinite(wide[i])) << "output " << i;
+                ASSERT_EQ(toHalfBits(dtype, wide[i]), narrow[i])
+                    << "output " << i << ": " << wide[i] << " rounds to "
+                    << fromHalfBits(dtype, toHalfBits(dtype, wide[i])) << ", not "
+                    << fromHalfBits(dtype, narrow[i]);
+              }
             }
-            AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
-            const std::vector<uint16_t> narrow = yHalf.download<uint16_t>();
-            const std::vector<float> wide = yF32.download<float>();
-            ASSERT_EQ(wide.size(), narrow.size());
-            for (size_t i = 0; i < wide.size(); ++i) {
-              ASSERT_TRUE(std::isfinite(wide[i])) << "output " << i;
-              ASSERT_EQ(toHalfBits(dtype, wide[i]), narrow[i])
-                  << "output " << i << ": " << wide[i] << " rounds to "
-                  << fromHalfBits(dtype, toHalfBits(dtype, wide[i])) << ", not "
-                  << fromHalfBits(dtype, narrow[i]);
-            }
-          }
 }
 
 TEST(GpuLinear, DenseCublasMatchesTheCpu) {
@@ -458,23 +465,23 @@ TEST(CudaGroupMatmulArgs, RejectsBadCallsWithAMessage) {
                                              nullptr, somePointer, nullptr, nullptr),
                   "awq_cuda_group_matmul", "at most 64 rows");
   EXPECT_EQ(awq_cuda_group_matmul_path_workspace_bytes(9, &info, 1), 0);
-  // f32 outputs: the GEMV only (row chunks, M <= 4).
-  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&info, 1), 1);
-  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&info, 4), 1);
-  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&info, 5), 0);
-  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(&tileInfo, 1), 0);
-  EXPECT_EQ(awq_cuda_group_matmul_writes_f32(nullptr, 1), 0);
+  // f32 activations: the GEMV only (row chunks, M <= 4).
+  EXPECT_EQ(awq_cuda_group_matmul_serves_f32(&info, 1), 1);
+  EXPECT_EQ(awq_cuda_group_matmul_serves_f32(&info, 4), 1);
+  EXPECT_EQ(awq_cuda_group_matmul_serves_f32(&info, 5), 0);
+  EXPECT_EQ(awq_cuda_group_matmul_serves_f32(&tileInfo, 1), 0);
+  EXPECT_EQ(awq_cuda_group_matmul_serves_f32(nullptr, 1), 0);
   float *someFloats = static_cast<float *>(somePointer);
-  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32_out(somePointer, 5, somePointer, &info, nullptr,
-                                                someFloats, nullptr),
-                  "awq_cuda_group_matmul_f32_out", "serves the GEMV only");
-  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32_out(somePointer, 1, somePointer, &tileInfo, nullptr,
-                                                someFloats, nullptr),
-                  "awq_cuda_group_matmul_f32_out", "mma-tile blob");
-  EXPECT_OP_ERROR(awq_cuda_gate_up_silu_f32_out(somePointer, 1, somePointer, nullptr, &info,
-                                                someFloats, nullptr),
-                  "awq_cuda_gate_up_silu_f32_out", "both blobs");
-  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32_out(somePointer, 1, somePointer, nullptr, nullptr,
-                                                someFloats, nullptr),
-                  "awq_cuda_group_matmul_f32_out", "blob_info is null");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32(someFloats, 5, somePointer, &info, nullptr,
+                                            someFloats, nullptr),
+                  "awq_cuda_group_matmul_f32", "serves the GEMV only");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32(someFloats, 1, somePointer, &tileInfo, nullptr,
+                                            someFloats, nullptr),
+                  "awq_cuda_group_matmul_f32", "mma-tile blob");
+  EXPECT_OP_ERROR(awq_cuda_gate_up_silu_f32(someFloats, 1, somePointer, nullptr, &info,
+                                            someFloats, nullptr),
+                  "awq_cuda_gate_up_silu_f32", "both blobs");
+  EXPECT_OP_ERROR(awq_cuda_group_matmul_f32(someFloats, 1, somePointer, nullptr, nullptr,
+                                            someFloats, nullptr),
+                  "awq_cuda_group_matmul_f32", "blob_info is null");
 }

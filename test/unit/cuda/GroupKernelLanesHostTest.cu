@@ -29,9 +29,10 @@ const char *walkName(Walk walk) {
   }
 }
 
-// What the GEMV kernel writes for y[r, row], in f32 before the final rounding.
-template <int BITS, int MR, bool GATE_UP, bool VEC_X, Walk WALK>
-std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::GroupWeightsView &w,
+// What the GEMV kernel writes for y[r, row], in f32 before the final rounding;
+// x in f16 (X = __half) or in f32 (X = float: an f32 graph's).
+template <int BITS, int MR, bool GATE_UP, bool VEC_X, Walk WALK, class X>
+std::vector<float> gemvOnHost(const std::vector<X> &x, const awq::cuda::GroupWeightsView &w,
                               const awq::cuda::GroupWeightsView &up, const __half *bias) {
   // The staged kernel's copy of x: the same two functions it calls per piece.
   const int64_t piecesPerRow = w.kPadded / 8;
@@ -40,12 +41,12 @@ std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::Gro
     for (int r = 0; r < MR; ++r)
       for (int64_t piece = 0; piece < piecesPerRow; ++piece)
         pieces[r * piecesPerRow + awq::cuda::stagedPieceIndex(piece)] =
-            awq::cuda::activationPiece<__half, VEC_X>(x.data(), w.k, r, piece);
+            awq::cuda::activationPiece<__half, X, VEC_X>(x.data(), w.k, r, piece);
   std::vector<float> y(static_cast<size_t>(MR * w.n));
   if constexpr (WALK == Walk::ChunkPairs) {
     // As groupGemvPairKernel: output rows 2w and 2w + 1 per warp (the second
     // clamped past n and dropped), or with GATE_UP the gate and up rows.
-    const awq::cuda::GlobalActivations<__half, VEC_X> activations{x.data(), w.k};
+    const awq::cuda::GlobalActivations<__half, X, VEC_X> activations{x.data(), w.k};
     for (int64_t row = 0; row < w.n; row += GATE_UP ? 1 : 2) {
       float total[2][MR] = {};
       for (int lane = 0; lane < awq::cuda::kWarpLanes; ++lane) {
@@ -74,7 +75,7 @@ std::vector<float> gemvOnHost(const std::vector<__half> &x, const awq::cuda::Gro
               acc, accUp);
         else
           awq::cuda::gemvLaneSums<__half, BITS, MR, GATE_UP, WALK == Walk::Words>(
-              awq::cuda::GlobalActivations<__half, VEC_X>{x.data(), w.k}, w, up, row, lane, acc,
+              awq::cuda::GlobalActivations<__half, X, VEC_X>{x.data(), w.k}, w, up, row, lane, acc,
               accUp);
         for (int r = 0; r < MR; ++r) {
           total[r] += acc[r];
@@ -236,4 +237,45 @@ TEST(CudaDequantizeVectorHost, TilesAndCublasInputEqualTheRoundedWeights) {
             }
           }
       }
+}
+
+namespace {
+
+// f32 x (an f32 graph's): every walk rounds it to f16 as it loads or stages
+// it, so its sums are those of x cast to f16 first, bit for bit.
+template <int BITS, int MR, bool VEC_X, Walk WALK>
+void checkF32ActivationsWith(int64_t groupSize, int64_t k, unsigned seed) {
+  const CanonicalGroupWeights w = makeGroupWeights(BITS, groupSize, k, 9, true, seed);
+  SCOPED_TRACE(w.describe() + " M=" + std::to_string(MR) + (VEC_X ? " vector" : " scalar") +
+               " loads, lanes walk " + walkName(WALK));
+  const std::vector<uint8_t> blob = packForCuda(w, AWQ_F16);
+  const awq::cuda::GroupWeightsView view = awq::cuda::viewOf(blob.data(), infoOf(blob));
+  const std::vector<float> x = randomFloats(MR * k, seed + 1, -2.0f, 2.0f); // not f16 values
+  const std::vector<__half> bias = asHalves(randomFloats(w.n, seed + 2));
+  const std::vector<float> fromF32 =
+      gemvOnHost<BITS, MR, false, VEC_X, WALK>(x, view, view, bias.data());
+  const std::vector<float> fromHalves =
+      gemvOnHost<BITS, MR, false, VEC_X, WALK>(asHalves(x), view, view, bias.data());
+  ASSERT_EQ(fromF32.size(), fromHalves.size());
+  for (size_t i = 0; i < fromF32.size(); ++i)
+    ASSERT_EQ(fromF32[i], fromHalves[i]) << "output " << i;
+}
+
+template <int BITS, int MR, bool VEC_X>
+void checkF32Activations(int64_t groupSize, int64_t k, unsigned seed) {
+  checkF32ActivationsWith<BITS, MR, VEC_X, Walk::Chunks>(groupSize, k, seed);
+  checkF32ActivationsWith<BITS, MR, VEC_X, Walk::Words>(groupSize, k, seed);
+  checkF32ActivationsWith<BITS, MR, VEC_X, Walk::ChunkPairs>(groupSize, k, seed);
+  if constexpr (BITS == 4)
+    checkF32ActivationsWith<BITS, MR, VEC_X, Walk::StagedChunks>(groupSize, k, seed);
+}
+
+} // namespace
+
+TEST(CudaGemvLanesHost, F32ActivationsSumAsTheirF16Rounding) {
+  checkF32Activations<4, 1, true>(32, 384, 11);
+  checkF32Activations<4, 3, true>(128, 384, 12);
+  checkF32Activations<4, 2, false>(32, 172, 13);
+  checkF32Activations<8, 1, true>(64, 384, 14);
+  checkF32Activations<8, 4, false>(32, 172, 15);
 }
