@@ -87,10 +87,12 @@ void DecodeStepGraph::growStaging() {
   staging_ = nullptr;
   stagingCapacity_ = 0;
   const size_t capacity = aligned(stagingNeeded_ + stagingNeeded_ / 4);
-  if (cudaMallocHost(&staging_, capacity) != cudaSuccess) {
+  if (cudaError_t error = cudaMallocHost(&staging_, capacity)) {
     cudaGetLastError();
     staging_ = nullptr;
-    return; // the next capture that uploads is abandoned again
+    // Every capture that uploads would be abandoned again.
+    disabledBecause_ = std::string("no pinned memory for uploads: ") + cudaGetErrorString(error);
+    return;
   }
   stagingCapacity_ = capacity;
 }
@@ -108,8 +110,12 @@ int DecodeStepGraph::run(bool continuesSequence, const std::function<int()> &enq
     int status = 0;
     if (captureAndLaunch(enqueueRun, &status))
       return status;
-    eagerBecause = abandonedBecause_ ? std::string("capture abandoned: ") + abandonedBecause_
-                                     : "capture failed: " + disableAfterEager_;
+    if (abandonedBecause_)
+      eagerBecause = std::string("capture abandoned: ") + abandonedBecause_;
+    else if (!disableAfterEager_.empty())
+      eagerBecause = "capture failed: " + disableAfterEager_;
+    else
+      eagerBecause = "graphs off: " + disabledBecause_;
   }
   log("eager (" + eagerBecause + ")");
   eagerUploadBytes_ = 0;
@@ -125,19 +131,27 @@ int DecodeStepGraph::run(bool continuesSequence, const std::function<int()> &enq
 }
 
 bool DecodeStepGraph::captureAndLaunch(const std::function<int()> &enqueueRun, int *status) {
-  growStaging();
-  stagingUsed_ = 0;
   abandonedBecause_ = nullptr;
   retryNextStep_ = false;
+  growStaging();
+  if (!disabledBecause_.empty())
+    return false;
+  stagingUsed_ = 0;
   if (cudaError_t error = cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal)) {
     cudaGetLastError();
     disabledBecause_ = std::string("cudaStreamBeginCapture: ") + cudaGetErrorString(error);
     disableAfterEager_ = disabledBecause_;
     return false;
   }
-  {
+  try {
     CaptureScope scope(this);
     *status = enqueueRun();
+  } catch (...) { // end the capture, so the stream stays usable
+    cudaGraph_t partial = nullptr;
+    if (cudaStreamEndCapture(stream_, &partial) == cudaSuccess && partial)
+      cudaGraphDestroy(partial);
+    cudaGetLastError();
+    throw;
   }
   cudaGraph_t graph = nullptr;
   const cudaError_t ended = cudaStreamEndCapture(stream_, &graph);
