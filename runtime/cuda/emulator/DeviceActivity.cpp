@@ -77,66 +77,56 @@ Activity &activity() {
   return instance;
 }
 
+// Runs `change` on the counters under their lock.
+template <class Change> void update(Change &&change) {
+  Activity &a = activity();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  change(a);
+}
 } // namespace
 
 void countLaunch(const char *kernelName) {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  ++a.launches[kernelName];
+  update([&](Activity &a) { ++a.launches[kernelName]; });
 }
 
 void countCopy(cudaMemcpyKind kind, size_t bytes, bool synchronous) {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  switch (kind) {
-  case cudaMemcpyHostToDevice: a.hostToDevice.add(bytes); break;
-  case cudaMemcpyDeviceToHost: a.deviceToHost.add(bytes); break;
-  case cudaMemcpyDeviceToDevice: a.deviceToDevice.add(bytes); break;
-  default: a.otherCopies.add(bytes); break;
-  }
-  a.synchronousCopies += synchronous;
+  update([&](Activity &a) {
+    switch (kind) {
+    case cudaMemcpyHostToDevice: a.hostToDevice.add(bytes); break;
+    case cudaMemcpyDeviceToHost: a.deviceToHost.add(bytes); break;
+    case cudaMemcpyDeviceToDevice: a.deviceToDevice.add(bytes); break;
+    default: a.otherCopies.add(bytes); break;
+    }
+    a.synchronousCopies += synchronous;
+  });
 }
 
 void countMemset(size_t bytes) {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  a.memsets.add(bytes);
+  update([&](Activity &a) { a.memsets.add(bytes); });
 }
 
 void countSynchronization(const char *call) {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  ++a.synchronizations[call];
+  update([&](Activity &a) { ++a.synchronizations[call]; });
 }
 
 void countAllocation(size_t bytes) {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  a.allocations.add(bytes);
+  update([&](Activity &a) { a.allocations.add(bytes); });
 }
 
 void countFree() {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  ++a.frees;
+  update([&](Activity &a) { ++a.frees; });
 }
 
 void countGraphLaunch() {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  ++a.graphLaunches;
+  update([&](Activity &a) { ++a.graphLaunches; });
 }
 
 void countGraphInstantiation() {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  ++a.graphInstantiations;
+  update([&](Activity &a) { ++a.graphInstantiations; });
 }
 
 void countGraphUpdate() {
-  Activity &a = activity();
-  std::lock_guard<std::mutex> lock(a.mutex);
-  ++a.graphUpdates;
+  update([&](Activity &a) { ++a.graphUpdates; });
 }
 
 } // namespace awq::emu

@@ -44,10 +44,25 @@ protected:
     AWQ_ASSERT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   }
   void TearDown() override {
+    if (executable_)
+      cudaGraphExecDestroy(executable_);
     if (stream_)
       cudaStreamDestroy(stream_);
   }
+  // Captures copies of `sources` into `destination` as executable_.
+  void instantiateCopies(const std::vector<const DeviceBuffer *> &sources,
+                         const DeviceBuffer &destination) {
+    cudaGraph_t graph = captureCopies(stream_, sources, destination);
+    ASSERT_NE(graph, nullptr);
+    AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable_, graph, 0));
+    cudaGraphDestroy(graph);
+  }
+  void launchAndWait() {
+    AWQ_ASSERT_CUDA(cudaGraphLaunch(executable_, stream_));
+    AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  }
   cudaStream_t stream_ = nullptr;
+  cudaGraphExec_t executable_ = nullptr;
 };
 
 } // namespace
@@ -55,51 +70,38 @@ protected:
 TEST_F(GpuStreamCapture, UpdatedGraphRunsTheNewParameters) {
   const DeviceBuffer first = DeviceBuffer::from(counting(0)), second = DeviceBuffer::from(counting(100));
   DeviceBuffer destination(kValues * sizeof(int32_t));
-  cudaGraph_t graph = captureCopies(stream_, {&first}, destination);
-  ASSERT_NE(graph, nullptr);
-  cudaGraphExec_t executable = nullptr;
-  AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable, graph, 0));
-  cudaGraphDestroy(graph);
-  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
-  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  ASSERT_NO_FATAL_FAILURE(instantiateCopies({&first}, destination));
+  ASSERT_NO_FATAL_FAILURE(launchAndWait());
   EXPECT_EQ(destination.download<int32_t>(), counting(0));
 
   // The same work from another source: the executable graph takes it.
-  graph = captureCopies(stream_, {&second}, destination);
+  cudaGraph_t graph = captureCopies(stream_, {&second}, destination);
   ASSERT_NE(graph, nullptr);
   cudaGraphExecUpdateResultInfo result{};
-  AWQ_ASSERT_CUDA(cudaGraphExecUpdate(executable, graph, &result));
+  AWQ_ASSERT_CUDA(cudaGraphExecUpdate(executable_, graph, &result));
   EXPECT_EQ(result.result, cudaGraphExecUpdateSuccess);
   cudaGraphDestroy(graph);
-  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
-  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  ASSERT_NO_FATAL_FAILURE(launchAndWait());
   EXPECT_EQ(destination.download<int32_t>(), counting(100));
-  cudaGraphExecDestroy(executable);
 }
 
 TEST_F(GpuStreamCapture, UpdateRefusesWorkOfAnotherShape) {
   const DeviceBuffer first = DeviceBuffer::from(counting(0)), second = DeviceBuffer::from(counting(100));
   DeviceBuffer destination(kValues * sizeof(int32_t));
-  cudaGraph_t graph = captureCopies(stream_, {&first}, destination);
-  ASSERT_NE(graph, nullptr);
-  cudaGraphExec_t executable = nullptr;
-  AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable, graph, 0));
-  cudaGraphDestroy(graph);
+  ASSERT_NO_FATAL_FAILURE(instantiateCopies({&first}, destination));
 
   // Two copies where the executable graph has one: refused, and the
   // executable graph still runs its own work.
-  graph = captureCopies(stream_, {&second, &first}, destination);
+  cudaGraph_t graph = captureCopies(stream_, {&second, &first}, destination);
   ASSERT_NE(graph, nullptr);
   cudaGraphExecUpdateResultInfo result{};
-  EXPECT_EQ(cudaGraphExecUpdate(executable, graph, &result), cudaErrorGraphExecUpdateFailure);
+  EXPECT_EQ(cudaGraphExecUpdate(executable_, graph, &result), cudaErrorGraphExecUpdateFailure);
   EXPECT_EQ(result.result, cudaGraphExecUpdateErrorTopologyChanged);
   EXPECT_EQ(cudaGetLastError(), cudaErrorGraphExecUpdateFailure); // not sticky
   EXPECT_EQ(cudaGetLastError(), cudaSuccess);
   cudaGraphDestroy(graph);
-  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
-  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  ASSERT_NO_FATAL_FAILURE(launchAndWait());
   EXPECT_EQ(destination.download<int32_t>(), counting(0));
-  cudaGraphExecDestroy(executable);
 }
 
 TEST_F(GpuStreamCapture, CopiesFromPinnedMemoryCaptureAndFromPageableMemoryDoNot) {
@@ -115,13 +117,10 @@ TEST_F(GpuStreamCapture, CopiesFromPinnedMemoryCaptureAndFromPageableMemoryDoNot
   EXPECT_EQ(cudaMemcpyAsync(destination.get(), pinned, bytes, cudaMemcpyHostToDevice, stream_),
             cudaSuccess);
   AWQ_ASSERT_CUDA(cudaStreamEndCapture(stream_, &graph));
-  cudaGraphExec_t executable = nullptr;
-  AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable, graph, 0));
+  AWQ_ASSERT_CUDA(cudaGraphInstantiate(&executable_, graph, 0));
   cudaGraphDestroy(graph);
-  AWQ_ASSERT_CUDA(cudaGraphLaunch(executable, stream_));
-  AWQ_ASSERT_CUDA(cudaStreamSynchronize(stream_));
+  ASSERT_NO_FATAL_FAILURE(launchAndWait());
   EXPECT_EQ(destination.download<int32_t>(), values);
-  cudaGraphExecDestroy(executable);
   AWQ_ASSERT_CUDA(cudaFreeHost(pinned));
 
   // Pageable memory: the copy fails and the capture with it.
