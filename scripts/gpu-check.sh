@@ -12,7 +12,8 @@
 # the tests compare with). OUT receives logs.tar.gz (one log per step), summary.txt and
 # the benchmarks' JSON. STEPS is a
 # comma-separated subset of: tests,memcheck,racecheck,initcheck,cublas-racecheck,
-# cublas-initcheck,kernels,lanes,decode,paths,profile,models,models-memcheck
+# cublas-initcheck,kernels,lanes,lanes-f32,decode,decode-profile,paths,profile,models,
+# models-memcheck
 # (default: all but the models steps). The models steps run libraries compiled here with
 # awq-compile --target=cuda: BUILD/bin/awq-run (its libraries in BUILD/lib) on
 # BUILD/models/*-cuda.so, with ids.npy, tok512.bin and text.txt beside them; raw outputs
@@ -58,19 +59,20 @@ step tests 180 "$tests" --gtest_filter='Gpu*'
 # kernels are excluded), then the two exclusions' evidence without them: racecheck on
 # the test whose dequantize + cuBLAS path runs a split-K GEMM, initcheck on the fused
 # gate/up, whose SiLU kernel reads cuBLAS's outputs past 64 rows.
-step memcheck 240 compute-sanitizer --tool memcheck --error-exitcode 1 "$tests" --gtest_filter='Gpu*'
+step memcheck 240 compute-sanitizer --tool memcheck --error-exitcode 1 "$tests" \
+  --gtest_filter='Gpu*:-GpuStreamCapture.UpdateRefuses*'
 step racecheck 240 compute-sanitizer --tool racecheck --error-exitcode 1 "$tests" \
   --gtest_filter='GpuGroupMatmul*:GpuDecoderOps.Attention*:-GpuGroupMatmul.LargeActivations*'
 step initcheck 240 compute-sanitizer --tool initcheck --error-exitcode 1 --check-api-memory-access no \
-  "$tests" --gtest_filter='Gpu*:-GpuGroupMatmul.FusedGateUp*'
+  "$tests" --gtest_filter='Gpu*:-GpuGroupMatmul.FusedGateUp*:GpuStreamCapture.UpdateRefuses*'
 step cublas-racecheck 120 compute-sanitizer --tool racecheck --error-exitcode 1 "$tests" \
   --gtest_filter='GpuGroupMatmul.LargeActivations*'
 step cublas-initcheck 120 compute-sanitizer --tool initcheck --error-exitcode 1 "$tests" \
   --gtest_filter='GpuGroupMatmul.FusedGateUp*'
 step kernels 240 python3 "$here/bench/cuda_bench.py" --build "$build" --skip-decode \
   --json-out "$out/kernels.json"
-# The GEMV's kernels (GroupGemv.cu: staged chunks, chunks, words, and the untimed
-# chunk pairs) at every M they serve.
+# The GEMV's kernels (GroupGemv.cu: staged chunks, chunks, words, and chunk
+# pairs, the 4-bit default) at every M they serve.
 lanes() {
   local bench=$build/bench/cuda/awq-cuda-kernel-bench
   for mapping in staged chunks words chunk-pairs; do
@@ -79,8 +81,23 @@ lanes() {
   done
 }
 [[ ",$steps," == *",lanes,"* ]] && { export -f lanes; export build; step lanes 200 bash -c lanes; }
+# The same with f32 x and y (awq_cuda_group_matmul_f32, what f32 compiled
+# models call): staged x against walks that read it through the L1.
+lanes_f32() {
+  local bench=$build/bench/cuda/awq-cuda-kernel-bench
+  for mapping in default staged chunks chunk-pairs; do
+    echo "## AWQ_CUDA_GEMV_LANES=$mapping, f32 activations"
+    AWQ_CUDA_GEMV_LANES=$([[ $mapping == default ]] || echo "$mapping") \
+      "$bench" --ms 1,2,3,4 --methods rotate --f32-activations
+  done
+}
+[[ ",$steps," == *",lanes-f32,"* ]] && { export -f lanes_f32; export build; step lanes-f32 200 bash -c lanes_f32; }
 step decode 300 python3 "$here/bench/cuda_bench.py" --build "$build" --skip-kernels \
   --dtypes f16 --decode-args "--variants w4,w4-mma-tiles,fp16" --json-out "$out/decode.json"
+# One decode step kernel by kernel (Nsight Compute, 2 layers): where the time
+# between the GEMVs goes.
+step decode-profile 300 python3 "$here/bench/cuda/decode_breakdown.py" --build "$build" \
+  --variants w4,w4-mma-tiles,fp16 --batch 1,16
 # Each W4 path forced at every M where it applies: where the dispatch thresholds should lie.
 paths() {
   local bench=$build/bench/cuda/awq-cuda-kernel-bench
@@ -155,6 +172,7 @@ models() {
 }
 models_memcheck() {
   for name in llama-w4-cuda gpt2-w4-cuda; do
+    [[ -f $build/models/$name.so ]] || { echo "$name: not packed (AWQ_GPU_PACK_MODELS)"; continue; }
     compute-sanitizer --tool memcheck --error-exitcode 1 "$build/bin/awq-run" \
       "$build/models/$name.so" --input input_ids="$build/models/ids.npy"
     echo "$name: exit $?"

@@ -16,10 +16,13 @@
 #   W4, GPT-2 W4, OPT W4, Llama with a KV cache; stories260K FP32 and AWQ when
 #   ../shared and the main job's output are there) with ids.npy, tok512.bin and
 #   text.txt beside them,
-# and OUT.carry/pack.tar.xz (binaries stripped) for the device tool's carry (an
-# ignored folder; the carry limit is 64 MiB). On the GPU machine, from the
-# repository root (carry OUT.carry):
+# and two tarballs (binaries stripped) for the device tool's carry, which takes
+# 64 MiB a call: OUT.carry/pack.tar.xz (unit tests and benchmarks) and
+# OUT.models.carry/models.tar.xz (awq-run, its libraries, and the models
+# AWQ_GPU_PACK_MODELS names). On the GPU machine, from the repository root
+# (carry OUT.carry, or OUT.models.carry for the models steps):
 #   tar xJf OUT.carry/pack.tar.xz && scripts/gpu-check.sh OUT "$OUT" [STEPS]
+#   tar xJf OUT.models.carry/models.tar.xz && scripts/gpu-check.sh OUT "$OUT" models
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -35,7 +38,7 @@ ninja -C "$build" awq-compile awq-run AWQCudaTests awq-cuda-kernel-bench awq-cud
 
 [[ $out != /* ]] || { echo "gpu-pack: OUT must be relative to the repository root (it is unpacked there)" >&2; exit 2; }
 pack=$out.carry/pack.tar.xz
-rm -rf "$out" "$out.carry"
+rm -rf "$out" "$out.carry" "$out.models.carry"
 mkdir -p "$out.carry"
 mkdir -p "$out/test/unit/cuda" "$out/bench/cuda" "$out/bin" "$out/lib" "$out/models"
 cp "$build/test/unit/cuda/AWQCudaTests" "$out/test/unit/cuda/"
@@ -108,11 +111,29 @@ else
 fi
 
 strip --strip-unneeded "$models"/*.so # keeps the exported awq_model_* API
-echo "==> packing $pack" >&2
-# One xz stream: the model libraries share their CUDA runtime and kernels, which
-# a single-threaded stream stores once when its dictionary spans them all (the
-# default -9 dictionary, 64 MiB, covers about three 22 MiB libraries: 66 MiB
-# packed; 256 MiB: 55 MiB, and 256 MiB of memory to unpack).
-tar cf - "$out" | xz -T1 --lzma2=preset=9,dict=256MiB > "$pack"
-size=$(stat -c %s "$pack")
-echo "gpu-pack: $pack: $((size / 1048576)) MiB (the device tool carries up to 64 MiB with the tracked files)" >&2
+# Two carries, each under the device tool's 64 MiB: the kernels' (unit tests,
+# benchmarks: gpu-check's steps up to profile) and the models' (awq-run with
+# the LLVM, z3 and ONNX libraries it loads, 40 MiB packed, and the model
+# libraries AWQ_GPU_PACK_MODELS names, default the two below; each library
+# is 36 MiB of which the packed stream stores the shared CUDA runtime once).
+models_pack=$out.models.carry/models.tar.xz
+mkdir -p "$out.models.carry"
+wanted_models=${AWQ_GPU_PACK_MODELS:-llamakv-w4-cuda midkv-w4-cuda}
+model_files=("$models/ids.npy")
+for name in $wanted_models; do
+  [[ -f $models/$name.so ]] || { echo "gpu-pack: AWQ_GPU_PACK_MODELS: no $models/$name.so" >&2; exit 2; }
+  model_files+=("$models/$name.so")
+done
+[[ $wanted_models == *graph-ops* ]] && model_files+=("$models/graph-ops-in")
+[[ $wanted_models == *stories* ]] && model_files+=("$models/tok512.bin" "$models/text.txt")
+# One xz stream with a dictionary spanning the libraries, so what they share is
+# stored once (256 MiB of memory to unpack).
+pack_xz() { # tarball paths...
+  local tarball=$1; shift
+  echo "==> packing $tarball" >&2
+  tar cf - "$@" | xz -T1 --lzma2=preset=9,dict=256MiB > "$tarball"
+  local size; size=$(stat -c %s "$tarball")
+  echo "gpu-pack: $tarball: $((size / 1048576)) MiB (the device tool carries up to 64 MiB with the tracked files)" >&2
+}
+pack_xz "$pack" "$out/test" "$out/bench" "$out/lib/libomp.so.5"
+pack_xz "$models_pack" "$out/bin" "$out/lib" "${model_files[@]}"

@@ -66,6 +66,9 @@ const char *kUsage =
     "  --target-ms T           approximate GPU time per measurement (default 40)\n"
     "  --device D              CUDA device (default 0)\n"
     "  --no-check              skip the W4-path correctness check\n"
+    "  --f32-activations       W4 with x and y in f32 (awq_cuda_group_matmul_f32, as f32\n"
+    "                          compiled models call it; GEMV only, M <= 4; no check:\n"
+    "                          the unit tests compare it bit for bit with the cast path)\n"
     "  --json PATH             also write the results as JSON\n"
     "Exit codes: 0 ok, 77 skipped (no CUDA device), 1 error, 2 usage, 3 check failed.\n";
 
@@ -77,6 +80,7 @@ struct Options {
   int32_t path = 0;
   int64_t group = 128;
   bool flush = true, rotate = true, check = true;
+  bool f32Activations = false;
   double peakGbps = 0.0; // <= 0: ask the driver
   double targetMs = 40.0;
   int device = 0;
@@ -88,8 +92,12 @@ Options parseOptions(int argc, char **argv) {
   forEachOption(argc, argv, kUsage,
                 {"--dtype", "--shapes", "--ms", "--path", "--group", "--methods", "--peak-gbps",
                  "--target-ms", "--device", "--json"},
-                {"--no-check"}, [&](const std::string &key, const std::string &value) {
-    if (key == "--no-check") {
+                {"--no-check", "--f32-activations"},
+                [&](const std::string &key, const std::string &value) {
+    if (key == "--f32-activations") {
+      o.f32Activations = true;
+      o.check = false;
+    } else if (key == "--no-check") {
       o.check = false;
     } else if (key == "--dtype") {
       o.dtype = parseDtype(value);
@@ -136,6 +144,8 @@ Options parseOptions(int argc, char **argv) {
   for (auto [k, n] : o.shapes)
     if (k < 1 || n < 1)
       usageError("--shapes dimensions must be >= 1", kUsage);
+  if (o.f32Activations && (o.path == 2 || o.path == 3 || o.path == 4))
+    usageError("--f32-activations times the GEMV (--path 0 or 1)", kUsage);
   return o;
 }
 
@@ -423,14 +433,15 @@ int main(int argc, char **argv) {
 
   std::printf("awq-cuda-kernel-bench on %s\n", device.c_str());
   std::printf("L2 %.1f MiB (flush buffer %.1f MiB); peak DRAM bandwidth %s; dtype %s; "
-              "W4 g%" PRId64 " with zero points; W4 path: %s\n",
+              "W4 g%" PRId64 " with zero points; W4 path: %s%s\n",
               l2Bytes / 1048576.0, timer.flushBytes() / 1048576.0,
               peakGbps > 0 ? (std::to_string(static_cast<int64_t>(peakGbps)) +
                               (peakOverridden ? " GB/s (--peak-gbps)" : " GB/s (driver)"))
                                  .c_str()
                            : "unknown (pass --peak-gbps)",
               dtypeName(dtype), options.group,
-              options.path == 0 ? "dispatch by M" : pathName(options.path));
+              options.path == 0 ? "dispatch by M" : pathName(options.path),
+              options.f32Activations ? "; x and y in f32 (awq_cuda_group_matmul_f32)" : "");
   std::fflush(stdout);
 
   const int64_t maxM = *std::max_element(options.ms.begin(), options.ms.end());
@@ -469,12 +480,19 @@ int main(int argc, char **argv) {
     }
     // Activations x ~ N(0, 1); outputs y (and a reference y for the check).
     DeviceBuffer x(static_cast<size_t>(maxM * k * 2), "x");
-    {
-      const std::vector<uint16_t> host =
-          randomHalfVector(dtype, static_cast<size_t>(maxM * k), 0.0f, 1.0f, seed++);
-      x.upload(host.data(), host.size() * 2);
+    const std::vector<uint16_t> half =
+        randomHalfVector(dtype, static_cast<size_t>(maxM * k), 0.0f, 1.0f, seed++);
+    x.upload(half.data(), half.size() * 2);
+    // --f32-activations: the same x widened (f32 graphs hand the GEMV f32).
+    const int64_t ioElementBytes = options.f32Activations ? 4 : 2;
+    DeviceBuffer xF32(options.f32Activations ? static_cast<size_t>(maxM * k * 4) : 1, "x (f32)");
+    if (options.f32Activations) {
+      std::vector<float> wide(half.size());
+      for (size_t i = 0; i < half.size(); ++i)
+        wide[i] = dtype == AWQ_BF16 ? awq_bf16_to_f32(half[i]) : awq_f16_to_f32(half[i]);
+      xF32.upload(wide.data(), wide.size() * 4);
     }
-    DeviceBuffer y(static_cast<size_t>(maxM * n * 2), "y");
+    DeviceBuffer y(static_cast<size_t>(maxM * n * 4), "y");
     DeviceBuffer yReference(options.check ? static_cast<size_t>(maxM * n * 2) : 1, "y reference");
     // One workspace big enough for every M, for the timed path and for the
     // paths the correctness check compares it with (the dequantize + cuBLAS
@@ -494,10 +512,9 @@ int main(int argc, char **argv) {
       row.m = m;
       row.path = options.path == 0 ? awq_cuda_group_matmul_dispatched_path(&blob.info, m)
                                    : options.path;
-      const int64_t ioBytes = m * k * 2 + m * n * 2;
-      row.w4Bytes = payload + ioBytes;
-      row.denseBytes = denseWeightBytes + ioBytes;
-      if (options.path == 1 && m > 4) {
+      row.w4Bytes = payload + (m * k + m * n) * ioElementBytes;
+      row.denseBytes = denseWeightBytes + (m * k + m * n) * 2;
+      if ((options.path == 1 || options.f32Activations) && m > 4) {
         row.skipped = "the GEMV path takes M <= 4";
         rows.push_back(row);
         continue;
@@ -506,6 +523,10 @@ int main(int argc, char **argv) {
                    programName(), k, n, m, pathName(row.path));
 
       auto runW4 = [&](int32_t path, int64_t copy, void *out) {
+        if (options.f32Activations)
+          return awq_cuda_group_matmul_f32(static_cast<const float *>(xF32.get()), m,
+                                           w4[copy].get(), &blob.info, nullptr,
+                                           static_cast<float *>(out), stream);
         if (path == 0)
           return awq_cuda_group_matmul(x.get(), m, w4[copy].get(), &blob.info, nullptr, out,
                                        workspace.get(), stream);
@@ -620,6 +641,7 @@ int main(int argc, char **argv) {
         .value("peak_gbps", peakGbps > 0 ? peakGbps : NAN)
         .value("peak_source", peakOverridden ? "--peak-gbps" : "driver")
         .value("dtype", dtypeName(dtype))
+        .value("f32_activations", options.f32Activations)
         .value("dense_baseline", denseName)
         .value("bits", 4)
         .value("group_size", options.group)

@@ -12,8 +12,10 @@
 //   of more than 1024 threads, empty grids (launch errors);
 // - during stream capture: synchronizing the capturing stream, cudaMalloc,
 //   cudaFree, synchronous copies and cudaDeviceSynchronize, and
-//   asynchronous copies to or from pageable host memory, which a GPU stages
-//   synchronously (they fail and invalidate the capture, as on a GPU); a
+//   asynchronous copies to or from pageable host memory (they fail and
+//   invalidate the capture: stricter than an H100's driver 580, which records
+//   them, because a graph reads its copies' host side when it launches, and
+//   only memory the caller pins and owns is sure to be there then); a
 //   cudaGraphExecUpdate whose graph has other node kinds or another order;
 // - hangs and traps inside kernels (Scheduler.h): a sticky
 //   cudaErrorLaunchFailure, every later call failing, as after a GPU fault.
@@ -142,8 +144,9 @@ cudaError_t refuseDuringCapture(const char *call) {
 }
 
 // An asynchronous copy on a capturing stream must not touch pageable host
-// memory: a GPU copies that through a staging buffer at once, which it
-// cannot record (the capture fails and is invalidated).
+// memory: the graph reads it when it launches, after the caller may have
+// reused or freed it. Refused here (the capture fails and is invalidated)
+// although an H100's driver 580 records such copies.
 cudaError_t checkCapturedCopy(cudaStream_t stream, const void *dst, size_t dstBytes,
                               const void *src, size_t srcBytes, cudaMemcpyKind kind,
                               const char *call) {

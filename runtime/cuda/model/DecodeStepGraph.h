@@ -17,7 +17,8 @@
 //   cudaMalloc and cudaFree cannot be captured. The eager run grows it and
 //   the next step is captured again.
 // - upload more host data than the pinned staging holds (a captured copy
-//   must read pinned memory). The eager run measures its uploads and the
+//   reads its source when the graph launches, so the source must be memory
+//   the backend owns and keeps: its pinned staging). The eager run measures its uploads and the
 //   staging grows after it; the next step is captured again.
 // - read device data on the host (an op without a device form): that needs
 //   a synchronization, so graphs stay off for this model instance.
