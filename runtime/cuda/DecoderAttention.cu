@@ -37,8 +37,8 @@ __global__ void kvCacheAppendKernel(T *cache, int64_t kvHeads, int64_t capacity,
 // ---- Attention ----------------------------------------------------------------
 //
 // One block per (batch, head, query) row of q. Its threads form groups of
-// kLanesPerKey lanes; each step a group takes one key (kKeysPerStep keys per
-// block per step), its lanes splitting head_dim, and keeps an online softmax
+// kLanesPerKey lanes; each step a group takes one or two keys (kKeysPerStep
+// groups per block), its lanes splitting head_dim, and keeps an online softmax
 // (running max, running sum, weighted sum of values) over the keys it saw.
 // The groups' partial states are merged through shared memory at the end.
 // Both entry points run this kernel: the decoder's (q [B, S, H, D], causal,
@@ -60,7 +60,8 @@ template <class T> struct AttentionArgs {
   // Element strides of q and out over (b, h, i); each row's head_dim values
   // are contiguous.
   int64_t qStrideB, qStrideH, qStrideS, outStrideB, outStrideH, outStrideS;
-  int64_t maskStrideB, maskStrideH, maskStrideS, maskStrideT; // 0 on broadcast axes
+  int64_t maskStrideB, maskStrideH, maskStrideS,
+      maskStrideT; // 0 on broadcast axes
   // Causal (pastLen non-null): query i of batch item b sits at position
   // pastLen[b] + i and sees keys 0 .. pastLen[b] + i. pastLen lives on the
   // device, so a captured graph replays unchanged for every decode step.
@@ -86,13 +87,14 @@ __global__ void __launch_bounds__(kAttentionThreads) attentionKernel(const Atten
 
   int64_t visible = args.kvLen;
   if (args.pastLen)
-    visible = min(visible, max(static_cast<int64_t>(0), static_cast<int64_t>(args.pastLen[b]) + i + 1));
+    visible =
+        min(visible, max(static_cast<int64_t>(0), static_cast<int64_t>(args.pastLen[b]) + i + 1));
   const T *query = args.q + b * args.qStrideB + h * args.qStrideH + i * args.qStrideS;
   const T *keys = args.k + (b * args.kvHeads + kvHead) * args.keys * headDim;
   const T *values = args.v + (b * args.kvHeads + kvHead) * args.keys * headDim;
-  const T *maskRow = args.mask ? args.mask + b * args.maskStrideB + h * args.maskStrideH +
-                                     i * args.maskStrideS
-                               : nullptr;
+  const T *maskRow =
+      args.mask ? args.mask + b * args.maskStrideB + h * args.maskStrideH + i * args.maskStrideS
+                : nullptr;
 
   // Lane `lane` owns dims lane, lane + kLanesPerKey, ...: a group's loads of
   // one key row are contiguous.
@@ -106,42 +108,56 @@ __global__ void __launch_bounds__(kAttentionThreads) attentionKernel(const Atten
   float runningMax = -INFINITY, runningSum = 0.0f;
 
   // `visible` is the same for the whole block, so every lane runs the same
-  // steps and the full-warp shuffles below stay converged.
-  for (int64_t first = 0; first < visible; first += kKeysPerStep) {
-    const int64_t j = first + group;
-    const bool active = j < visible;
-    float dot = 0.0f;
-    if (active) {
+  // steps and the full-warp shuffles below stay converged. Each step a group
+  // takes kKeysPerGroup keys and loads their key and value rows together
+  // before using any: a decode step's cache rows come from DRAM, so one load
+  // latency per step of two keys replaces two per key (an H100 profile of
+  // one key per step and the value loaded after the score: 18 us per layer
+  // at 32 heads x 130 keys). head_dim > 128 takes one key: its registers.
+  constexpr int kKeysPerGroup = kDimsPerLane > 16 ? 1 : 2;
+  for (int64_t first = 0; first < visible; first += kKeysPerStep * kKeysPerGroup) {
+    T keyPart[kKeysPerGroup][kDimsPerLane], valuePart[kKeysPerGroup][kDimsPerLane];
+#pragma unroll
+    for (int u = 0; u < kKeysPerGroup; ++u) {
+      const int64_t j = first + u * kKeysPerStep + group;
+      const bool active = j < visible;
       const T *key = keys + j * headDim;
-#pragma unroll
-      for (int e = 0; e < kDimsPerLane; ++e) {
-        const int64_t d = lane + static_cast<int64_t>(e) * kLanesPerKey;
-        if (d < headDim)
-          dot += queryPart[e] * toFloat(key[d]);
-      }
-    }
-    // xor offsets below kLanesPerKey stay inside the group.
-#pragma unroll
-    for (int offset = kLanesPerKey / 2; offset > 0; offset /= 2)
-      dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-    float score = args.scale * dot;
-    if (active && maskRow)
-      score += toFloat(maskRow[j * args.maskStrideT]);
-    // A -inf score (masked out) has weight 0; skipping it also keeps
-    // exp(-inf - -inf) out of a group that has seen nothing else.
-    if (active && score != -INFINITY) {
-      const float newMax = fmaxf(runningMax, score);
-      const float rescale = expf(runningMax - newMax); // 0 for the group's first key
-      const float weight = expf(score - newMax);
-      runningSum = runningSum * rescale + weight;
       const T *value = values + j * headDim;
 #pragma unroll
       for (int e = 0; e < kDimsPerLane; ++e) {
         const int64_t d = lane + static_cast<int64_t>(e) * kLanesPerKey;
-        if (d < headDim)
-          valueSum[e] = valueSum[e] * rescale + weight * toFloat(value[d]);
+        const bool load = active && d < headDim;
+        keyPart[u][e] = load ? key[d] : fromFloat<T>(0.0f);
+        valuePart[u][e] = load ? value[d] : fromFloat<T>(0.0f);
       }
-      runningMax = newMax;
+    }
+#pragma unroll
+    for (int u = 0; u < kKeysPerGroup; ++u) {
+      const int64_t j = first + u * kKeysPerStep + group;
+      const bool active = j < visible;
+      float dot = 0.0f;
+#pragma unroll
+      for (int e = 0; e < kDimsPerLane; ++e)
+        dot += queryPart[e] * toFloat(keyPart[u][e]);
+        // xor offsets below kLanesPerKey stay inside the group.
+#pragma unroll
+      for (int offset = kLanesPerKey / 2; offset > 0; offset /= 2)
+        dot += __shfl_xor_sync(0xffffffffu, dot, offset);
+      float score = args.scale * dot;
+      if (active && maskRow)
+        score += toFloat(maskRow[j * args.maskStrideT]);
+      // A -inf score (masked out) has weight 0; skipping it also keeps
+      // exp(-inf - -inf) out of a group that has seen nothing else.
+      if (active && score != -INFINITY) {
+        const float newMax = fmaxf(runningMax, score);
+        const float rescale = expf(runningMax - newMax); // 0 for the group's first key
+        const float weight = expf(score - newMax);
+        runningSum = runningSum * rescale + weight;
+#pragma unroll
+        for (int e = 0; e < kDimsPerLane; ++e)
+          valueSum[e] = valueSum[e] * rescale + weight * toFloat(valuePart[u][e]);
+        runningMax = newMax;
+      }
     }
   }
 
@@ -273,8 +289,8 @@ extern "C" awq_status awq_cuda_attention(const void *q, const void *k_cache, con
       using T = decltype(tag);
       // q and out [B, S, H, D]; the whole cache is readable, causality and
       // past_len (on the device) decide which rows are seen.
-      AttentionArgs<T> args = makeAttentionArgs<T>(q, k_cache, v_cache, out, batch, heads,
-                                                   kv_heads, q_len, head_dim, capacity, scale);
+      AttentionArgs<T> args = makeAttentionArgs<T>(q, k_cache, v_cache, out, batch, heads, kv_heads,
+                                                   q_len, head_dim, capacity, scale);
       args.qStrideB = args.outStrideB = q_len * heads * head_dim;
       args.qStrideS = args.outStrideS = heads * head_dim;
       args.qStrideH = args.outStrideH = head_dim;
@@ -287,10 +303,10 @@ extern "C" awq_status awq_cuda_attention(const void *q, const void *k_cache, con
 extern "C" awq_status awq_cuda_attention_masked(const void *q, const void *k, const void *v,
                                                 const void *mask, const int64_t *mask_strides,
                                                 int64_t batch, int64_t heads, int64_t kv_heads,
-                                                int64_t q_len, int64_t kv_len,
-                                                int64_t kv_capacity, int64_t head_dim,
-                                                awq_head_layout query_layout, float scale, int32_t dtype,
-                                                void *out, void *stream) {
+                                                int64_t q_len, int64_t kv_len, int64_t kv_capacity,
+                                                int64_t head_dim, awq_head_layout query_layout,
+                                                float scale, int32_t dtype, void *out,
+                                                void *stream) {
   return awq::rt::guard("awq_cuda_attention_masked", [&] {
     requireNonNull(q, "q");
     requireNonNull(k, "k");

@@ -14,10 +14,12 @@
 // row. The gate/up variant walks the gate row, then the up row, against the
 // same activations and writes SiLU(gate) * up.
 //
-// AWQ_CUDA_GEMV_LANES=staged|chunks|words|chunk-pairs in the environment
-// forces one kernel for every M it can serve (read once; for benchmarks
-// comparing them). chunk-pairs (a warp walks two weight rows against one read
-// of x) is only reachable that way until a GPU run times it.
+// At 4 bits the default is chunk pairs: a warp walks two weight rows (two
+// outputs, or gate and up) against one read of x, halving x's L1 loads per
+// code byte; on an H100 that beat every other walk at M = 1-4 (but one shape
+// at M = 4, by 3%). AWQ_CUDA_GEMV_LANES=staged|chunks|words|chunk-pairs in
+// the environment forces one kernel for every M it can serve (read once; for
+// benchmarks comparing them).
 #include "GroupGemvLane.cuh"
 
 #include <algorithm>
@@ -31,15 +33,14 @@ namespace {
 
 constexpr int kWarpsPerBlock = 4;
 
-// By default (H100 timings, runtime/cuda/README.md): M = 1 walks chunks
-// with x read through the L1 (staging x only adds its copy there), M = 2-4
-// walks chunks over x staged in shared memory; where staging does not apply
-// (8 bits, or x too large), M <= 2 walks chunks and M = 3-4 words. f32 x
-// (an f32 graph) is staged from M = 1: read through the L1 it would double
-// the bytes of the x loads that were already the L1's limit at M = 1 (91%),
-// where staging reads it once per block and keeps it in the weights' dtype
-// (not yet timed on a GPU).
-constexpr int64_t kStagedMinRows = 2;
+// By default (H100 timings, runtime/cuda/README.md): 4-bit weights walk
+// chunk pairs at M = 1-4 (8192x28672 M = 1: 64.9 us against 70.8 for single
+// chunks and 74.2 staged; M = 2: 89.6 against 95.9 staged). f32 x (an f32
+// graph) is staged from M = 1: read through the L1 it would double the bytes
+// of the x loads, where staging reads it once per block and keeps it in the
+// weights' dtype (H100, f32 x, 8192x28672 M = 1: staged 74.5 us, chunk pairs
+// 146, chunks 236). At 8 bits (no pairs timed there, no staging) M <= 2
+// walks chunks and M = 3-4 words.
 constexpr int64_t kStagedMinRowsF32 = 1;
 constexpr int64_t kChunkLanesMaxRows = 2;
 // The staged kernel's block: 16 warps share one copy of x.
@@ -80,8 +81,10 @@ GemvKernel chooseKernel(int64_t m, int bits, int64_t stagedBytes, bool f32Activa
         "AWQ_CUDA_GEMV_LANES must be 'staged', 'chunks', 'words' or 'chunk-pairs' (got '%s')",
         std::getenv("AWQ_CUDA_GEMV_LANES"));
   default:
-    if (m >= (f32Activations ? kStagedMinRowsF32 : kStagedMinRows) && stagedFits)
+    if (f32Activations && m >= kStagedMinRowsF32 && stagedFits)
       return GemvKernel::Staged;
+    if (bits == 4)
+      return GemvKernel::ChunkPairs;
     return m <= kChunkLanesMaxRows ? GemvKernel::Chunks : GemvKernel::Words;
   }
 }
@@ -154,6 +157,11 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 // Chunk pairs: each warp walks two weight rows against one read of x (see
 // gemvPairLaneSums): output rows 2w and 2w + 1, or with GATE_UP the gate and
 // up rows of output row w.
+// Its registers are not capped: at 92 Nsight Compute (H100, 8192x28672, M = 1)
+// finds it latency-bound at 29% occupancy (DRAM 46%, L1 56%, issue 70%), but
+// capped at 64 (8 blocks per SM: 44% occupancy) it ran slower, its L1 at 74%
+// (local-memory spills, by the look of it): M = 1 70.2 us against 64.9, M = 4
+// 238 against 148.
 template <class T, class IO, int BITS, int MR, bool GATE_UP, bool VEC_X>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     groupGemvPairKernel(const IO *__restrict__ x, GroupWeightsView weights, GroupWeightsView up,

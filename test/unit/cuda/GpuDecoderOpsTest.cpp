@@ -261,34 +261,45 @@ TEST(GpuDecoderOps, EmbeddingMatchesGatherAndZerosOutOfRangeIds) {
 
 TEST(GpuDecoderOps, RopeMatchesCpuBothLayoutsPartialRotary) {
   AWQ_REQUIRE_GPU();
-  const int64_t tokens = 4, heads = 3, headDim = 64, rotaryDim = 32;
-  const float theta = 10000.0f;
-  const std::vector<int64_t> positions = {0, 1, 37, 4095};
-  const DeviceBuffer positionsDevice = DeviceBuffer::from(positions);
-  for (int32_t dtype : kHalfDtypes) {
-    for (awq_rope_layout layout : {AWQ_ROPE_HALF_SPLIT, AWQ_ROPE_INTERLEAVED}) {
-      SCOPED_TRACE(std::string(awq_dtype_name(dtype)) +
-                   (layout == AWQ_ROPE_HALF_SPLIT ? " half-split" : " interleaved"));
-      HalfInput x = makeHalfInput(dtype, randomFloats(tokens * heads * headDim, 11));
-      AWQ_ASSERT_OK(awq_cuda_rope(x.device.get(), tokens, heads, headDim, rotaryDim,
-                                  static_cast<const int64_t *>(positionsDevice.get()), theta,
-                                  layout, dtype, nullptr));
-      AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
-      const std::vector<double> actual = downloadHalf(dtype, x.device);
+  struct RopeShape {
+    int64_t tokens, heads, headDim, rotaryDim;
+  };
+  // Blocks are pairs x heads (up to 128 x 256/128): one block of 3 heads; 40
+  // heads over 10 blocks of 4 (a decoder's rows); 150 pairs over 2 blocks.
+  for (const RopeShape shape :
+       {RopeShape{4, 3, 64, 32}, RopeShape{2, 40, 128, 128}, RopeShape{3, 5, 512, 300}}) {
+    const int64_t tokens = shape.tokens, heads = shape.heads, headDim = shape.headDim,
+                  rotaryDim = shape.rotaryDim;
+    const float theta = 10000.0f;
+    const std::vector<int64_t> allPositions = {0, 1, 37, 4095};
+    const std::vector<int64_t> positions(allPositions.begin(), allPositions.begin() + tokens);
+    const DeviceBuffer positionsDevice = DeviceBuffer::from(positions);
+    for (int32_t dtype : kHalfDtypes) {
+      for (awq_rope_layout layout : {AWQ_ROPE_HALF_SPLIT, AWQ_ROPE_INTERLEAVED}) {
+        SCOPED_TRACE(std::string(awq_dtype_name(dtype)) +
+                     (layout == AWQ_ROPE_HALF_SPLIT ? " half-split" : " interleaved") + " heads " +
+                     std::to_string(heads) + " rotary_dim " + std::to_string(rotaryDim));
+        HalfInput x = makeHalfInput(dtype, randomFloats(tokens * heads * headDim, 11));
+        AWQ_ASSERT_OK(awq_cuda_rope(x.device.get(), tokens, heads, headDim, rotaryDim,
+                                    static_cast<const int64_t *>(positionsDevice.get()), theta,
+                                    layout, dtype, nullptr));
+        AWQ_ASSERT_CUDA(cudaDeviceSynchronize());
+        const std::vector<double> actual = downloadHalf(dtype, x.device);
 
-      const HostTensor xRef = makeF32({tokens, heads, headDim}, x.values);
-      const HostTensor positionsRef = makeI64({tokens}, positions);
-      HostTensor expected(AWQ_F32, {tokens, heads, headDim});
-      AWQ_ASSERT_OK(awq_rope(xRef.get(), positionsRef.get(), 0, /*seq_axis=*/0, rotaryDim, theta,
-                             layout, expected.get()));
-      // Both sides take cos/sin from f64 angles, so they agree to an f32
-      // roundoff; x1 c - x2 s may cancel, so its f32 error is absolute: a few
-      // roundoffs of |x1| + |x2| <= 2. Then the output's rounding, u |y|.
-      expectNear(actual, f32Values(expected), kTinyFloor + 8 * kF32Roundoff, unitRoundoff(dtype));
-      // Channels past rotary_dim are untouched, bit for bit.
-      for (int64_t v = 0; v < tokens * heads; ++v)
-        for (int64_t c = rotaryDim; c < headDim; ++c)
-          ASSERT_EQ(actual[v * headDim + c], x.values[v * headDim + c]) << "vector " << v;
+        const HostTensor xRef = makeF32({tokens, heads, headDim}, x.values);
+        const HostTensor positionsRef = makeI64({tokens}, positions);
+        HostTensor expected(AWQ_F32, {tokens, heads, headDim});
+        AWQ_ASSERT_OK(awq_rope(xRef.get(), positionsRef.get(), 0,
+                               /*seq_axis=*/0, rotaryDim, theta, layout, expected.get()));
+        // Both sides take cos/sin from f64 angles, so they agree to an f32
+        // roundoff; x1 c - x2 s may cancel, so its f32 error is absolute: a few
+        // roundoffs of |x1| + |x2| <= 2. Then the output's rounding, u |y|.
+        expectNear(actual, f32Values(expected), kTinyFloor + 8 * kF32Roundoff, unitRoundoff(dtype));
+        // Channels past rotary_dim are untouched, bit for bit.
+        for (int64_t v = 0; v < tokens * heads; ++v)
+          for (int64_t c = rotaryDim; c < headDim; ++c)
+            ASSERT_EQ(actual[v * headDim + c], x.values[v * headDim + c]) << "vector " << v;
+      }
     }
   }
 }
