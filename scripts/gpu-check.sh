@@ -12,8 +12,8 @@
 # the tests compare with). OUT receives logs.tar.gz (one log per step), summary.txt and
 # the benchmarks' JSON. STEPS is a
 # comma-separated subset of: tests,memcheck,racecheck,initcheck,cublas-racecheck,
-# cublas-initcheck,kernels,lanes,lanes-f32,decode,decode-profile,paths,profile,models,
-# models-memcheck
+# cublas-initcheck,kernels,lanes,lanes-f32,decode,decode-profile,paths,profile,
+# model-graphs,models,models-memcheck
 # (default: all but the models steps). The models steps run libraries compiled here with
 # awq-compile --target=cuda: BUILD/bin/awq-run (its libraries in BUILD/lib) on
 # BUILD/models/*-cuda.so, with ids.npy, tok512.bin and text.txt beside them; raw outputs
@@ -178,6 +178,16 @@ models_memcheck() {
     echo "$name: exit $?"
   done
 }
+# A compiled model's decode steps as CUDA graphs and eagerly, through the model
+# C API alone (no awq-run): same ids and logits, step times, how each step ran;
+# then the graphs under memcheck.
+model_graphs() {
+  local libraries=("$build"/models/*kv*-cuda.so)
+  python3 "$here/bench/cuda/model_decode_graphs.py" "${libraries[@]}" --steps 40 --rounds 3 || return
+  AWQ_CUDA_LOG_GRAPHS=1 compute-sanitizer --tool memcheck --error-exitcode 1 python3 \
+    "$here/bench/cuda/model_decode_graphs.py" "${libraries[0]}" --steps 20 --rounds 1
+}
+[[ ",$steps," == *",model-graphs,"* ]] && { export -f model_graphs; export build here; step model-graphs 300 bash -c model_graphs; }
 if [[ ",$steps," == *",models,"* || ",$steps," == *",models-memcheck,"* ]]; then
   export -f models models_memcheck; export build out
   step models 240 bash -c models

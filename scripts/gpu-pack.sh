@@ -16,13 +16,13 @@
 #   W4, GPT-2 W4, OPT W4, Llama with a KV cache; stories260K FP32 and AWQ when
 #   ../shared and the main job's output are there) with ids.npy, tok512.bin and
 #   text.txt beside them,
-# and two tarballs (binaries stripped) for the device tool's carry, which takes
-# 64 MiB a call: OUT.carry/pack.tar.xz (unit tests and benchmarks) and
-# OUT.models.carry/models.tar.xz (awq-run, its libraries, and the models
-# AWQ_GPU_PACK_MODELS names). On the GPU machine, from the repository root
-# (carry OUT.carry, or OUT.models.carry for the models steps):
+# and tarballs (binaries stripped) for the device tool's carry, which takes
+# 64 MiB a call: OUT.carry/pack.tar.xz (unit tests and benchmarks),
+# OUT.models.carry/models.tar.xz (the models AWQ_GPU_PACK_MODELS names) and
+# OUT.runner.carry/runner.tar.xz (awq-run and its libraries). On the GPU
+# machine, from the repository root (carry OUT.carry, or OUT.models.carry):
 #   tar xJf OUT.carry/pack.tar.xz && scripts/gpu-check.sh OUT "$OUT" [STEPS]
-#   tar xJf OUT.models.carry/models.tar.xz && scripts/gpu-check.sh OUT "$OUT" models
+#   tar xJf OUT.models.carry/models.tar.xz && scripts/gpu-check.sh OUT "$OUT" model-graphs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -38,7 +38,7 @@ ninja -C "$build" awq-compile awq-run AWQCudaTests awq-cuda-kernel-bench awq-cud
 
 [[ $out != /* ]] || { echo "gpu-pack: OUT must be relative to the repository root (it is unpacked there)" >&2; exit 2; }
 pack=$out.carry/pack.tar.xz
-rm -rf "$out" "$out.carry" "$out.models.carry"
+rm -rf "$out" "$out.carry" "$out.models.carry" "$out.runner.carry"
 mkdir -p "$out.carry"
 mkdir -p "$out/test/unit/cuda" "$out/bench/cuda" "$out/bin" "$out/lib" "$out/models"
 cp "$build/test/unit/cuda/AWQCudaTests" "$out/test/unit/cuda/"
@@ -111,11 +111,12 @@ else
 fi
 
 strip --strip-unneeded "$models"/*.so # keeps the exported awq_model_* API
-# Two carries, each under the device tool's 64 MiB: the kernels' (unit tests,
-# benchmarks: gpu-check's steps up to profile) and the models' (awq-run with
-# the LLVM, z3 and ONNX libraries it loads, 40 MiB packed, and the model
-# libraries AWQ_GPU_PACK_MODELS names, default the two below; each library
-# is 36 MiB of which the packed stream stores the shared CUDA runtime once).
+# Carries for the device tool, which takes 64 MiB a call: the kernels' (unit
+# tests, benchmarks: gpu-check's steps up to profile, 25 MiB) and the models'
+# (the model libraries AWQ_GPU_PACK_MODELS names, default the two KV-cache
+# Llamas, with the OpenMP runtime they load: 30 MiB, for the model-graphs
+# step). awq-run with the LLVM, z3 and ONNX libraries it loads (50 MiB packed)
+# goes in a third, for the models steps, which it only fits beside no model.
 models_pack=$out.models.carry/models.tar.xz
 mkdir -p "$out.models.carry"
 wanted_models=${AWQ_GPU_PACK_MODELS:-llamakv-w4-cuda midkv-w4-cuda}
@@ -136,4 +137,6 @@ pack_xz() { # tarball paths...
   echo "gpu-pack: $tarball: $((size / 1048576)) MiB (the device tool carries up to 64 MiB with the tracked files)" >&2
 }
 pack_xz "$pack" "$out/test" "$out/bench" "$out/lib/libomp.so.5"
-pack_xz "$models_pack" "$out/bin" "$out/lib" "${model_files[@]}"
+pack_xz "$models_pack" "$out/lib/libomp.so.5" "${model_files[@]}"
+mkdir -p "$out.runner.carry"
+pack_xz "$out.runner.carry/runner.tar.xz" "$out/bin" "$out/lib"
