@@ -23,19 +23,10 @@ import time
 
 import numpy as np
 
-AWQ_MAX_RANK = 8
-AWQ_F32, AWQ_I64 = 1, 4  # awq_dtype (awq_runtime.h)
-
-
-class Tensor(ctypes.Structure):
-    _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("shape", ctypes.c_int64 * AWQ_MAX_RANK)]
-
-
-class TensorInfo(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("shape", ctypes.c_int64 * AWQ_MAX_RANK)]
-
+# The C API's ctypes bindings, shared with the tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "utils",
+                                "models"))
+from awq_model_api import AWQ_F32, AWQ_I64, Tensor, TensorInfo, load_library  # noqa: E402
 
 class Model:
     """One instance of a model library keeping its present.* outputs as past_key_values.*."""
@@ -90,20 +81,6 @@ class Model:
         self.lib.awq_model_destroy(self.handle)
 
 
-def load(path):
-    lib = ctypes.CDLL(os.path.abspath(path))
-    lib.awq_model_last_error.restype = ctypes.c_char_p
-    lib.awq_model_carry_output.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32]
-    lib.awq_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.c_int32,
-                                  ctypes.POINTER(Tensor), ctypes.c_int32]
-    lib.awq_model_input_info.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(TensorInfo)]
-    lib.awq_model_output_info.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(TensorInfo)]
-    lib.awq_model_num_inputs.argtypes = [ctypes.c_void_p]
-    lib.awq_model_num_outputs.argtypes = [ctypes.c_void_p]
-    lib.awq_model_destroy.argtypes = [ctypes.c_void_p]
-    return lib
-
-
 def generate(lib, prompt, steps, graphs):
     """Greedy ids, every step's logits and each decode step's seconds, graphs on or off.
     AWQ_CUDA_GRAPHS is read when the instance is created."""
@@ -135,7 +112,7 @@ def main():
     prompt = [int(token) for token in args.prompt.split()]
     failed = False
     for path in args.libraries:
-        lib = load(path)
+        lib = load_library(path)
         times = {True: [], False: []}
         for round_index in range(args.rounds):
             os.environ["AWQ_CUDA_LOG_GRAPHS"] = "1" if round_index == 0 else "0"

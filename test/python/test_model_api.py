@@ -14,35 +14,14 @@ import numpy as np
 import pytest
 from conftest import built_tool
 
+from awq_model_api import AWQ_F32, AWQ_I64, Tensor, TensorInfo, load_library
 from awqmodels import RandomWeights, export_model, preset_config
-
-AWQ_MAX_RANK = 8
-AWQ_F32, AWQ_I64 = 1, 4  # awq_dtype (awq_runtime.h): F32 = 1, F16, BF16, I64
-
-
-class Tensor(ctypes.Structure):
-    _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("shape", ctypes.c_int64 * AWQ_MAX_RANK)]
-
-
-class TensorInfo(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("shape", ctypes.c_int64 * AWQ_MAX_RANK)]
-
 
 class Library:
     """One instance of a model library, with numpy in and out."""
 
     def __init__(self, path):
-        self.lib = ctypes.CDLL(str(path))
-        self.lib.awq_model_last_error.restype = ctypes.c_char_p
-        self.lib.awq_model_carry_output.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32]
-        self.lib.awq_model_reset_carried.argtypes = [ctypes.c_void_p]
-        self.lib.awq_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.c_int32,
-                                           ctypes.POINTER(Tensor), ctypes.c_int32]
-        self.lib.awq_model_input_info.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(TensorInfo)]
-        self.lib.awq_model_output_info.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(TensorInfo)]
-        self.lib.awq_model_destroy.argtypes = [ctypes.c_void_p]
+        self.lib = load_library(path)
         self.model = ctypes.c_void_p()
         assert self.lib.awq_model_create(1, ctypes.byref(self.model)) == 0, self.error()
         self.inputs = [self._info(self.lib.awq_model_input_info, i)
