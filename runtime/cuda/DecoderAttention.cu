@@ -60,8 +60,7 @@ template <class T> struct AttentionArgs {
   // Element strides of q and out over (b, h, i); each row's head_dim values
   // are contiguous.
   int64_t qStrideB, qStrideH, qStrideS, outStrideB, outStrideH, outStrideS;
-  int64_t maskStrideB, maskStrideH, maskStrideS,
-      maskStrideT; // 0 on broadcast axes
+  int64_t maskStrideB, maskStrideH, maskStrideS, maskStrideT; // 0 on broadcast axes
   // Causal (pastLen non-null): query i of batch item b sits at position
   // pastLen[b] + i and sees keys 0 .. pastLen[b] + i. pastLen lives on the
   // device, so a captured graph replays unchanged for every decode step.

@@ -1,5 +1,4 @@
-// DecoderRope.cu - rotary position embedding in place on x[tokens, heads,
-// head_dim].
+// DecoderRope.cu - rotary position embedding in place on x[tokens, heads, head_dim].
 #include "DecoderArgs.cuh"
 
 #include <algorithm>
@@ -28,8 +27,7 @@ __global__ void ropeKernel(T *x, int64_t heads, int64_t headDim, int64_t rotaryD
   double sinAngle, cosAngle;
   sincos(static_cast<double>(positions[token]) * inverseFrequency, &sinAngle, &cosAngle);
   const float c = static_cast<float>(cosAngle), s = static_cast<float>(sinAngle);
-  // Interleaved (GPT-J) rotates (2i, 2i + 1); half-split (NeoX) rotates (i, i +
-  // R/2).
+  // Interleaved (GPT-J) rotates (2i, 2i + 1); half-split (NeoX) rotates (i, i + R/2).
   const int64_t first = interleaved ? 2 * pair : pair;
   const int64_t second = interleaved ? first + 1 : pair + half;
   T *vector = x + (token * heads + head) * headDim;
@@ -56,8 +54,7 @@ extern "C" awq_status awq_cuda_rope(void *x, int64_t tokens, int64_t heads, int6
     if (!(theta > 0.0f))
       awq::rt::raise("theta must be positive (%g given)", static_cast<double>(theta));
     if (layout != AWQ_ROPE_INTERLEAVED && layout != AWQ_ROPE_HALF_SPLIT)
-      awq::rt::raise("layout must be AWQ_ROPE_INTERLEAVED or "
-                     "AWQ_ROPE_HALF_SPLIT (%d given)",
+      awq::rt::raise("layout must be AWQ_ROPE_INTERLEAVED or AWQ_ROPE_HALF_SPLIT (%d given)",
                      layout);
     requireHalfDtype(dtype);
     const int64_t half = rotary_dim / 2;
